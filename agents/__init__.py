@@ -1,0 +1,1 @@
+"""Agents: definitions and versions, typed tools, model providers, the runtime."""

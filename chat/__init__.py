@@ -1,0 +1,1 @@
+"""The browser chat UI and the streaming edges (SSE route, WebSocket consumer)."""

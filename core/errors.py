@@ -1,0 +1,116 @@
+"""One error shape for the whole platform: `{code, message, details}`.
+
+Platform errors carry a machine-readable code and an HTTP status. The DRF
+exception handler renders them, DRF's own exceptions and validation errors in
+that same shape, so clients parse every error one way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class PlatformError(Exception):
+    """Base of every error a client may see."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request failed."
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(PlatformError):
+    code = "validation_error"
+    status = 400
+    default_message = "The request is invalid."
+
+
+class NotAuthenticated(PlatformError):
+    code = "not_authenticated"
+    status = 401
+    default_message = "Authentication credentials were not provided or are invalid."
+
+
+class Forbidden(PlatformError):
+    code = "forbidden"
+    status = 403
+    default_message = "You may not do this."
+
+
+class NotFound(PlatformError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class Conflict(PlatformError):
+    code = "conflict"
+    status = 409
+    default_message = "The request conflicts with the current state."
+
+
+class Disabled(Conflict):
+    code = "disabled"
+    default_message = "This is disabled."
+
+
+class UpstreamError(PlatformError):
+    code = "upstream_error"
+    status = 502
+    default_message = "An upstream service failed."
+
+
+class ServiceUnavailable(PlatformError):
+    code = "service_unavailable"
+    status = 503
+    default_message = "A service the platform needs is unavailable."
+
+
+_DRF_CODES: dict[type[Exception], str] = {
+    drf_exceptions.ParseError: "parse_error",
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "not_authenticated",
+    drf_exceptions.PermissionDenied: "forbidden",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "throttled",
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler that renders every error as `{code, message, details}`."""
+    if isinstance(exc, PlatformError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        return Response(NotFound().as_dict(), status=404)
+    if isinstance(exc, PermissionDenied):
+        return Response(Forbidden().as_dict(), status=403)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, drf_exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {"code": "validation_error", "message": "The request is invalid.", "details": details}
+        return response
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    detail = getattr(exc, "detail", str(exc))
+    response.data = {"code": code, "message": str(detail), "details": {}}
+    return response

@@ -1,0 +1,1 @@
+"""Evals: datasets, scorers and eval runs."""

@@ -1,0 +1,1 @@
+"""Memory: threads and messages, working memory, semantic recall, knowledge."""

@@ -1,0 +1,67 @@
+"""Fixtures for the real services: PostgreSQL (pytest-django), Redis, and the
+scripted OpenAI-compatible server. Per-app fixtures live in tests/<app>/conftest.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import TenantFactory, UserFactory
+from tests.fakes.openai_server import ScriptedOpenAIServer
+
+SCRIPTED_KEY = "sk-scripted-provider-key-7f3a9c"  # planted: must never appear in any span or message
+
+
+@pytest.fixture(scope="session")
+def _openai_server_session() -> Iterator[ScriptedOpenAIServer]:
+    server = ScriptedOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(
+    _openai_server_session: ScriptedOpenAIServer, settings: Any
+) -> Iterator[ScriptedOpenAIServer]:
+    """The scripted server, registered as provider `scripted` (models `scripted/<name>`).
+
+    Fails the test if the code under test made a request nobody scripted.
+    """
+    server = _openai_server_session
+    server.reset()
+    os.environ["SCRIPTED_API_KEY"] = SCRIPTED_KEY
+    settings.MODEL_PROVIDERS = {
+        **settings.MODEL_PROVIDERS,
+        "scripted": {"base_url": server.base_url, "api_key_env": "SCRIPTED_API_KEY"},
+        "backup": {"base_url": server.base_url, "api_key_env": "SCRIPTED_API_KEY"},
+    }
+    yield server
+    unexpected = server.unexpected
+    server.reset()
+    if unexpected:
+        pytest.fail(f"unexpected requests to the scripted model server: {unexpected}")
+
+
+@pytest.fixture
+def tenant(db: None) -> Any:
+    return TenantFactory()
+
+
+@pytest.fixture
+def user(tenant: Any) -> Any:
+    return UserFactory(tenant=tenant)
+
+
+@pytest.fixture
+def api_client(user: Any) -> APIClient:
+    """An API client authenticated with the user's token."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
