@@ -23,6 +23,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-# Periodic jobs; each app adds its own entries in its `apps.py` ready() via
-# `config.celery.register_periodic`, so this dict stays the one place to read them.
+# Periodic jobs. Each app adds its own entries in its AppConfig.ready() with
+# `config.celery.periodic(...)`; django-celery-beat syncs them into the database.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
