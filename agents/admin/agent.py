@@ -43,6 +43,11 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
         ("Version", {"fields": ("version_note", "version", "recent_versions", "created_at", "updated_at")}),
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Agent | None = None) -> Any:
+        if obj is None:  # nothing to show about versions before the first save
+            return [*self.fieldsets[:-1], ("Version", {"fields": ("version_note",)})]
+        return self.fieldsets
+
     def save_related(self, request: HttpRequest, form: ModelForm[Agent], formsets: Any, change: bool) -> None:
         """Record the version only now, so the snapshot includes the tool allowlist just saved."""
         super().save_related(request, form, formsets, change)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -76,6 +77,16 @@ def _diff_lines(diff: str) -> list[tuple[str, str]]:
     return lines
 
 
+def _instructions_diff(old: AgentVersion, new: AgentVersion) -> list[tuple[str, str]]:
+    """Instructions are one JSON string in the config diff; diff them line by line too, for reading."""
+    before = str(old.config.get("instructions", "")).splitlines()
+    after = str(new.config.get("instructions", "")).splitlines()
+    if before == after:
+        return []
+    diff = difflib.unified_diff(before, after, f"version {old.number}", f"version {new.number}", lineterm="")
+    return _diff_lines("\n".join(diff))
+
+
 def version_diff(model_admin: AgentAdmin, request: HttpRequest, object_id: int) -> HttpResponse:
     agent = _agent(model_admin, request, object_id)
     new_number = _number(request, "new", agent.version)
@@ -92,6 +103,7 @@ def version_diff(model_admin: AgentAdmin, request: HttpRequest, object_id: int) 
         old=old,
         new=new,
         lines=_diff_lines(agent_version_diff(old=old, new=new)),
+        instruction_lines=_instructions_diff(old, new),
         numbers=list(agent.versions.order_by("-number").values_list("number", flat=True)),
     )
     return TemplateResponse(request, "admin/agents/agent/version_diff.html", context)

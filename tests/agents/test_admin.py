@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -111,6 +110,19 @@ def test_diff_view_shows_the_changed_instruction_line(admin_client, synced):
     )
     # unchanged lines are context, not marked as changes
     assert '<span class="added">+  &quot;model&quot;' not in html
+
+
+def test_diff_view_shows_multi_line_instructions_line_by_line(admin_client, synced):
+    agent = add_agent(admin_client, instructions="Be polite.\nAnswer in English.\nCite sources.")
+    change_agent(admin_client, agent, instructions="Be polite.\nAnswer in French.\nCite sources.")
+
+    response = admin_client.get(reverse("admin:agents_agent_version_diff", args=[agent.pk]))
+
+    html = response.content.decode()
+    section = html[html.index('id="instructions-diff"') : html.index('id="config-diff"')]
+    assert '<span class="removed">-Answer in English.</span>' in section
+    assert '<span class="added">+Answer in French.</span>' in section
+    assert '<span class="context"> Be polite.</span>' in section
 
 
 def test_diff_of_unknown_versions_redirects_with_a_message(admin_client, synced):
@@ -325,13 +337,11 @@ def test_every_registered_model_renders(admin_client, make_agent, ctx, openai_se
         opts = model._meta
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert admin_client.get(changelist).status_code == 200, changelist
-        obj = model.objects.first()
+        obj = model._default_manager.first()
         if obj is not None:
             change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
             assert admin_client.get(change).status_code == 200, change
             rendered.add(opts.label)
     assert {"agents.Agent", "agents.Tool", "agents.ModelRoute", "agents.Run"} <= rendered
     agent = Agent.objects.get(slug="support")
-    for name in ("agents_agent_versions", "agents_agent_version_diff"):
-        assert admin_client.get(reverse(f"admin:{name}", args=[agent.pk])).status_code in (200, 302)
-    assert json.loads(json.dumps(agent.versions.first().config))["tools"]
+    assert admin_client.get(reverse("admin:agents_agent_versions", args=[agent.pk])).status_code == 200
