@@ -36,10 +36,14 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
         self.groups_joined: set[str] = set()
+        # A close before the handshake completes reaches the browser as a bare HTTP 403;
+        # accepting first lets the client read the application close code and reason.
         if user is None or not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED, reason="Authentication required.")
             return
         if not await database_sync_to_async(_agent_known)(user=user, agent_id=self.agent_id):
+            await self.accept()
             await self.close(code=CLOSE_UNKNOWN_AGENT, reason=f"No agent '{self.agent_id}'.")
             return
         self.user = user

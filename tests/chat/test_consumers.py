@@ -137,25 +137,29 @@ async def test_another_user_does_not_see_the_thread(scripted_chat, token, tenant
     await theirs.disconnect()
 
 
+async def _close_code(comm: Any) -> tuple[int, str]:
+    connected, _ = await comm.connect()
+    assert connected
+    message = await comm.receive_output(timeout=5)
+    assert message["type"] == "websocket.close"
+    return message["code"], message.get("reason", "")
+
+
 async def test_unauthenticated_socket_is_closed_with_4401():
-    comm = await connect("demo", None)
-    connected, code = await comm.connect()
-    assert not connected
+    code, reason = await _close_code(await connect("demo", None))
     assert code == 4401
+    assert "Authentication" in reason
 
 
 async def test_bad_token_is_closed_with_4401(db):
-    comm = await connect("demo", "not-a-token")
-    connected, code = await comm.connect()
-    assert not connected
+    code, _ = await _close_code(await connect("demo", "not-a-token"))
     assert code == 4401
 
 
 async def test_unknown_agent_is_closed_with_4404(scripted_chat, token):
-    comm = await connect("no-such-agent", token)
-    connected, code = await comm.connect()
-    assert not connected
+    code, reason = await _close_code(await connect("no-such-agent", token))
     assert code == 4404
+    assert "no-such-agent" in reason
 
 
 @pytest.mark.parametrize(
