@@ -100,7 +100,9 @@ class ScriptedRuntime:
                     }
                 )
                 for call in calls.values():
-                    yield ev.ToolInputStart(tool_call_id=call["id"], tool_name=call["name"])
+                    yield ev.ToolInputStart(
+                        tool_call_id=call["id"], tool_name=call["name"], title=TOOLS[call["name"]][0]
+                    )
                     args = json.loads(call["args"] or "{}")
                     yield ev.ToolInputAvailable(tool_call_id=call["id"], tool_name=call["name"], input=args)
                     fn = TOOLS[call["name"]][1]
