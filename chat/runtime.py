@@ -9,14 +9,14 @@ which the plumbing tests use to drive the edges with scripted event streams.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from agents.runtime.events import Event
+from agents.runtime.events import Event, ToolInputStart
 from core.context import RequestContext
 
 
@@ -42,31 +42,46 @@ class PlatformRuntime:
     """Adapter over `agents.runtime.stream` with memory on the chat's thread."""
 
     def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
-        return _agent_exists(agent_id=agent_id, tenant_id=tenant_id)
+        from agents.selectors import agent_get
+        from core.errors import NotFound
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+        try:
+            agent_get(slug=agent_id, tenant_id=tenant_id)
+        except NotFound:
+            return False
+        return True
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         from agents import runtime
 
-        return runtime.stream(  # type: ignore[attr-defined]
+        events = runtime.stream(
             request.agent_id,
             context=request.context,
             prompt=request.text,
-            memory=runtime.MemoryOptions(  # type: ignore[attr-defined]
+            memory=runtime.MemoryOptions(
                 thread_id=request.thread_id, resource_id=request.context.resource_id
             ),
-            options=runtime.RunOptions(model=request.model),  # type: ignore[attr-defined]
+            options=runtime.RunOptions(model=request.model),
         )
+        try:
+            async for event in events:
+                yield _with_tool_label(event)
+        finally:
+            # Closing (abort, cancellation) reaches the runtime, which closes the provider stream.
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
-def _agent_exists(*, agent_id: str, tenant_id: int) -> bool:
-    from django.apps import apps
+def _with_tool_label(event: Event) -> Event:
+    """Give `tool-input-start` the tool's declared label as the SDK's `title`, for loading states."""
+    if isinstance(event, ToolInputStart) and event.title is None:
+        from agents.tools.registry import registry
 
-    try:
-        label = "agents.Agent"  # the runtime's model; absent until the agents app defines it
-        model: Any = apps.get_model(label)
-    except LookupError:
-        return False
-    return bool(model.objects.filter(tenant_id=tenant_id, slug=agent_id).exists())
+        definition = registry.get(event.tool_name)
+        if definition is not None and definition.label:
+            return replace(event, title=definition.label)
+    return event
 
 
 @cache

@@ -133,6 +133,9 @@ function applyChunk(run, chunk) {
     case "tool-approval-request":
       view.status.textContent = "Waiting for approval.";
       break;
+    case "start":
+      if (chunk.messageMetadata?.traceId) showTrace(chunk.messageMetadata.traceId);
+      break;
     case "data-run":
       if (chunk.data?.traceId) showTrace(chunk.data.traceId);
       break;
@@ -408,11 +411,7 @@ async function init() {
   });
   $("memory-form").addEventListener("submit", saveMemory);
   $("agent-select").addEventListener("change", (event) => selectAgent(event.target.value));
-  try {
-    state.agents = listOf(await api("/api/agents"));
-  } catch (error) {
-    notice(`Could not list agents: ${error.message}`, "error");
-  }
+  state.agents = JSON.parse($("agents-data").textContent);
   if (!state.agents.length) {
     notice("No agents yet. Run `make run` to seed the demo agent, or create one in the admin.", "error");
     return;

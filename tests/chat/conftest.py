@@ -72,3 +72,20 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_sess
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture
+def demo_agent(openai_server: Any, transactional_db: None) -> Any:
+    """The agent `demo` on the real runtime, with the availability tool, on the scripted model."""
+    from agents.services import agent_save, tools_sync
+    from tests.chat import tools  # noqa: F401  (registers the tool)
+
+    tools_sync()
+    return agent_save(
+        slug="demo",
+        name="Demo",
+        instructions="You help people book machines.",
+        model="scripted/gpt-test",
+        max_steps=4,
+        tools=["chat_check_availability"],
+    )

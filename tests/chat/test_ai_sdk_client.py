@@ -18,13 +18,15 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.node, pytest.mark.slow]
 
 
-async def test_ai_sdk_assembles_text_and_tool_parts(scripted_chat, daphne_url, user):
+async def test_ai_sdk_assembles_text_and_tool_parts(demo_agent, openai_server, daphne_url, user):
     node = shutil.which("node")
     assert node, "Node.js is required for this test"
     assert (NODE_DIR / "node_modules" / "ai").is_dir(), "run scripts/test-setup.d/30-node-ai-sdk.sh"
     token = await sync_to_async(token_for)(user)
-    scripted_chat.script(
-        ChatReply(tool_calls=[ToolCall(name="check_availability", arguments={"machine": "m9"}, id="call_9")]),
+    openai_server.script(
+        ChatReply(
+            tool_calls=[ToolCall(name="chat_check_availability", arguments={"machine": "m9"}, id="call_9")]
+        ),
         ChatReply(text="Machine m9 is free this afternoon."),
     )
     proc = await asyncio.create_subprocess_exec(
@@ -44,11 +46,12 @@ async def test_ai_sdk_assembles_text_and_tool_parts(scripted_chat, daphne_url, u
     message = result["message"]
     assert message["role"] == "assistant"
     parts = message["parts"]
-    tool = next(p for p in parts if p["type"] == "tool-check_availability")
+    tool = next(p for p in parts if p["type"] == "tool-chat_check_availability")
     assert tool["toolCallId"] == "call_9"
     assert tool["state"] == "output-available"
     assert tool["input"] == {"machine": "m9"}
     assert tool["output"]["available"] is True
     texts = [p["text"] for p in parts if p["type"] == "text"]
     assert texts == ["Machine m9 is free this afternoon."]
-    assert any(p["type"] == "data-run" for p in parts)
+    assert message["metadata"]["agentId"] == "demo"
+    assert tool["title"] == "Checking machine availability…"

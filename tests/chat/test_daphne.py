@@ -39,9 +39,9 @@ async def _until_end(ws: Any) -> list[dict[str, Any]]:
                 return frames
 
 
-async def test_streams_text_and_tools_over_a_real_socket(scripted_chat, daphne_url, token):
-    scripted_chat.script(
-        ChatReply(tool_calls=[ToolCall(name="check_availability", arguments={"machine": "m3"})]),
+async def test_streams_text_and_tools_over_a_real_socket(demo_agent, openai_server, daphne_url, token):
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_check_availability", arguments={"machine": "m3"})]),
         ChatReply(text="m3 is available for you."),
     )
     async with _ws(daphne_url, "demo", token) as ws:
@@ -57,8 +57,10 @@ async def test_streams_text_and_tools_over_a_real_socket(scripted_chat, daphne_u
     assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
 
 
-async def test_abort_over_a_real_socket_closes_the_provider_stream(scripted_chat, daphne_url, token):
-    scripted_chat.script(ChatReply(text=" ".join(f"x{i}" for i in range(300)), chunk_delay_s=0.02))
+async def test_abort_over_a_real_socket_closes_the_provider_stream(
+    demo_agent, openai_server, daphne_url, token
+):
+    openai_server.script(ChatReply(text=" ".join(f"x{i}" for i in range(300)), chunk_delay_s=0.02))
     async with _ws(daphne_url, "demo", token) as ws:
         await ws.send(json.dumps({"type": "message", "threadId": "d-abort", "text": "long"}))
         run_id = json.loads(await ws.recv())["runId"]
@@ -68,22 +70,24 @@ async def test_abort_over_a_real_socket_closes_the_provider_stream(scripted_chat
         frames = await _until_end(ws)
     assert frames[-1]["status"] == "aborted"
     for _ in range(100):
-        if scripted_chat.disconnects:
+        if openai_server.disconnects:
             break
         await asyncio.sleep(0.02)
-    assert scripted_chat.disconnects >= 1
+    assert openai_server.disconnects >= 1
 
 
 @pytest.mark.parametrize(("agent", "use_token", "code"), [("demo", False, 4401), ("ghost", True, 4404)])
-async def test_close_codes_over_a_real_socket(scripted_chat, daphne_url, token, agent, use_token, code):
+async def test_close_codes_over_a_real_socket(
+    demo_agent, openai_server, daphne_url, token, agent, use_token, code
+):
     async with _ws(daphne_url, agent, token if use_token else None) as ws:
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
     assert ws.close_code == code
 
 
-async def test_sse_route_over_a_real_socket(scripted_chat, daphne_url, token):
-    scripted_chat.script(ChatReply(text="Served by daphne."))
+async def test_sse_route_over_a_real_socket(demo_agent, openai_server, daphne_url, token):
+    openai_server.script(ChatReply(text="Served by daphne."))
     body = {"id": "d-sse", "messages": [{"role": "user", "parts": [{"type": "text", "text": "hi"}]}]}
     async with (
         httpx.AsyncClient(timeout=10) as client,
