@@ -28,31 +28,38 @@ class Coalescer:
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
 
-    def push(self, chunk: Chunk) -> None:
+    def push(self, chunk: Chunk) -> bool:
+        """Take one chunk; True when something was emitted (the caller may yield to the loop)."""
         kind = chunk.get("type")
         if kind not in _DELTAS or self._window_s <= 0:
             self.flush()
             self._emit(chunk)
-            return
+            return True
+        now = self._loop.time()
         if self._parts and kind == self._kind and chunk.get("id") == self._id:
             self._parts.append(chunk["delta"])
-            return
-        self.flush()
-        now = self._loop.time()
+            # A busy loop may not run the timer in time: flush on the clock as well.
+            if now - self._last_emit >= self._window_s:
+                self.flush()
+                return True
+            return False
+        emitted = self.flush()
         if now - self._last_emit >= self._window_s:
             self._last_emit = now
             self._emit(chunk)
-            return
+            return True
         self._kind, self._id, self._parts = kind, chunk.get("id"), [chunk["delta"]]
         self._timer = self._loop.call_at(self._last_emit + self._window_s, self.flush)
+        return emitted
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if not self._parts:
-            return
+            return False
         chunk = {"type": self._kind, "id": self._id, "delta": "".join(self._parts)}
         self._parts = []
         self._last_emit = self._loop.time()
         self._emit(chunk)
+        return True

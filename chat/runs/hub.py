@@ -117,8 +117,11 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
         events = chat_runtime().stream(request)
         async for event in events:
             chunk = event.to_chunk()
-            coalescer.push(chunk)
             run.status = _TERMINAL.get(chunk["type"], run.status)
+            coalescer.push(chunk)
+            # A provider stream that is already buffered never suspends this loop: yield, so
+            # the publisher and the sockets deliver frames now rather than after the whole answer.
+            await asyncio.sleep(0)
     except asyncio.CancelledError:
         coalescer.flush()
         run.status = "aborted"
@@ -153,15 +156,16 @@ async def _publish(run: Run) -> None:
         if batch[-1] is _END:
             batch.pop()
             finished = True
-        if batch:
-            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
+        # Live delivery first (latency), then the replay buffer, which keeps the same order.
         for frame in batch:
+            for queue in list(run.subscribers):
+                queue.put_nowait(frame)
             if layer is not None and run.group is not None:
                 try:
                     await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})
                 except Exception:
                     logger.warning("group send failed for run %s", run.run_id, exc_info=True)
-            for queue in list(run.subscribers):
-                queue.put_nowait(frame)
+        if batch:
+            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
     for queue in list(run.subscribers):
         queue.put_nowait(None)
