@@ -17,6 +17,7 @@ const state = {
   runs: new Map(), // runId -> {view, lastSeq, texts: Map(textId -> string)}
   activeRunId: null,
   pendingBubble: null,
+  queued: [], // frames typed before the socket opened
 };
 
 marked.setOptions({ gfm: true, breaks: true });
@@ -45,7 +46,7 @@ async function api(path, options = {}) {
   return body;
 }
 
-const listOf = (body) => (Array.isArray(body) ? body : body?.results || body?.data || []);
+const listOf = (body) => (Array.isArray(body) ? body : body?.results || body?.models || body?.data || []);
 
 function notice(text, kind = "info") {
   const el = $("notice");
@@ -169,6 +170,8 @@ function connect() {
     state.retry = 0;
     notice("");
     if (state.threadId) socket.send(JSON.stringify({ type: "subscribe", threadId: state.threadId }));
+    for (const frame of state.queued.splice(0)) socket.send(JSON.stringify(frame));
+    if (state.pendingBubble) state.pendingBubble.status.textContent = "";
     for (const [runId, run] of state.runs) {
       socket.send(JSON.stringify({ type: "replay", threadId: run.threadId, runId, afterSeq: run.lastSeq }));
     }
@@ -237,9 +240,9 @@ function send(text) {
   const model = $("model-select").value;
   if (model) frame.model = model;
   if (state.socket?.readyState !== WebSocket.OPEN) {
-    state.pendingBubble.status.textContent = "Not connected; try again in a moment.";
-    state.pendingBubble.status.className = "status error-box";
-    state.pendingBubble = null;
+    // Sent as soon as the socket (re)connects.
+    state.queued.push(frame);
+    state.pendingBubble.status.textContent = "Connecting…";
     return;
   }
   state.socket.send(JSON.stringify(frame));
