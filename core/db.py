@@ -19,8 +19,13 @@ def fast_commit(using: str = "default") -> Iterator[None]:
     of our own processes loses nothing that was committed. Set
     `DB_FAST_COMMIT=false` to wait for every flush.
     """
+    connection = connections[using]
+    if connection.in_atomic_block:  # the outer transaction decides how it commits
+        with transaction.atomic(using=using, savepoint=False):
+            yield
+        return
     with transaction.atomic(using=using):
         if settings.DB_FAST_COMMIT:
-            with connections[using].cursor() as cursor:
+            with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield
