@@ -246,7 +246,8 @@ def test_tool_change_form_edits_only_the_switch(admin_client, synced):
 
 
 def test_sync_button_syncs_tools_from_code(admin_client, db):
-    assert not Tool.objects.exists()
+    Tool.objects.filter(id="test_add").delete()  # as if the tool was added to the code since the last sync
+    Tool.objects.filter(id="test_whoami").update(in_code=False)
     url = reverse("admin:agents_tool_sync")
     assert admin_client.get(url).status_code == 405
 
@@ -254,6 +255,7 @@ def test_sync_button_syncs_tools_from_code(admin_client, db):
 
     assert "Synced" in response.content.decode()
     assert Tool.objects.filter(id="test_add", in_code=True).exists()
+    assert Tool.objects.get(id="test_whoami").in_code
 
 
 def test_model_route_switch_added_in_the_admin_refuses_runs(admin_client, make_agent, ctx):
