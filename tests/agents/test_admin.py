@@ -347,3 +347,43 @@ def test_every_registered_model_renders(admin_client, make_agent, ctx, openai_se
     assert {"agents.Agent", "agents.Tool", "agents.ModelRoute", "agents.Run"} <= rendered
     agent = Agent.objects.get(slug="support")
     assert admin_client.get(reverse("admin:agents_agent_versions", args=[agent.pk])).status_code == 200
+
+
+def test_tool_list_switches_save_through_the_changelist(admin_client, synced):
+    ids = list(Tool.objects.order_by("id").values_list("id", flat=True))
+    data: dict[str, Any] = {"form-TOTAL_FORMS": len(ids), "form-INITIAL_FORMS": len(ids), "_save": "Save"}
+    for i, tool_id in enumerate(ids):
+        data[f"form-{i}-id"] = tool_id
+        if tool_id != "test_slow":
+            data[f"form-{i}-enabled"] = "on"
+
+    response = admin_client.post(reverse("admin:agents_tool_changelist"), data)
+
+    assert response.status_code == 302
+    assert list(Tool.objects.filter(enabled=False).values_list("id", flat=True)) == ["test_slow"]
+
+
+def test_model_route_actions_switch_routes(admin_client, db):
+    route = ModelRoute.objects.create(model="openai/gpt-4o", enabled=True, note="primary")
+    url = reverse("admin:agents_modelroute_changelist")
+
+    admin_client.post(url, {"action": "disable_routes", "_selected_action": [route.pk]})
+    route.refresh_from_db()
+    assert not route.enabled
+    assert route.note == "primary"
+
+    admin_client.post(url, {"action": "enable_routes", "_selected_action": [route.pk]})
+    route.refresh_from_db()
+    assert route.enabled
+    change = admin_client.get(reverse("admin:agents_modelroute_change", args=[route.pk])).content.decode()
+    assert 'name="model"' not in change  # the route's model is fixed once created
+
+
+def test_duplicate_model_route_is_a_form_error(admin_client, db):
+    ModelRoute.objects.create(model="openai/*", enabled=True)
+
+    response = admin_client.post(reverse("admin:agents_modelroute_add"), {"model": "openai/*", "note": ""})
+
+    assert response.status_code == 200
+    assert "model" in response.context["adminform"].form.errors
+    assert ModelRoute.objects.get(model="openai/*").enabled
