@@ -84,6 +84,10 @@ def working_memory_update(
     """
     wm = _wm_config(config)
     scope, key = _key(wm, thread_id=thread_id, resource_id=resource_id)
+    if scope == "thread":
+        from memory.services.threads import thread_ensure
+
+        thread_ensure(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
     existing = working_memory_find(tenant_id=tenant_id, scope=scope, key=key)
     data: dict[str, Any] | None = None
     markdown = ""
