@@ -114,6 +114,9 @@ class WorkingMemory(models.Model):
     format = models.CharField(max_length=16, choices=[("markdown", "markdown"), ("json", "json")])
     markdown = models.TextField(blank=True, default="")
     data = models.JSONField(null=True, blank=True)
+    # The schema and limit last applied, so edits through the API and admin are validated the same way.
+    json_schema = models.JSONField(null=True, blank=True)
+    max_chars = models.PositiveIntegerField(default=4000)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -19,7 +19,12 @@ from memory.services.threads import (
     thread_title_set,
     thread_update,
 )
-from memory.services.working_memory import deep_merge, working_memory_get, working_memory_update
+from memory.services.working_memory import (
+    deep_merge,
+    working_memory_config_for,
+    working_memory_get,
+    working_memory_update,
+)
 
 __all__ = [
     "KnowledgeHit",
@@ -45,6 +50,7 @@ __all__ = [
     "thread_ensure",
     "thread_title_set",
     "thread_update",
+    "working_memory_config_for",
     "working_memory_get",
     "working_memory_update",
 ]

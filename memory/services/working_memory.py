@@ -114,9 +114,21 @@ def working_memory_update(
             "format": wm.format,
             "markdown": markdown,
             "data": data,
+            "json_schema": wm.json_schema,
+            "max_chars": wm.max_chars,
         },
     )
     return row
+
+
+def working_memory_config_for(*, row: WorkingMemory | None, scope: str) -> MemoryConfig:
+    """The configuration to validate an edit made outside a run (API, admin): the one last applied."""
+    if row is None:
+        return MemoryConfig.model_validate({"working_memory": {"scope": scope}})
+    wm: dict[str, Any] = {"scope": row.scope, "max_chars": row.max_chars}
+    if row.format == "json":
+        wm["schema"] = row.json_schema or {"type": "object"}
+    return MemoryConfig.model_validate({"working_memory": wm})
 
 
 def working_memory_render(*, config: WorkingMemoryConfig, row: WorkingMemory | None) -> str:
