@@ -65,7 +65,9 @@ def _sample(rng: np.random.Generator, centers: np.ndarray, n: int) -> np.ndarray
 
 def setup() -> None:
     conn = connect(_host())
-    conn.execute("CREATE TABLE IF NOT EXISTS items (id bigserial PRIMARY KEY, embedding vector(384) NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS items (id bigserial PRIMARY KEY, embedding vector(384) NOT NULL)"
+    )
     have = conn.execute("SELECT count(*) FROM items").fetchone()[0]  # type: ignore[index]
     if have != N:
         conn.execute("TRUNCATE items")

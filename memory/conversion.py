@@ -60,17 +60,24 @@ def _convert_one(role: str, parts: list[dict[str, Any]], answered: set[str]) -> 
                 {
                     "id": part["toolCallId"],
                     "type": "function",
-                    "function": {"name": part.get("toolName", ""), "arguments": json.dumps(part.get("input", {}))},
+                    "function": {
+                        "name": part.get("toolName", ""),
+                        "arguments": json.dumps(part.get("input", {})),
+                    },
                 }
             )
         elif kind == "tool-result":
             flush()
-            out.append({"role": "tool", "tool_call_id": part.get("toolCallId"), "content": _tool_output(part)})
+            out.append(
+                {"role": "tool", "tool_call_id": part.get("toolCallId"), "content": _tool_output(part)}
+            )
     flush()
     return out
 
 
-def to_openai_messages(messages: Iterable[_StoredMessage], *, drop_tool_calls: bool = False) -> list[dict[str, Any]]:
+def to_openai_messages(
+    messages: Iterable[_StoredMessage], *, drop_tool_calls: bool = False
+) -> list[dict[str, Any]]:
     """Convert stored messages (oldest first) to chat-format history.
 
     A tool call without a result in the same history (an aborted run) is left out,
@@ -86,6 +93,8 @@ def to_openai_messages(messages: Iterable[_StoredMessage], *, drop_tool_calls: b
     }
     history: list[dict[str, Any]] = []
     for message in messages:
-        parts = [p for p in (message.parts or []) if not (drop_tool_calls and p.get("type") in TOOL_PART_TYPES)]
+        parts = [
+            p for p in (message.parts or []) if not (drop_tool_calls and p.get("type") in TOOL_PART_TYPES)
+        ]
         history.extend(_convert_one(message.role, parts, answered))
     return history

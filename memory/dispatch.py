@@ -50,4 +50,6 @@ def dispatch(task: Any, inline: Callable[..., object], *args: Any) -> None:
     try:
         inline(*args)
     except Exception:
-        logger.warning("inline %s failed; it will be retried", getattr(inline, "__name__", inline), exc_info=True)
+        logger.warning(
+            "inline %s failed; it will be retried", getattr(inline, "__name__", inline), exc_info=True
+        )

@@ -84,7 +84,9 @@ class Message(models.Model):
 
 
 class MessageEmbedding(models.Model):
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, primary_key=True, related_name="embedding")
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
     resource_id = models.CharField(max_length=200)
@@ -97,6 +99,9 @@ class MessageEmbedding(models.Model):
         indexes = [
             models.Index(fields=["tenant", "resource_id", "embedder"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.embedder} vector of {self.message_id}"
 
 
 class WorkingMemory(models.Model):
@@ -169,3 +174,6 @@ class KnowledgeChunk(models.Model):
         indexes = [
             models.Index(fields=["tenant", "embedder"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}#{self.position}"

@@ -40,7 +40,9 @@ def messages_last(*, tenant_id: int, thread_id: str, limit: int) -> list[Message
     if limit <= 0:
         return []
     rows = list(
-        Message.objects.filter(thread_id=thread_id, tenant_id=tenant_id).order_by("-created_at", "-id")[:limit]
+        Message.objects.filter(thread_id=thread_id, tenant_id=tenant_id).order_by("-created_at", "-id")[
+            :limit
+        ]
     )
     rows.reverse()
     return rows

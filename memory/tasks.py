@@ -8,7 +8,11 @@ from memory.embedders import EmbedderError
 
 
 @shared_task(
-    name="memory.embed_message", autoretry_for=(EmbedderError,), retry_backoff=5, max_retries=5, acks_late=True
+    name="memory.embed_message",
+    autoretry_for=(EmbedderError,),
+    retry_backoff=5,
+    max_retries=5,
+    acks_late=True,
 )
 def embed_message(message_id: str) -> bool:
     from memory.services import message_embed
@@ -17,7 +21,11 @@ def embed_message(message_id: str) -> bool:
 
 
 @shared_task(
-    name="memory.ingest_document", autoretry_for=(EmbedderError,), retry_backoff=10, max_retries=5, acks_late=True
+    name="memory.ingest_document",
+    autoretry_for=(EmbedderError,),
+    retry_backoff=10,
+    max_retries=5,
+    acks_late=True,
 )
 def ingest_document(document_id: int) -> int:
     from memory.services import document_ingest

@@ -28,7 +28,9 @@ def _encoder() -> Callable[[str], int]:
 
         encoding = tiktoken.get_encoding(ENCODING)
     except Exception as exc:  # network or cache failure: estimate instead
-        logger.warning("tiktoken encoding %s unavailable (%s); estimating tokens", ENCODING, type(exc).__name__)
+        logger.warning(
+            "tiktoken encoding %s unavailable (%s); estimating tokens", ENCODING, type(exc).__name__
+        )
         return lambda text: math.ceil(len(text) / 3)
     return lambda text: len(encoding.encode(text, disallowed_special=()))
 

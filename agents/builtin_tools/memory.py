@@ -61,7 +61,7 @@ def update_working_memory(ctx: ToolContext, args: UpdateWorkingMemoryIn) -> Upda
 class KnowledgeSearchIn(BaseModel):
     query: str = Field(min_length=1, max_length=2000, description="What to look for, in natural language.")
     filters: dict[str, Any] | None = Field(
-        default=None, description="Metadata the chunks must contain, for example {\"category\": \"billing\"}."
+        default=None, description='Metadata the chunks must contain, for example {"category": "billing"}.'
     )
     top_k: int = Field(default=5, ge=1, le=20)
 
@@ -93,7 +93,11 @@ def knowledge_search(ctx: ToolContext, args: KnowledgeSearchIn) -> KnowledgeSear
     return KnowledgeSearchOut(
         results=[
             KnowledgeChunkOut(
-                document_id=h.document_id, title=h.title, text=h.text, score=round(h.score, 4), metadata=h.metadata
+                document_id=h.document_id,
+                title=h.title,
+                text=h.text,
+                score=round(h.score, 4),
+                metadata=h.metadata,
             )
             for h in hits
         ]

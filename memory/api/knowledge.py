@@ -84,11 +84,15 @@ class DocumentListCreateApi(APIView):
 class DocumentDetailApi(APIView):
     def get(self, request: Request, document_id: int) -> Response:
         tenant = tenant_for_user(request.user)
-        return Response(DocumentOut(selectors.document_get(tenant_id=tenant.pk, document_id=document_id)).data)
+        return Response(
+            DocumentOut(selectors.document_get(tenant_id=tenant.pk, document_id=document_id)).data
+        )
 
     def delete(self, request: Request, document_id: int) -> Response:
         tenant = tenant_for_user(request.user)
-        services.document_delete(document=selectors.document_get(tenant_id=tenant.pk, document_id=document_id))
+        services.document_delete(
+            document=selectors.document_get(tenant_id=tenant.pk, document_id=document_id)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -121,7 +125,13 @@ class KnowledgeSearchApi(APIView):
         return Response(
             {
                 "results": [
-                    {"documentId": h.document_id, "title": h.title, "text": h.text, "score": h.score, "metadata": h.metadata}
+                    {
+                        "documentId": h.document_id,
+                        "title": h.title,
+                        "text": h.text,
+                        "score": h.score,
+                        "metadata": h.metadata,
+                    }
                     for h in hits
                 ]
             }

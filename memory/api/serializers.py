@@ -29,7 +29,18 @@ class MessageOut(serializers.ModelSerializer[Message]):
 
     class Meta:
         model = Message
-        fields = ["id", "threadId", "resourceId", "role", "parts", "status", "runId", "metadata", "tokenCount", "createdAt"]
+        fields = [
+            "id",
+            "threadId",
+            "resourceId",
+            "role",
+            "parts",
+            "status",
+            "runId",
+            "metadata",
+            "tokenCount",
+            "createdAt",
+        ]
 
 
 class WorkingMemoryOut(serializers.ModelSerializer[WorkingMemory]):
@@ -42,7 +53,7 @@ class WorkingMemoryOut(serializers.ModelSerializer[WorkingMemory]):
         model = WorkingMemory
         fields = ["scope", "format", "workingMemory", "schema", "resourceId", "updatedAt"]
 
-    def get_workingMemory(self, row: WorkingMemory) -> Any:  # noqa: N802 - Mastra's field name
+    def get_workingMemory(self, row: WorkingMemory) -> Any:
         return row.data if row.format == "json" else row.markdown
 
 
@@ -55,7 +66,19 @@ class DocumentOut(serializers.ModelSerializer[KnowledgeDocument]):
 
     class Meta:
         model = KnowledgeDocument
-        fields = ["id", "title", "filename", "mediaType", "metadata", "status", "error", "chunkSize", "chunkOverlap", "chunkCount", "createdAt"]
+        fields = [
+            "id",
+            "title",
+            "filename",
+            "mediaType",
+            "metadata",
+            "status",
+            "error",
+            "chunkSize",
+            "chunkOverlap",
+            "chunkCount",
+            "createdAt",
+        ]
 
-    def get_chunkCount(self, document: KnowledgeDocument) -> int:  # noqa: N802
+    def get_chunkCount(self, document: KnowledgeDocument) -> int:
         return document.chunks.count()

@@ -28,7 +28,9 @@ class ThreadListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         owner = owner_for(request)
         threads = selectors.thread_list(
-            tenant_id=owner.tenant_id, resource_id=owner.resource_id, agent_id=request.query_params.get("agentId")
+            tenant_id=owner.tenant_id,
+            resource_id=owner.resource_id,
+            agent_id=request.query_params.get("agentId"),
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(threads, request, view=self)
@@ -56,16 +58,22 @@ class ThreadDetailApi(APIView):
 
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        thread = selectors.thread_get(
+            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
+        )
         return Response(ThreadOut(thread).data)
 
     def patch(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        thread = selectors.thread_get(
+            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
+        )
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = services.thread_update(
-            thread=thread, title=data.validated_data.get("title"), metadata=data.validated_data.get("metadata")
+            thread=thread,
+            title=data.validated_data.get("title"),
+            metadata=data.validated_data.get("metadata"),
         )
         return Response(ThreadOut(thread).data)
 
@@ -79,7 +87,9 @@ class ThreadDetailApi(APIView):
 class ThreadMessagesApi(APIView):
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        thread = selectors.thread_get(
+            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
+        )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(selectors.message_list(thread=thread), request, view=self)
         return paginator.get_paginated_response(MessageOut(page, many=True).data)
@@ -90,7 +100,7 @@ class WorkingMemoryApi(APIView):
         workingMemory = serializers.JSONField()
         scope = serializers.ChoiceField(choices=["resource", "thread"], default="resource")
 
-        def validate_workingMemory(self, value: Any) -> Any:  # noqa: N802 - Mastra's field name
+        def validate_workingMemory(self, value: Any) -> Any:
             if not isinstance(value, str | dict):
                 raise serializers.ValidationError("Send markdown text or a JSON object.")
             return value
@@ -136,7 +146,9 @@ class SearchApi(APIView):
         data.is_valid(raise_exception=True)
         thread_id = data.validated_data.get("threadId")
         if thread_id:
-            selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+            selectors.thread_get(
+                tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
+            )
         config = SemanticRecallConfig(
             top_k=data.validated_data["topK"],
             message_range=data.validated_data["messageRange"],
@@ -151,7 +163,14 @@ class SearchApi(APIView):
             exclude=set(),
         )
         results = [
-            {"id": m.id, "threadId": m.thread_id, "role": m.role, "text": m.text, "createdAt": m.created_at, "hit": m.hit}
+            {
+                "id": m.id,
+                "threadId": m.thread_id,
+                "role": m.role,
+                "text": m.text,
+                "createdAt": m.created_at,
+                "hit": m.hit,
+            }
             for m in found
         ]
         return Response({"results": results})

@@ -24,6 +24,7 @@ from memory.services.working_memory import (
     working_memory_config_for,
     working_memory_get,
     working_memory_update,
+    working_memory_validate,
 )
 
 __all__ = [
@@ -53,4 +54,5 @@ __all__ = [
     "working_memory_config_for",
     "working_memory_get",
     "working_memory_update",
+    "working_memory_validate",
 ]

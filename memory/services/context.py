@@ -49,7 +49,13 @@ def _neighbours(hit: Message, message_range: int) -> list[Message]:
 
 
 def recall(
-    *, tenant_id: int, thread_id: str, resource_id: str, config: SemanticRecallConfig, query: str, exclude: set[str]
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    config: SemanticRecallConfig,
+    query: str,
+    exclude: set[str],
 ) -> list[RecalledMessage]:
     """The top-K messages most similar to `query` in scope, each with its neighbours, oldest first.
 
@@ -60,7 +66,11 @@ def recall(
     scoped = MessageEmbedding.objects.filter(vector_filter(embedder), tenant_id=tenant_id).exclude(
         message_id__in=exclude
     )
-    scoped = scoped.filter(thread_id=thread_id) if config.scope == "thread" else scoped.filter(resource_id=resource_id)
+    scoped = (
+        scoped.filter(thread_id=thread_id)
+        if config.scope == "thread"
+        else scoped.filter(resource_id=resource_id)
+    )
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Keep scanning the index past filtered-out rows (pgvector >= 0.8).
@@ -136,7 +146,11 @@ def memory_context_build(
         if Thread.objects.filter(pk=thread_id).exists():
             raise
         thread = None  # a new thread: nothing stored yet
-    window = messages_last(tenant_id=tenant_id, thread_id=thread_id, limit=config.last_messages + 1) if thread else []
+    window = (
+        messages_last(tenant_id=tenant_id, thread_id=thread_id, limit=config.last_messages + 1)
+        if thread
+        else []
+    )
     recent = window
     exclude: set[str] = set()
     if recent and recent[-1].role == "user" and recent[-1].text == query.strip():
@@ -151,7 +165,9 @@ def memory_context_build(
     sections: list[str] = []
     wm = config.working_memory
     if wm is not None and wm.enabled:
-        row = working_memory_get(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, config=config)
+        row = working_memory_get(
+            tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, config=config
+        )
         sections.append(working_memory_render(config=wm, row=row))
 
     recalled: list[RecalledMessage] = []

@@ -99,7 +99,9 @@ def split_document(document: KnowledgeDocument) -> list[tuple[str, dict[str, Any
     """Chunks with their header metadata: markdown split on headers first, then recursively."""
     from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
-    recursive = RecursiveCharacterTextSplitter(chunk_size=document.chunk_size, chunk_overlap=document.chunk_overlap)
+    recursive = RecursiveCharacterTextSplitter(
+        chunk_size=document.chunk_size, chunk_overlap=document.chunk_overlap
+    )
     if document.media_type == "text/markdown":
         headers = MarkdownHeaderTextSplitter(
             headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3")], strip_headers=False
@@ -134,7 +136,12 @@ def document_ingest(*, document_id: int) -> int:
                     tenant_id=document.tenant_id,
                     position=start + offset,
                     text=text,
-                    metadata={**document.metadata, **headers, "documentId": document.pk, "title": document.title},
+                    metadata={
+                        **document.metadata,
+                        **headers,
+                        "documentId": document.pk,
+                        "title": document.title,
+                    },
                     embedder=embedder.name,
                     dimensions=embedder.dimensions,
                     embedding=vector,
@@ -176,7 +183,7 @@ def knowledge_search(
             document_id=c.document_id,
             title=c.document.title,
             text=c.text,
-            score=1.0 - float(c.distance),  # type: ignore[attr-defined]
+            score=1.0 - float(c.distance),
             metadata=c.metadata,
         )
         for c in chunks

@@ -75,7 +75,9 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
             changed = True
         else:
             if row.thread_id != thread.pk:
-                raise Conflict("A message with this id belongs to another thread.", details={"id": [message.id]})
+                raise Conflict(
+                    "A message with this id belongs to another thread.", details={"id": [message.id]}
+                )
             changed = row.text != text
             for name, value in values.items():
                 setattr(row, name, value)

@@ -18,7 +18,9 @@ _DELETE = None
 def _wm_config(config: MemoryConfig) -> WorkingMemoryConfig:
     wm = config.working_memory
     if wm is None or not wm.enabled:
-        raise ValidationFailed("Working memory is not enabled for this agent.", details={"workingMemory": ["disabled"]})
+        raise ValidationFailed(
+            "Working memory is not enabled for this agent.", details={"workingMemory": ["disabled"]}
+        )
     return wm
 
 
@@ -55,14 +57,20 @@ def working_memory_initial(*, config: WorkingMemoryConfig) -> str | dict[str, An
     return {} if config.format == "json" else (config.template or DEFAULT_TEMPLATE)
 
 
-def _validated_json(wm: WorkingMemoryConfig, existing: WorkingMemory | None, content: str | dict[str, Any]) -> dict[str, Any]:
+def _validated_json(
+    wm: WorkingMemoryConfig, existing: WorkingMemory | None, content: str | dict[str, Any]
+) -> dict[str, Any]:
     if isinstance(content, str):
         try:
             content = json.loads(content)
         except json.JSONDecodeError as exc:
-            raise ValidationFailed("Working memory must be a JSON object.", details={"content": [str(exc)]}) from exc
+            raise ValidationFailed(
+                "Working memory must be a JSON object.", details={"content": [str(exc)]}
+            ) from exc
     if not isinstance(content, dict):
-        raise ValidationFailed("Working memory must be a JSON object.", details={"content": ["expected an object"]})
+        raise ValidationFailed(
+            "Working memory must be a JSON object.", details={"content": ["expected an object"]}
+        )
     merged = deep_merge((existing.data if existing else None) or {}, content)
     validator = jsonschema.Draft202012Validator(wm.json_schema or {})
     errors: dict[str, list[str]] = {}
@@ -72,6 +80,30 @@ def _validated_json(wm: WorkingMemoryConfig, existing: WorkingMemory | None, con
     if errors:
         raise ValidationFailed("Working memory does not match its schema.", details=errors)
     return merged
+
+
+def working_memory_validate(
+    *, wm: WorkingMemoryConfig, existing: WorkingMemory | None, content: str | dict[str, Any]
+) -> tuple[str, dict[str, Any] | None]:
+    """The markdown or merged JSON that would be stored; ValidationFailed with field errors otherwise."""
+    data: dict[str, Any] | None = None
+    markdown = ""
+    if wm.format == "json":
+        data = _validated_json(wm, existing, content)
+        size = len(json.dumps(data))
+    else:
+        if not isinstance(content, str):
+            raise ValidationFailed(
+                "Working memory is markdown text.", details={"content": ["expected a string"]}
+            )
+        markdown = content
+        size = len(markdown)
+    if size > wm.max_chars:
+        raise ValidationFailed(
+            "Working memory is too large.",
+            details={"content": [f"{size} characters; the limit is {wm.max_chars}"]},
+        )
+    return markdown, data
 
 
 def working_memory_update(
@@ -89,21 +121,7 @@ def working_memory_update(
 
         thread_ensure(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
     existing = working_memory_find(tenant_id=tenant_id, scope=scope, key=key)
-    data: dict[str, Any] | None = None
-    markdown = ""
-    if wm.format == "json":
-        data = _validated_json(wm, existing, content)
-        size = len(json.dumps(data))
-    else:
-        if not isinstance(content, str):
-            raise ValidationFailed("Working memory is markdown text.", details={"content": ["expected a string"]})
-        markdown = content
-        size = len(markdown)
-    if size > wm.max_chars:
-        raise ValidationFailed(
-            "Working memory is too large.",
-            details={"content": [f"{size} characters; the limit is {wm.max_chars}"]},
-        )
+    markdown, data = working_memory_validate(wm=wm, existing=existing, content=content)
     row, _ = WorkingMemory.objects.update_or_create(
         tenant_id=tenant_id,
         scope=scope,

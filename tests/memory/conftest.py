@@ -24,7 +24,9 @@ def embedder_local(settings: Any, local_embedder: Any) -> Any:
     return local_embedder
 
 
-def say(tenant_id: int, thread_id: str, resource_id: str, role: str, text: str, *, mid: str | None = None) -> Any:
+def say(
+    tenant_id: int, thread_id: str, resource_id: str, role: str, text: str, *, mid: str | None = None
+) -> Any:
     """Save a one-text-part message (creating the thread)."""
     import uuid
 
@@ -38,3 +40,15 @@ def say(tenant_id: int, thread_id: str, resource_id: str, role: str, text: str, 
 
 def config(**kwargs: Any) -> MemoryConfig:
     return MemoryConfig.model_validate(kwargs)
+
+
+def new_tenant() -> Any:
+    from tests.factories import TenantFactory
+
+    return TenantFactory()
+
+
+def new_user(tenant: Any = None) -> Any:
+    from tests.factories import UserFactory
+
+    return UserFactory(tenant=tenant)

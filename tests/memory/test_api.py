@@ -9,8 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from memory.models import Message, MessageEmbedding, Thread
-from tests.factories import TenantFactory, UserFactory
-from tests.memory.conftest import config, say
+from tests.memory.conftest import config, new_tenant, new_user, say
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +48,8 @@ def test_thread_lifecycle_in_mastra_shapes(scripted_embedder, api_client, user):
     assert [t["id"] for t in api_client.get("/api/memory/threads").json()["results"]] == ["t1"]
 
     assert api_client.delete("/api/memory/threads/t1").status_code == 204
-    assert not Message.objects.exists() and not MessageEmbedding.objects.exists()
+    assert not Message.objects.exists()
+    assert not MessageEmbedding.objects.exists()
     assert api_client.get("/api/memory/threads/t1").status_code == 404
 
 
@@ -58,7 +58,9 @@ def test_bad_input_gets_field_errors(api_client):
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     assert "metadata" in response.json()["details"]
-    duplicate = [api_client.post("/api/memory/threads", {"threadId": "same"}, format="json") for _ in range(2)]
+    duplicate = [
+        api_client.post("/api/memory/threads", {"threadId": "same"}, format="json") for _ in range(2)
+    ]
     assert [r.status_code for r in duplicate] == [201, 409]
 
 
@@ -69,20 +71,28 @@ def test_working_memory_over_the_api_validates_against_the_stored_schema(api_cli
     api_client.post("/api/memory/threads", {"threadId": "t1"}, format="json")
     cfg = config(working_memory={"schema": {"type": "object", "properties": {"age": {"type": "integer"}}}})
     working_memory_update(
-        tenant_id=tenant_for_user(user).pk, thread_id="t1", resource_id=str(user.pk), config=cfg, content={"age": 30}
+        tenant_id=tenant_for_user(user).pk,
+        thread_id="t1",
+        resource_id=str(user.pk),
+        config=cfg,
+        content={"age": 30},
     )
 
-    bad = api_client.post("/api/memory/threads/t1/working-memory", {"workingMemory": {"age": "old"}}, format="json")
+    bad = api_client.post(
+        "/api/memory/threads/t1/working-memory", {"workingMemory": {"age": "old"}}, format="json"
+    )
     assert bad.status_code == 400
     assert bad.json()["details"] == {"age": ["'old' is not of type 'integer'"]}
-    good = api_client.post("/api/memory/threads/t1/working-memory", {"workingMemory": {"age": 31}}, format="json")
+    good = api_client.post(
+        "/api/memory/threads/t1/working-memory", {"workingMemory": {"age": 31}}, format="json"
+    )
     assert good.status_code == 200
     fetched = api_client.get("/api/memory/threads/t1/working-memory").json()["workingMemory"]
     assert (fetched["format"], fetched["workingMemory"]) == ("json", {"age": 31})
 
 
 def test_staff_may_act_for_another_resource_others_may_not(api_client, user, tenant):
-    other = UserFactory(tenant=tenant)
+    other = new_user(tenant=tenant)
     response = api_client.get(f"/api/memory/threads?resourceId={other.pk}")
     assert response.status_code == 403
     user.is_staff = True
@@ -94,8 +104,8 @@ def test_staff_may_act_for_another_resource_others_may_not(api_client, user, ten
 
 
 def test_isolation_matrix_every_route_refuses_other_owners_and_tenants(scripted_embedder):
-    tenants = [TenantFactory(), TenantFactory()]
-    users = [UserFactory(tenant=t) for t in tenants for _ in range(2)]
+    tenants = [new_tenant(), new_tenant()]
+    users = [new_user(tenant=t) for t in tenants for _ in range(2)]
     for user in users:
         c = client_for(user)
         assert c.post("/api/memory/threads", {"threadId": f"t-{user.pk}"}, format="json").status_code == 201
@@ -124,7 +134,8 @@ def test_isolation_matrix_every_route_refuses_other_owners_and_tenants(scripted_
         assert [t["id"] for t in listed] == [f"t-{me.pk}"]
         found = c.get("/api/memory/search?searchQuery=secret&topK=10").json()["results"]
         assert [r["text"] for r in found] == [f"secret of {me.pk}"]
-    assert Thread.objects.count() == 4 and Message.objects.count() == 4
+    assert Thread.objects.count() == 4
+    assert Message.objects.count() == 4
 
 
 def test_deleting_your_resource_data(scripted_embedder, api_client, user):

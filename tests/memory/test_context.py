@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from memory import tokens
@@ -25,16 +27,24 @@ def test_last_messages_window_excludes_the_current_turn(openai_server, settings,
     say(tenant.pk, "t", "u1", "user", "the new question")
 
     context = memory_context_build(
-        tenant_id=tenant.pk, thread_id="t", resource_id="u1", config=config(last_messages=3), query="the new question"
+        tenant_id=tenant.pk,
+        thread_id="t",
+        resource_id="u1",
+        config=config(last_messages=3),
+        query="the new question",
     )
 
     assert [m["content"] for m in context.history] == ["message 3", "message 4", "message 5"]
 
 
 def test_token_limiter_trims_oldest_first_and_drops_orphaned_tool_results():
-    history = [
+    history: list[dict[str, Any]] = [
         {"role": "user", "content": "one " * 50},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
         {"role": "tool", "tool_call_id": "c", "content": "result " * 20},
         {"role": "user", "content": "two"},
         {"role": "assistant", "content": "three"},
@@ -51,14 +61,20 @@ def test_token_limiter_trims_oldest_first_and_drops_orphaned_tool_results():
     assert limit_tokens(history, just_after_call)[0]["role"] == "user"
 
 
-def test_deleting_a_thread_or_a_resource_removes_messages_embeddings_and_memory(openai_server, settings, tenant):
+def test_deleting_a_thread_or_a_resource_removes_messages_embeddings_and_memory(
+    openai_server, settings, tenant
+):
     settings.EMBEDDER = "scripted/embed-test"
     wm_thread = config(working_memory={"scope": "thread"})
     wm_resource = config(working_memory={})
     for thread in ("a", "b"):
         say(tenant.pk, thread, "u1", "user", f"hello from {thread}")
-        working_memory_update(tenant_id=tenant.pk, thread_id=thread, resource_id="u1", config=wm_thread, content="x")
-    working_memory_update(tenant_id=tenant.pk, thread_id="a", resource_id="u1", config=wm_resource, content="y")
+        working_memory_update(
+            tenant_id=tenant.pk, thread_id=thread, resource_id="u1", config=wm_thread, content="x"
+        )
+    working_memory_update(
+        tenant_id=tenant.pk, thread_id="a", resource_id="u1", config=wm_resource, content="y"
+    )
     say(tenant.pk, "other", "u2", "user", "someone else")
     assert MessageEmbedding.objects.count() == 3
 

@@ -6,7 +6,7 @@ import pytest
 
 from memory.models import KnowledgeChunk, KnowledgeDocument
 from memory.services import document_create, knowledge_search
-from tests.factories import TenantFactory
+from tests.memory.conftest import new_tenant, new_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,14 +25,20 @@ Orders ship from our warehouse in Rotterdam within two business days.
 
 def test_markdown_is_split_on_headers_and_searched_semantically(embedder_local, tenant):
     document = document_create(
-        tenant_id=tenant.pk, title="Handbook", text=HANDBOOK, media_type="text/markdown",
-        metadata={"category": "policy"}, chunk_size=200, chunk_overlap=20,
+        tenant_id=tenant.pk,
+        title="Handbook",
+        text=HANDBOOK,
+        media_type="text/markdown",
+        metadata={"category": "policy"},
+        chunk_size=200,
+        chunk_overlap=20,
     )
     document.refresh_from_db()
     assert document.status == "indexed"
     chunks = list(KnowledgeChunk.objects.filter(document=document))
     assert len(chunks) == 3
-    assert chunks[0].metadata["h2"] == "Refunds" and chunks[0].metadata["category"] == "policy"
+    assert chunks[0].metadata["h2"] == "Refunds"
+    assert chunks[0].metadata["category"] == "policy"
 
     [hit] = knowledge_search(tenant_id=tenant.pk, query="how do I get my money back?", top_k=1)
     assert "full refund" in hit.text
@@ -43,7 +49,7 @@ def test_markdown_is_split_on_headers_and_searched_semantically(embedder_local, 
 
 
 def test_search_is_restricted_to_the_tenant(embedder_local, tenant):
-    other = TenantFactory()
+    other = new_tenant()
     document_create(tenant_id=other.pk, title="Other", text="Refunds are available within 30 days.")
     assert knowledge_search(tenant_id=tenant.pk, query="refund policy") == []
     assert len(knowledge_search(tenant_id=other.pk, query="refund policy")) == 1
@@ -52,8 +58,6 @@ def test_search_is_restricted_to_the_tenant(embedder_local, tenant):
 def test_upload_over_the_api_and_other_tenants_cannot_see_it(openai_server, settings, api_client):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
-
-    from tests.factories import UserFactory
 
     settings.EMBEDDER = "scripted/embed-test"
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -65,14 +69,18 @@ def test_upload_over_the_api_and_other_tenants_cannot_see_it(openai_server, sett
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["title"], body["mediaType"], body["status"], body["metadata"]) == (
-        "faq.md", "text/markdown", "pending", {"team": "ops"}
+        "faq.md",
+        "text/markdown",
+        "pending",
+        {"team": "ops"},
     )
     document = KnowledgeDocument.objects.get()
-    assert document.status == "indexed" and document.chunks.count() == 1
+    assert document.status == "indexed"
+    assert document.chunks.count() == 1
     results = api_client.get("/api/memory/knowledge/search", {"query": "opening hours"}).json()["results"]
     assert results[0]["documentId"] == document.pk
 
-    stranger = UserFactory()
+    stranger = new_user()
     token, _ = Token.objects.get_or_create(user=stranger)
     other = APIClient()
     other.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -82,6 +90,10 @@ def test_upload_over_the_api_and_other_tenants_cannot_see_it(openai_server, sett
     assert other.get("/api/memory/knowledge/documents").json()["count"] == 0
 
     bad = api_client.post("/api/memory/knowledge/documents", {"title": "x"}, format="json")
-    assert bad.status_code == 400 and "file" in bad.json()["details"]
+    assert bad.status_code == 400
+    assert "file" in bad.json()["details"]
     binary = SimpleUploadedFile("x.bin", b"\xff\xfe\x00", content_type="application/octet-stream")
-    assert api_client.post("/api/memory/knowledge/documents", {"file": binary}, format="multipart").status_code == 400
+    assert (
+        api_client.post("/api/memory/knowledge/documents", {"file": binary}, format="multipart").status_code
+        == 400
+    )

@@ -46,15 +46,15 @@ def test_unknown_part_type_is_rejected(tenant):
 
 
 def test_thread_of_another_owner_or_tenant_is_not_found(tenant):
-    from tests.factories import TenantFactory
+    from tests.memory.conftest import new_tenant
 
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
     with pytest.raises(NotFound):
         thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u2")
     with pytest.raises(NotFound):
-        thread_ensure(tenant_id=TenantFactory().pk, thread_id="t", resource_id="u1")
+        thread_ensure(tenant_id=new_tenant().pk, thread_id="t", resource_id="u1")
     with pytest.raises(NotFound):
-        message_save(tenant_id=TenantFactory().pk, thread_id="t", message=_text("m", "hi"))
+        message_save(tenant_id=new_tenant().pk, thread_id="t", message=_text("m", "hi"))
 
 
 def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, settings, tenant):
@@ -84,7 +84,13 @@ def test_parts_convert_to_chat_history_in_order():
             [
                 {"type": "reasoning", "text": "call the tool"},
                 {"type": "tool-call", "toolCallId": "c1", "toolName": "weather", "input": {"city": "Paris"}},
-                {"type": "tool-result", "toolCallId": "c1", "toolName": "weather", "output": {"t": 21}, "isError": False},
+                {
+                    "type": "tool-result",
+                    "toolCallId": "c1",
+                    "toolName": "weather",
+                    "output": {"t": 21},
+                    "isError": False,
+                },
                 {"type": "text", "text": "It is 21 degrees."},
                 {"type": "tool-call", "toolCallId": "c2", "toolName": "weather", "input": {}},
             ],
@@ -98,7 +104,11 @@ def test_parts_convert_to_chat_history_in_order():
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "c1", "content": '{"t": 21}'},

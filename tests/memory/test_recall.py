@@ -42,8 +42,11 @@ def test_neighbours_around_a_hit_and_no_repeat_of_recent_window(embedder_local, 
         "I'm allergic to peanuts, please remember that for restaurants.",
         "Noted, no peanuts.",
         "Thanks!",
-    ] + FILLER
-    saved = [say(tenant.pk, "t1", "u1", "user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)]
+        *FILLER,
+    ]
+    saved = [
+        say(tenant.pk, "t1", "u1", "user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)
+    ]
     cfg = config(last_messages=3, semantic_recall={"top_k": 1, "message_range": 1, "scope": "thread"})
 
     context = memory_context_build(
@@ -62,9 +65,13 @@ def test_thread_scope_does_not_reach_other_threads_resource_scope_does(embedder_
     say(tenant.pk, "b", "u1", "user", "How do I bake sourdough bread?")
     query = "what colour do I like best?"
     thread_cfg = config(last_messages=0, semantic_recall={"top_k": 1, "message_range": 0, "scope": "thread"})
-    resource_cfg = config(last_messages=0, semantic_recall={"top_k": 1, "message_range": 0, "scope": "resource"})
+    resource_cfg = config(
+        last_messages=0, semantic_recall={"top_k": 1, "message_range": 0, "scope": "resource"}
+    )
 
-    in_thread = memory_context_build(tenant_id=tenant.pk, thread_id="b", resource_id="u1", config=thread_cfg, query=query)
+    in_thread = memory_context_build(
+        tenant_id=tenant.pk, thread_id="b", resource_id="u1", config=thread_cfg, query=query
+    )
     in_resource = memory_context_build(
         tenant_id=tenant.pk, thread_id="b", resource_id="u1", config=resource_cfg, query=query
     )
@@ -74,9 +81,9 @@ def test_thread_scope_does_not_reach_other_threads_resource_scope_does(embedder_
 
 
 def test_recall_never_crosses_owner_or_tenant(embedder_local, tenant):
-    from tests.factories import TenantFactory
+    from tests.memory.conftest import new_tenant
 
-    other = TenantFactory()
+    other = new_tenant()
     say(other.pk, "x", "u1", "user", "My favourite colour is teal.")
     say(tenant.pk, "y", "u2", "user", "My favourite colour is teal.")
     cfg = config(last_messages=0, semantic_recall={"top_k": 5, "message_range": 0})
