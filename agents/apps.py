@@ -6,4 +6,4 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents"
 
     def ready(self) -> None:
-        from agents import builtin_tools  # noqa: F401 - registers the built-in tools
+        from agents import builtin_tools, tasks_memory  # noqa: F401 - registers built-in tools and tasks

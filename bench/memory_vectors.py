@@ -27,7 +27,9 @@ from pgvector.psycopg import register_vector
 DB = "bench_memory"
 N = int(os.environ.get("BENCH_VECTORS", "1000000"))
 DIM = 384
-CLUSTERS = 2000
+CLUSTERS = int(os.environ.get("BENCH_CLUSTERS", "10000"))
+NOISE = float(os.environ.get("BENCH_NOISE", "1.2"))
+TABLE = f"items_c{CLUSTERS}_n{int(NOISE * 10)}"
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 EF_SEARCH = int(os.environ.get("BENCH_EF_SEARCH", "100"))
@@ -58,7 +60,7 @@ def _centers(rng: np.random.Generator) -> np.ndarray:
 
 def _sample(rng: np.random.Generator, centers: np.ndarray, n: int) -> np.ndarray:
     idx = rng.integers(0, CLUSTERS, n)
-    vecs = centers[idx] + 0.9 * rng.standard_normal((n, DIM)).astype(np.float32)
+    vecs = centers[idx] + NOISE * rng.standard_normal((n, DIM)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     return vecs
 
@@ -66,11 +68,11 @@ def _sample(rng: np.random.Generator, centers: np.ndarray, n: int) -> np.ndarray
 def setup() -> None:
     conn = connect(_host())
     conn.execute(
-        "CREATE TABLE IF NOT EXISTS items (id bigserial PRIMARY KEY, embedding vector(384) NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigserial PRIMARY KEY, embedding vector(384) NOT NULL)"
     )
-    have = conn.execute("SELECT count(*) FROM items").fetchone()[0]  # type: ignore[index]
+    have = conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]  # type: ignore[index]  # noqa: S608 - the table name is the bench's own constant
     if have != N:
-        conn.execute("TRUNCATE items")
+        conn.execute(f"TRUNCATE {TABLE}")
         rng = np.random.default_rng(SEED)
         centers = _centers(rng)
         t0 = time.perf_counter()
@@ -78,38 +80,38 @@ def setup() -> None:
         with conn.cursor() as cur:
             for start in range(0, N, batch):
                 vecs = _sample(rng, centers, min(batch, N - start))
-                with cur.copy("COPY items (embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                with cur.copy(f"COPY {TABLE} (embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
                     copy.set_types(["vector"])
                     for v in vecs:
                         copy.write_row([v])
                 print(f"loaded {start + len(vecs)}", flush=True)
         print(f"load: {time.perf_counter() - t0:.1f}s", flush=True)
-        conn.execute("DROP INDEX IF EXISTS items_embedding_hnsw")
-    exists = conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'items_embedding_hnsw'").fetchone()
+        conn.execute(f"DROP INDEX IF EXISTS {TABLE}_hnsw")
+    exists = conn.execute(f"SELECT 1 FROM pg_indexes WHERE indexname = '{TABLE}_hnsw'").fetchone()  # noqa: S608 - the table name is the bench's own constant
     if not exists:
         conn.execute("SET maintenance_work_mem = '6GB'")
         conn.execute("SET max_parallel_maintenance_workers = 1")
         t0 = time.perf_counter()
         conn.execute(
-            "CREATE INDEX items_embedding_hnsw ON items USING hnsw (embedding vector_cosine_ops) "
+            f"CREATE INDEX {TABLE}_hnsw ON {TABLE} USING hnsw (embedding vector_cosine_ops) "
             f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
         )
         print(f"index build: {time.perf_counter() - t0:.1f}s", flush=True)
-    conn.execute("VACUUM ANALYZE items")
+    conn.execute(f"VACUUM ANALYZE {TABLE}")
     print("setup done", flush=True)
 
 
 def measure(queries: int = 200, exact_queries: int = 50) -> dict[str, float]:
     """p50/p99 (ms) of top-10 indexed queries and recall@10 against exact search."""
     conn = connect(_host())
-    ready = conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'items_embedding_hnsw'").fetchone()
+    ready = conn.execute(f"SELECT 1 FROM pg_indexes WHERE indexname = '{TABLE}_hnsw'").fetchone()  # noqa: S608 - the table name is the bench's own constant
     if not ready:
         raise SystemExit("run `bench/memory_vectors.py setup` first")
     rng = np.random.default_rng(SEED + 1)
     rng_centers = np.random.default_rng(SEED)
     centers = _centers(rng_centers)
     qs = _sample(rng, centers, queries)
-    sql = "SELECT id FROM items ORDER BY embedding <=> %s LIMIT 10"
+    sql = f"SELECT id FROM {TABLE} ORDER BY embedding <=> %s LIMIT 10"  # noqa: S608 - the table name is the bench's own constant
     conn.execute(f"SET hnsw.ef_search = {EF_SEARCH}")
     for q in qs[:20]:  # warm the index pages
         conn.execute(sql, [q]).fetchall()
