@@ -1,4 +1,9 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AgentsConfig(AppConfig):
@@ -6,4 +11,16 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents"
 
     def ready(self) -> None:
-        from agents import builtin_tools, tasks_memory  # noqa: F401 - registers built-in tools and tasks
+        from django.utils.module_loading import autodiscover_modules
+
+        from agents import builtin_tools, tasks_memory  # noqa: F401 - tasks_memory registers its Celery task
+
+        builtin_tools.load_all()
+        autodiscover_modules("tools")  # any installed app may define tools in tools.py
+        post_migrate.connect(_sync_tools, sender=self)
+
+
+def _sync_tools(**kwargs: Any) -> None:
+    from agents.services import tools_sync
+
+    tools_sync()

@@ -1,5 +1,11 @@
-"""Tools every agent may be allowed: imported by AgentsConfig.ready() so they register."""
+"""Tools that ship with the platform; every module here is imported at start-up."""
 
-from agents.builtin_tools import memory
+from __future__ import annotations
 
-__all__ = ["memory"]
+import importlib
+import pkgutil
+
+
+def load_all() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
