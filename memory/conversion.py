@@ -41,8 +41,9 @@ def _convert_one(role: str, parts: list[dict[str, Any]], answered: set[str]) -> 
     calls: list[dict[str, Any]] = []
 
     def flush() -> None:
-        if text or calls:
-            message: dict[str, Any] = {"role": "assistant", "content": "\n".join(text) or None}
+        content = "\n".join(t for t in text if t)
+        if content or calls:
+            message: dict[str, Any] = {"role": "assistant", "content": content or None}
             if calls:
                 message["tool_calls"] = list(calls)
             out.append(message)

@@ -76,7 +76,8 @@ class Message(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["thread", "-created_at"])]
+        # Serves "the last N messages of a thread" (scanned backwards) and neighbour lookups.
+        indexes = [models.Index(fields=["thread", "created_at", "id"], name="memory_msg_thread_order")]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
