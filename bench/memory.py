@@ -219,8 +219,7 @@ def main() -> None:
     print("history load:", {k: round(v, 3) for k, v in history_load(tenant.pk).items()})
     print("turn with memory:", {k: round(v, 3) for k, v in turn_ratio(tenant.pk).items()})
     if os.environ.get("BENCH_SKIP_VECTORS") != "1":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import memory_vectors
+        from bench import memory_vectors
 
         print("recall at scale:", {k: round(v, 4) for k, v in memory_vectors.measure().items()})
 
