@@ -8,6 +8,7 @@ messages are embedded and documents indexed even without a worker.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,21 +18,39 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 _WORKER_CHECK_TTL_S = 30.0
-_last_check: tuple[float, bool] = (0.0, False)
+_last_check: tuple[float, bool] | None = None
+_refreshing = threading.Lock()
 
 
-def _workers_available() -> bool:
-    global _last_check
-    checked_at, available = _last_check
-    if time.monotonic() - checked_at < _WORKER_CHECK_TTL_S:
-        return available
+def _ping() -> bool:
     try:
         from config.celery import app
 
-        available = bool(app.control.ping(timeout=0.5))
+        return bool(app.control.ping(timeout=0.5))
     except Exception:  # broker down: no worker
-        available = False
-    _last_check = (time.monotonic(), available)
+        return False
+
+
+def _refresh() -> None:
+    global _last_check
+    try:
+        _last_check = (time.monotonic(), _ping())
+    finally:
+        _refreshing.release()
+
+
+def _workers_available() -> bool:
+    """Whether a Celery worker answered recently.
+
+    The first call in a process pings (up to 0.5 s); later, a stale answer is used
+    while a background thread refreshes it, so requests never wait on the ping.
+    """
+    global _last_check
+    if _last_check is None:
+        _last_check = (time.monotonic(), _ping())
+    checked_at, available = _last_check
+    if time.monotonic() - checked_at > _WORKER_CHECK_TTL_S and _refreshing.acquire(blocking=False):
+        threading.Thread(target=_refresh, name="celery-worker-check", daemon=True).start()
     return available
 
 
