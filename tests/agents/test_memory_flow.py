@@ -98,3 +98,26 @@ def local_embedder():
     embedder = embedder_get("local")
     embedder.embed(["warm up"])
     return embedder
+
+
+def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
+    openai_server, settings, make_agent, user
+):
+    from agents.models import Run
+    from agents.providers.calls import ProviderUnavailable
+    from memory.models import Message
+    from tests.fakes.openai_server import Fault
+
+    settings.EMBEDDER = "scripted/embed-test"
+    make_agent(memory={"last_messages": 10})
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    openai_server.script(Fault(status=400), ChatReply(text="Back again."))
+
+    with pytest.raises(ProviderUnavailable):
+        _turn(ctx, "t", "Are you there?")
+
+    assert list(Message.objects.values_list("role", "text")) == [("user", "Are you there?")]
+    assert Run.objects.get().status == "failed"
+    _turn(ctx, "t", "Hello again?")
+    sent = openai_server.chat_requests[-1].messages
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["Are you there?", "Hello again?"]
