@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import fast_commit
 from core.errors import Conflict, ValidationFailed
 from memory import tokens
 from memory.conversion import parts_text
@@ -41,23 +39,6 @@ def _check_parts(parts: list[dict[str, Any]]) -> None:
         )
 
 
-@contextmanager
-def _fast_commit() -> Iterator[None]:
-    """A transaction whose commit does not wait for the WAL flush (`DB_FAST_COMMIT`, default on).
-
-    Messages are written on every turn's request path. With `synchronous_commit=off`
-    a crash of the database server can lose the last few hundred milliseconds of
-    commits (never corrupt them); a crash of our processes loses nothing committed.
-    Inside an outer transaction, the outer one decides.
-    """
-    outer = transaction.get_connection().in_atomic_block
-    with transaction.atomic():
-        if not outer and getattr(settings, "DB_FAST_COMMIT", True):
-            with transaction.get_connection().cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
-
-
 def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Message:
     """Insert or update (by id) a message of a thread, then embed it after commit.
 
@@ -67,7 +48,8 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
     """
     _check_parts(message.parts)
     text = parts_text(message.parts)
-    with _fast_commit():
+    # Messages are written on every turn: commit without waiting for the WAL flush (see core.db).
+    with fast_commit():
         thread = Thread.objects.select_for_update().filter(pk=thread_id, tenant_id=tenant_id).first()
         if thread is None:
             from core.errors import NotFound
