@@ -31,6 +31,19 @@ class MessageInput:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+def _check(message: MessageInput) -> None:
+    errors: dict[str, list[str]] = {}
+    if message.role not in Message.Role.values:
+        errors["role"] = [f"must be one of {', '.join(Message.Role.values)}"]
+    if message.status not in Message.Status.values:
+        errors["status"] = [f"must be one of {', '.join(Message.Status.values)}"]
+    if not message.id or len(message.id) > 200:
+        errors["id"] = ["must be 1 to 200 characters"]
+    if errors:
+        raise ValidationFailed("The message is invalid.", details=errors)
+    _check_parts(message.parts)
+
+
 def _check_parts(parts: list[dict[str, Any]]) -> None:
     bad = [i for i, p in enumerate(parts) if not isinstance(p, dict) or p.get("type") not in PART_TYPES]
     if bad:
@@ -46,7 +59,7 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
     computed by a Celery task, or inline without a worker; its failure never
     fails the save.
     """
-    _check_parts(message.parts)
+    _check(message)
     text = parts_text(message.parts)
     # Messages are written on every turn: commit without waiting for the WAL flush (see core.db).
     with fast_commit():

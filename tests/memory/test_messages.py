@@ -45,6 +45,14 @@ def test_unknown_part_type_is_rejected(tenant):
     assert not Message.objects.exists()
 
 
+def test_unknown_role_or_status_is_rejected(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    bad = MessageInput(id="m", role="robot", parts=[], status="done")  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed) as err:
+        message_save(tenant_id=tenant.pk, thread_id="t", message=bad)
+    assert set(err.value.details) == {"role", "status"}
+
+
 def test_thread_of_another_owner_or_tenant_is_not_found(tenant):
     from tests.memory.conftest import new_tenant
 
