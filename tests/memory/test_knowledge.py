@@ -97,3 +97,41 @@ def test_upload_over_the_api_and_other_tenants_cannot_see_it(openai_server, sett
         api_client.post("/api/memory/knowledge/documents", {"file": binary}, format="multipart").status_code
         == 400
     )
+
+
+def _pdf_with_text(text: str) -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(300, 144)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    content = DecodedStreamObject()
+    content.set_data(f"BT /F1 18 Tf 10 100 Td ({text}) Tj ET".encode())
+    page[NameObject("/Contents")] = writer._add_object(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_text_is_extracted():
+    from core.errors import ValidationFailed
+    from memory.services import document_text_extract
+
+    text, media_type = document_text_extract(
+        content=_pdf_with_text("Refunds within 30 days"), media_type="application/pdf", filename="p.pdf"
+    )
+    assert media_type == "application/pdf"
+    assert "Refunds within 30 days" in text
+    with pytest.raises(ValidationFailed):
+        document_text_extract(content=b"%PDF-1.4 broken", media_type="application/pdf", filename="p.pdf")
