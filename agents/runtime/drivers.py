@@ -19,7 +19,7 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
-from agents.runtime.persistence import Replay, run_begin, run_finish
+from agents.runtime.persistence import MemoryWrite, Replay, run_begin, run_finish
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.turn import PreparedCall
@@ -85,6 +85,9 @@ def _finish_kwargs(
         "result": result,
         "error": error,
         "status": status,
+        "memory": MemoryWrite(session=setup.memory_session, messages=setup.turn.messages)
+        if setup.memory_session is not None
+        else None,
     }
 
 
