@@ -24,3 +24,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["level"] = "WARNING"
+WEBHOOK_BACKOFF_BASE_S = 0.0
+WEBHOOK_TIMEOUT_S = 2.0
