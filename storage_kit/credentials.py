@@ -63,15 +63,7 @@ class IamUserStrategy:
     name = "iam_user"
 
     def mint(self, *, store: ObjectStore, principal: str, policy: dict[str, Any]) -> AccessKey:
-        try:
-            return store.iam_user_create(name=principal, path=settings.STORAGE_IAM_PATH, policy=policy)
-        except Exception:
-            # A user created without its key would be an orphan; remove what exists.
-            try:
-                store.iam_user_delete(name=principal)
-            except Exception:  # noqa: S110 - best effort, the original error is what the caller needs
-                pass
-            raise
+        return store.iam_user_create(name=principal, path=settings.STORAGE_IAM_PATH, policy=policy)
 
     def revoke(self, *, store: ObjectStore, principal: str) -> None:
         store.iam_user_delete(name=principal)

@@ -74,6 +74,7 @@ class Boto3Store:
         )
         config = Config(
             s3={"addressing_style": "path"},
+            signature_version="s3v4",
             retries={"max_attempts": 2, "mode": "standard"},
             connect_timeout=3,
             read_timeout=30,
@@ -303,10 +304,17 @@ class Boto3Store:
         iam = self._client("iam")
         with _translated("CreateUser"):
             iam.create_user(UserName=name, Path=path)
-        with _translated("PutUserPolicy"):
-            iam.put_user_policy(UserName=name, PolicyName="storage-kit-scope", PolicyDocument=json.dumps(policy))
-        with _translated("CreateAccessKey"):
-            key = iam.create_access_key(UserName=name)["AccessKey"]
+        try:
+            with _translated("PutUserPolicy"):
+                iam.put_user_policy(
+                    UserName=name, PolicyName="storage-kit-scope", PolicyDocument=json.dumps(policy)
+                )
+            with _translated("CreateAccessKey"):
+                key = iam.create_access_key(UserName=name)["AccessKey"]
+        except (StoreError, StoreNotFound, StoreAccessDenied):
+            # The user exists without its key: remove it so nothing is left unaccounted for.
+            self.iam_user_delete(name=name)
+            raise
         return AccessKey(
             principal=name,
             credentials=Credentials(access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]),

@@ -130,7 +130,7 @@ def _fork_create(
             _materialize(store=store, fork=fork, checkpoint=checkpoint)
             grants = [Grant(bucket=fork.bucket, prefix="", write=True)]
         credential, _ = credential_mint(
-            store=store, tenant_id=fork.tenant_id, scope=f"fork-{fork.pk}-{name}", role=role, grants=grants
+            store=store, tenant_id=fork.tenant_id, scope=f"fork-{name}", role=role, grants=grants
         )
         fork.credential = credential
         fork.save(update_fields=["credential"])

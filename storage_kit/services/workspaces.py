@@ -84,7 +84,7 @@ def _provision(*, store: ObjectStore, workspace: Workspace) -> None:
     credential, _ = credential_mint(
         store=store,
         tenant_id=workspace.tenant_id,
-        scope=f"ws-{workspace.pk}-{workspace.name}",
+        scope=f"ws-{workspace.name}",
         role=workspace.role,
         grants=[Grant(bucket=workspace.bucket, prefix=workspace.prefix, write=True)],
     )
