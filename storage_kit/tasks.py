@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 
 from storage_kit.services import coordination, sweeper
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def webhook_deliver(self: Any, delivery_id: int) -> str:
-    """One attempt; 5xx and timeouts are retried with exponential backoff, 4xx are not."""
+@shared_task(acks_late=True)
+def webhook_deliver(delivery_id: int) -> str:
+    """One attempt; 5xx and timeouts schedule the next with exponential backoff, 4xx do not.
+
+    The next attempt is a new message with a countdown (not `self.retry`), so the
+    delivery row, not the broker, is the record of attempts; `webhooks_retry_due`
+    re-enqueues any the broker lost.
+    """
     outcome = coordination.webhook_attempt(delivery_id=delivery_id)
     if outcome == "retry":
         from storage_kit.models import WebhookDelivery
 
         attempts = WebhookDelivery.objects.values_list("attempts", flat=True).get(pk=delivery_id)
-        raise self.retry(countdown=coordination.backoff_s(attempts), max_retries=settings.WEBHOOK_MAX_ATTEMPTS)
+        webhook_deliver.apply_async((delivery_id,), countdown=coordination.backoff_s(attempts))
     return outcome
 
 

@@ -223,16 +223,28 @@ def notifications_poll() -> int:
         for receipt, body in store.queue_receive(queue_url=coordination.queue_url):
             for record in _records(body):
                 obj = record.get("s3", {}).get("object", {})
+                bucket = record.get("s3", {}).get("bucket", {}).get("name", coordination.bucket)
+                key = requests.utils.unquote(obj.get("key", ""))
+                etag = str(obj.get("eTag", "")).strip('"')
                 recorded += event_record(
                     tenant_id=coordination.tenant_id,
-                    bucket=record.get("s3", {}).get("bucket", {}).get("name", coordination.bucket),
-                    key=requests.utils.unquote(obj.get("key", "")),
-                    version_id=obj.get("versionId", ""),
-                    etag=obj.get("eTag", ""),
+                    bucket=bucket,
+                    key=key,
+                    version_id=obj.get("versionId") or _current_version(bucket=bucket, key=key, etag=etag),
+                    etag=etag,
                     size=int(obj.get("size", 0)),
                 )
             store.queue_ack(queue_url=coordination.queue_url, receipt=receipt)
     return recorded
+
+
+def _current_version(*, bucket: str, key: str, etag: str) -> str:
+    """Stores that omit `versionId` from notifications: take the current version if it is this write."""
+    try:
+        info = admin_store().object_head(bucket=bucket, key=key)
+    except PlatformError:
+        return ""
+    return info.version_id if info.etag == etag else ""
 
 
 def _records(body: str) -> list[dict[str, Any]]:
