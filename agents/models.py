@@ -1,1 +1,152 @@
-"""Agents models."""
+"""Agent definitions, their immutable versions, registered tools, model routes and runs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Tool(models.Model):
+    """A tool defined in code and synced here so operators can allowlist and disable it."""
+
+    class SideEffect(models.TextChoices):
+        NONE = "none"
+        READ = "read"
+        WRITE = "write"
+        EXTERNAL = "external"
+
+    id = models.SlugField(primary_key=True, max_length=100)
+    description = models.TextField(blank=True)
+    label = models.CharField(
+        max_length=200, blank=True, help_text="Shown in the chat UI while the tool runs."
+    )
+    side_effect = models.CharField(max_length=16, choices=SideEffect.choices, default=SideEffect.NONE)
+    needs_approval = models.BooleanField(default=False)
+    timeout_s = models.FloatField(default=30.0)
+    input_schema = models.JSONField(default=dict, blank=True)
+    output_schema = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True, help_text="Switch off to refuse every call at once.")
+    in_code = models.BooleanField(default=True, help_text="False when the code no longer defines this tool.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class ModelRoute(models.Model):
+    """An operator switch for one model (`provider/model`) or a whole provider (`provider/*`)."""
+
+    model = models.CharField(max_length=200, unique=True)
+    enabled = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.model
+
+
+class Agent(models.Model):
+    slug = models.SlugField(max_length=100, unique=True, help_text="The agent id used by the API.")
+    tenant = models.ForeignKey(
+        "core.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: every tenant may use this agent.",
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    instructions = models.TextField()
+    model = models.CharField(max_length=200, help_text="provider/model, for example openai/gpt-4o-mini")
+    fallback_models = models.JSONField(
+        default=list, blank=True, help_text="Tried in order when the model fails."
+    )
+    model_settings = models.JSONField(default=dict, blank=True, help_text="temperature, max_tokens, top_p")
+    allow_model_override = models.BooleanField(default=False)
+    max_steps = models.PositiveSmallIntegerField(default=5)
+    tools = models.ManyToManyField(Tool, blank=True, related_name="agents", help_text="The tool allowlist.")
+    require_approval = models.BooleanField(default=False, help_text="Every tool call needs approval.")
+    memory = models.JSONField(default=dict, blank=True, help_text="Memory settings; empty: no memory.")
+    request_context_schema = models.JSONField(
+        default=dict, blank=True, help_text="JSON Schema of the request-context keys a client may send."
+    )
+    enabled = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class AgentVersion(models.Model):
+    """An immutable snapshot of an agent's configuration, written on every save."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    config = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["agent", "-number"]
+        constraints = [models.UniqueConstraint(fields=["agent", "number"], name="agent_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} v{self.number}"
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        ABORTED = "aborted"
+        SUSPENDED = "suspended"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
+    agent_version = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    thread_id = models.CharField(max_length=200, blank=True, default="")
+    resource_id = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    input = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    usage = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(default=dict, blank=True)
+    trace_id = models.UUIDField(null=True, blank=True)
+    steps = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(db_index=True)
+    duration_ms = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "agent", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="run_idempotency_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.id} {self.status}"

@@ -79,6 +79,8 @@ class Trace:
             parent = _current_span.get()
             if parent is not None and parent.trace is not self:
                 parent = None
+            if parent is None and self.spans:
+                parent = self.spans[0]  # the trace's root span
         span = Span(
             trace=self,
             name=name,

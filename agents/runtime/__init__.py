@@ -1,0 +1,109 @@
+"""The agent runtime: `generate` (a complete answer) and `stream` (typed events).
+
+    result = generate("support", context=RequestContext(tenant_id=1, user_id=7), prompt="Hello")
+    async for event in stream("support", context=ctx, prompt="Hello"):
+        send(event.to_chunk())
+
+Each run loads the agent's current version, validates the client's request
+context, calls the model (retries, fallback chain), runs allowed tools (in
+parallel when the model asks for several), feeds results back until a final
+answer or `max_steps`, and persists the run with its trace. Closing a stream
+early aborts the run: the provider's HTTP stream is closed and the partial
+answer is kept, marked aborted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from agents.runtime.drivers import run_events, run_sync
+from agents.runtime.events import Event
+from agents.runtime.setup import RunSetup, run_setup
+from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
+from core.context import RequestContext
+
+__all__ = ["MemoryOptions", "RunError", "RunOptions", "RunResult", "agenerate", "generate", "stream"]
+
+Messages = Sequence[Mapping[str, Any]] | None
+
+
+def generate(
+    agent_id: str,
+    *,
+    context: RequestContext,
+    prompt: str | None = None,
+    messages: Messages = None,
+    memory: MemoryOptions | None = None,
+    options: RunOptions | None = None,
+) -> RunResult:
+    """Run the agent to a final answer (synchronous)."""
+    setup = run_setup(
+        agent_id,
+        context=context,
+        prompt=prompt,
+        messages=messages,
+        memory=memory,
+        options=options or RunOptions(),
+    )
+    return run_sync(setup)
+
+
+async def agenerate(
+    agent_id: str,
+    *,
+    context: RequestContext,
+    prompt: str | None = None,
+    messages: Messages = None,
+    memory: MemoryOptions | None = None,
+    options: RunOptions | None = None,
+) -> RunResult:
+    """Run the agent to a final answer (asynchronous)."""
+    setup = await _asetup(agent_id, context, prompt, messages, memory, options)
+    async for _event in run_events(setup, streaming=False):
+        pass
+    error = setup.extra.get("error")
+    if error is not None:
+        raise error
+    result = setup.extra["result"]
+    assert isinstance(result, RunResult)  # noqa: S101 - set by run_events on success
+    return result
+
+
+async def stream(
+    agent_id: str,
+    *,
+    context: RequestContext,
+    prompt: str | None = None,
+    messages: Messages = None,
+    memory: MemoryOptions | None = None,
+    options: RunOptions | None = None,
+) -> AsyncIterator[Event]:
+    """Run the agent, yielding AI SDK UI message stream events as they happen.
+
+    Bad input (unknown or disabled agent, invalid request context) raises before
+    the first event; failures after that end the stream with an `error` event.
+    """
+    setup = await _asetup(agent_id, context, prompt, messages, memory, options)
+    async for event in run_events(setup, streaming=True):
+        yield event
+
+
+async def _asetup(
+    agent_id: str,
+    context: RequestContext,
+    prompt: str | None,
+    messages: Messages,
+    memory: MemoryOptions | None,
+    options: RunOptions | None,
+) -> RunSetup:
+    return await sync_to_async(run_setup, thread_sensitive=False)(
+        agent_id,
+        context=context,
+        prompt=prompt,
+        messages=messages,
+        memory=memory,
+        options=options or RunOptions(),
+    )

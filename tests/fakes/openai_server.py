@@ -203,10 +203,11 @@ class ScriptedOpenAIServer:
             loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
             with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     # -- HTTP --------------------------------------------------------------
@@ -232,7 +233,7 @@ class ScriptedOpenAIServer:
                 keep_open = await self._route(request, writer)
                 if not keep_open:
                     break
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             with contextlib.suppress(Exception):

@@ -1,0 +1,207 @@
+"""One model call with retries (exponential backoff with jitter) and the fallback chain.
+
+Every attempt is a `model` span. Retried: 429, 5xx, timeouts, connection
+errors. Other provider errors (a rejected key, an unknown model) move straight
+to the next model of the chain. When the chain is exhausted the caller gets
+`ProviderUnavailable` (HTTP 502) naming each provider and what it answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+
+from agents.providers import openai_client
+from agents.providers.config import ModelRef, ProviderNotConfigured
+from agents.providers.openai_client import RETRYABLE, ModelResponse, StreamDelta
+from core.errors import PlatformError, UpstreamError
+from observability.redaction import scrub_text
+from observability.tracing import Span, Trace
+
+
+class ProviderUnavailable(UpstreamError):
+    code = "provider_unavailable"
+
+
+def _describe(error: BaseException) -> str:
+    status = openai_client.status_of(error)
+    kind = type(error).__name__
+    message = scrub_text(str(getattr(error, "message", "") or error))[:300]
+    return f"HTTP {status}: {message}" if status else f"{kind}: {message}"
+
+
+def _delay(attempt: int, error: BaseException) -> float:
+    response = getattr(error, "response", None)
+    retry_after = response.headers.get("retry-after") if response is not None else None
+    if retry_after:
+        try:
+            return min(float(retry_after), 10.0)
+        except ValueError:
+            pass
+    base: float = settings.MODEL_RETRY_BASE_DELAY_S
+    return float(base * (2**attempt) * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+
+
+@contextmanager
+def _attempt_span(trace: Trace, ref: ModelRef, attempt: int, fallback: int) -> Iterator[Span]:
+    with trace.span(
+        "model.call",
+        kind="model",
+        model=ref.id,
+        provider=ref.provider,
+        attempt=attempt + 1,
+        fallback=fallback,
+    ) as span:
+        yield span
+
+
+def _record(span: Span, response: ModelResponse) -> None:
+    span.set(
+        input_tokens=response.prompt_tokens,
+        output_tokens=response.completion_tokens,
+        finish_reason=response.finish_reason,
+        latency_ms=round(span.duration_ms, 3),
+    )
+
+
+class _Chain:
+    """Walks (model, attempt) pairs and collects failures for the final error."""
+
+    def __init__(self, chain: list[ModelRef]) -> None:
+        self.chain = chain
+        self.failures: list[dict[str, Any]] = []
+
+    def attempts(self) -> Iterator[tuple[int, ModelRef, int]]:
+        for fallback, ref in enumerate(self.chain):
+            for attempt in range(settings.MODEL_MAX_RETRIES + 1):
+                yield fallback, ref, attempt
+
+    def failed(self, ref: ModelRef, attempt: int, error: BaseException) -> bool:
+        """Record a failure; True when the same model should be tried again."""
+        self.failures.append({"model": ref.id, "attempt": attempt + 1, "error": _describe(error)})
+        return isinstance(error, RETRYABLE) and attempt < settings.MODEL_MAX_RETRIES
+
+    def exhausted(self) -> PlatformError:
+        only_unconfigured = self.failures and all(f.get("unconfigured") for f in self.failures)
+        if only_unconfigured:
+            return ProviderNotConfigured(self.failures[0]["error"], details={"attempts": self.failures})
+        providers = ", ".join(dict.fromkeys(f["model"].split("/")[0] for f in self.failures))
+        last = self.failures[-1]["error"] if self.failures else "no model configured"
+        return ProviderUnavailable(
+            f"Model provider {providers} failed after {len(self.failures)} attempt(s): {last}",
+            details={"attempts": self.failures},
+        )
+
+
+def call_sync(
+    *, chain: list[ModelRef], request: dict[str, Any], trace: Trace
+) -> tuple[ModelRef, ModelResponse]:
+    walker = _Chain(chain)
+    skip: ModelRef | None = None
+    for fallback, ref, attempt in walker.attempts():
+        if ref is skip:
+            continue
+        with _attempt_span(trace, ref, attempt, fallback) as span:
+            try:
+                response = openai_client.complete_sync(ref, request)
+            except ProviderNotConfigured as error:
+                span.record_error(error.message)
+                walker.failures.append(
+                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
+                )
+                skip = ref
+                continue
+            except openai_client.ProviderError as error:
+                span.record_error(_describe(error))
+                if walker.failed(ref, attempt, error):
+                    time.sleep(_delay(attempt, error))
+                else:
+                    skip = ref
+                continue
+            _record(span, response)
+            return ref, response
+    raise walker.exhausted()
+
+
+async def call_async(
+    *, chain: list[ModelRef], request: dict[str, Any], trace: Trace
+) -> tuple[ModelRef, ModelResponse]:
+    walker = _Chain(chain)
+    skip: ModelRef | None = None
+    for fallback, ref, attempt in walker.attempts():
+        if ref is skip:
+            continue
+        with _attempt_span(trace, ref, attempt, fallback) as span:
+            try:
+                response = await openai_client.complete_async(ref, request)
+            except ProviderNotConfigured as error:
+                span.record_error(error.message)
+                walker.failures.append(
+                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
+                )
+                skip = ref
+                continue
+            except openai_client.ProviderError as error:
+                span.record_error(_describe(error))
+                if walker.failed(ref, attempt, error):
+                    await asyncio.sleep(_delay(attempt, error))
+                else:
+                    skip = ref
+                continue
+            _record(span, response)
+            return ref, response
+    raise walker.exhausted()
+
+
+async def call_stream(
+    *,
+    chain: list[ModelRef],
+    request: dict[str, Any],
+    trace: Trace,
+    on_first: Callable[[ModelRef], None] | None = None,
+) -> AsyncIterator[StreamDelta]:
+    """Stream with retries and fallback until the first delta arrives; after that a failure is final."""
+    walker = _Chain(chain)
+    skip: ModelRef | None = None
+    for fallback, ref, attempt in walker.attempts():
+        if ref is skip:
+            continue
+        started = False
+        with _attempt_span(trace, ref, attempt, fallback) as span:
+            try:
+                async for delta in openai_client.stream_async(ref, request):
+                    if not started:
+                        started = True
+                        span.set(time_to_first_chunk_ms=round(span.duration_ms, 3))
+                        if on_first is not None:
+                            on_first(ref)
+                    if delta[0] == "done":
+                        _record(span, delta[1])
+                    yield delta
+                return
+            except ProviderNotConfigured as error:
+                span.record_error(error.message)
+                walker.failures.append(
+                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
+                )
+                skip = ref
+                continue
+            except openai_client.ProviderError as error:
+                span.record_error(_describe(error))
+                if started:
+                    raise ProviderUnavailable(
+                        f"Model provider {ref.provider} failed mid-stream: {_describe(error)}",
+                        details={"model": ref.id},
+                    ) from error
+                if walker.failed(ref, attempt, error):
+                    await asyncio.sleep(_delay(attempt, error))
+                else:
+                    skip = ref
+                continue
+    raise walker.exhausted()

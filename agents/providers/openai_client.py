@@ -1,0 +1,234 @@
+"""The `openai` SDK, behind a small interface: one chat call, sync or async, streamed or not.
+
+Responses are read as raw JSON (no pydantic object per response or per
+streamed chunk), which keeps the platform's own cost per call and per token
+small. SDK retries are off: `agents.providers.calls` retries and falls back
+so every attempt is traced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import openai
+from django.conf import settings
+
+from agents.providers.config import ModelRef
+
+
+class StreamInterrupted(Exception):
+    """The provider's stream broke off or sent something unreadable after it began."""
+
+
+RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    StreamInterrupted,
+)
+ProviderError = (openai.APIError, StreamInterrupted)
+
+
+@dataclass(slots=True)
+class ToolCallRequest:
+    id: str
+    name: str
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class ModelResponse:
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model: str = ""
+
+
+def status_of(error: BaseException) -> int | None:
+    return getattr(error, "status_code", None)
+
+
+_sync_clients: dict[tuple[str, str], openai.OpenAI] = {}
+_async_clients: dict[tuple[int, str, str], openai.AsyncOpenAI] = {}
+_lock = threading.Lock()
+
+
+def sync_client(ref: ModelRef) -> openai.OpenAI:
+    key = (ref.base_url, ref.api_key())
+    client = _sync_clients.get(key)
+    if client is None:
+        with _lock:
+            client = _sync_clients.setdefault(
+                key,
+                openai.OpenAI(
+                    api_key=key[1],
+                    base_url=ref.base_url,
+                    max_retries=0,
+                    timeout=settings.MODEL_REQUEST_TIMEOUT_S,
+                ),
+            )
+    return client
+
+
+def async_client(ref: ModelRef) -> openai.AsyncOpenAI:
+    """One client per event loop: the HTTP connection pool belongs to the loop that made it."""
+    loop_id = id(asyncio.get_running_loop())
+    key = (loop_id, ref.base_url, ref.api_key())
+    client = _async_clients.get(key)
+    if client is None:
+        with _lock:
+            if len(_async_clients) > 64:  # loops come and go (async_to_sync); drop stale clients
+                _async_clients.clear()
+            client = _async_clients.setdefault(
+                key,
+                openai.AsyncOpenAI(
+                    api_key=key[2],
+                    base_url=ref.base_url,
+                    max_retries=0,
+                    timeout=settings.MODEL_REQUEST_TIMEOUT_S,
+                ),
+            )
+    return client
+
+
+def _parse_completion(data: dict[str, Any]) -> ModelResponse:
+    choice = (data.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    usage = data.get("usage") or {}
+    calls = [
+        ToolCallRequest(
+            id=tc.get("id") or f"call_{i}",
+            name=(tc.get("function") or {}).get("name", ""),
+            arguments=(tc.get("function") or {}).get("arguments") or "",
+        )
+        for i, tc in enumerate(message.get("tool_calls") or [])
+    ]
+    return ModelResponse(
+        text=message.get("content") or "",
+        reasoning=message.get("reasoning_content") or message.get("reasoning") or "",
+        tool_calls=calls,
+        finish_reason=choice.get("finish_reason") or "stop",
+        prompt_tokens=usage.get("prompt_tokens") or 0,
+        completion_tokens=usage.get("completion_tokens") or 0,
+        model=data.get("model") or "",
+    )
+
+
+def complete_sync(ref: ModelRef, request: dict[str, Any]) -> ModelResponse:
+    raw = sync_client(ref).chat.completions.with_raw_response.create(model=ref.name, **request)
+    return _parse_completion(json.loads(raw.http_response.content))
+
+
+async def complete_async(ref: ModelRef, request: dict[str, Any]) -> ModelResponse:
+    raw = await async_client(ref).chat.completions.with_raw_response.create(model=ref.name, **request)
+    return _parse_completion(json.loads(raw.http_response.content))
+
+
+# Streamed deltas: ("text", str) | ("reasoning", str) | ("tool-start", ToolCallRequest)
+# | ("tool-delta", (call_id, str)) | ("done", ModelResponse)
+StreamDelta = tuple[str, Any]
+
+
+async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncIterator[StreamDelta]:
+    """Stream one completion; closing the iterator closes the HTTP stream to the provider."""
+    try:
+        async for delta in _stream_async(ref, request):
+            yield delta
+    except (httpx2.HTTPError, json.JSONDecodeError) as error:
+        raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
+
+
+class _StreamAssembler:
+    """Turns parsed stream chunks into deltas and assembles the whole response."""
+
+    def __init__(self) -> None:
+        self.response = ModelResponse()
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, ToolCallRequest] = {}
+        self.args: dict[int, list[str]] = {}
+
+    def feed(self, chunk: dict[str, Any]) -> list[StreamDelta]:
+        usage = chunk.get("usage")
+        if usage:
+            self.response.prompt_tokens = usage.get("prompt_tokens") or 0
+            self.response.completion_tokens = usage.get("completion_tokens") or 0
+        if chunk.get("model"):
+            self.response.model = chunk["model"]
+        out: list[StreamDelta] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if content:
+                self.text.append(content)
+                out.append(("text", content))
+            thought = delta.get("reasoning_content") or delta.get("reasoning")
+            if thought:
+                self.reasoning.append(thought)
+                out.append(("reasoning", thought))
+            for tool_delta in delta.get("tool_calls") or ():
+                out.extend(self._tool(tool_delta))
+            if choice.get("finish_reason"):
+                self.response.finish_reason = choice["finish_reason"]
+        return out
+
+    def _tool(self, tool_delta: dict[str, Any]) -> list[StreamDelta]:
+        index = tool_delta.get("index", 0)
+        function = tool_delta.get("function") or {}
+        out: list[StreamDelta] = []
+        call = self.calls.get(index)
+        if call is None:
+            call = ToolCallRequest(
+                id=tool_delta.get("id") or f"call_{index}", name=function.get("name") or ""
+            )
+            self.calls[index] = call
+            self.args[index] = []
+            out.append(("tool-start", call))
+        piece = function.get("arguments")
+        if piece:
+            self.args[index].append(piece)
+            out.append(("tool-delta", (call.id, piece)))
+        return out
+
+    def finish(self) -> ModelResponse:
+        self.response.text = "".join(self.text)
+        self.response.reasoning = "".join(self.reasoning)
+        for index, call in sorted(self.calls.items()):
+            call.arguments = "".join(self.args[index])
+            self.response.tool_calls.append(call)
+        return self.response
+
+
+async def _stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncIterator[StreamDelta]:
+    assembler = _StreamAssembler()
+    async with async_client(ref).chat.completions.with_streaming_response.create(
+        model=ref.name, stream=True, stream_options={"include_usage": True}, **request
+    ) as raw:
+        async for line in raw.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                break
+            chunk = json.loads(payload)
+            if "error" in chunk and not chunk.get("choices"):
+                raise StreamInterrupted(f"provider error in stream: {chunk['error']}")
+            for delta in assembler.feed(chunk):
+                yield delta
+    yield ("done", assembler.finish())
+
+
+def list_models_sync(ref: ModelRef) -> list[str]:
+    raw = sync_client(ref).models.with_raw_response.list()
+    data = json.loads(raw.http_response.content)
+    return sorted(str(m.get("id")) for m in data.get("data", []) if m.get("id"))

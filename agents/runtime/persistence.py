@@ -1,0 +1,159 @@
+"""Runs in the database: idempotent begin, and the final write together with the trace."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from agents.models import Run
+from agents.runtime.spec import AgentSpec
+from agents.runtime.types import RunInProgress, RunResult, Usage
+from core.context import RequestContext
+from core.errors import PlatformError
+from observability.redaction import redact
+from observability.tracing import Trace
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Replay:
+    """A run with this idempotency key already happened: its stored outcome."""
+
+    result: RunResult | None
+    error: PlatformError | None
+
+
+class StoredRunError(PlatformError):
+    """The stored failure of an earlier run with the same idempotency key, returned again."""
+
+    def __init__(self, payload: dict[str, Any], status: int) -> None:
+        super().__init__(payload.get("message"), details=payload.get("details") or {})
+        self.code = payload.get("code", "run_failed")  # type: ignore[misc]
+        self.status = status  # type: ignore[misc]
+
+
+def _replay(run: Run) -> Replay:
+    if run.status == Run.Status.RUNNING:
+        raise RunInProgress(
+            "A run with this idempotency key is still in progress.", details={"runId": str(run.id)}
+        )
+    if run.status == Run.Status.COMPLETED:
+        result = run.result
+        usage = result.get("usage") or {}
+        return Replay(
+            result=RunResult(
+                run_id=str(run.id),
+                trace_id=str(run.trace_id or ""),
+                agent_id=result.get("agentId", ""),
+                agent_version=run.agent_version,
+                status=run.status,
+                text=result.get("text", ""),
+                tool_calls=result.get("toolCalls", []),
+                tool_results=result.get("toolResults", []),
+                usage=Usage(usage.get("promptTokens", 0), usage.get("completionTokens", 0)),
+                finish_reason=result.get("finishReason", "stop"),
+                steps=run.steps,
+                model=run.model,
+                object=result.get("object"),
+                replayed=True,
+            ),
+            error=None,
+        )
+    return Replay(result=None, error=StoredRunError(run.error, int(run.error.get("status", 422))))
+
+
+def run_begin(
+    *,
+    run_id: uuid.UUID,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    idempotency_key: str | None,
+    trace: Trace,
+    started_at: datetime,
+) -> Replay | None:
+    """Insert the run as running, or return the stored outcome of an earlier run with the same key."""
+    if idempotency_key:
+        existing = Run.objects.filter(
+            tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return _replay(existing)
+    try:
+        with transaction.atomic():
+            Run.objects.create(
+                **_row(run_id, spec, context, thread_id, input_payload, idempotency_key, trace, started_at)
+            )
+    except IntegrityError:
+        existing = Run.objects.get(
+            tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
+        )
+        return _replay(existing)
+    return None
+
+
+def _row(
+    run_id: uuid.UUID,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    idempotency_key: str | None,
+    trace: Trace,
+    started_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "tenant_id": context.tenant_id,
+        "agent_id": spec.pk,
+        "agent_version": spec.version,
+        "user_id": context.user_id,
+        "thread_id": thread_id,
+        "resource_id": context.resource_id or "",
+        "idempotency_key": idempotency_key,
+        "model": spec.model,
+        "input": redact(input_payload),
+        "trace_id": trace.id,
+        "created_at": started_at,
+    }
+
+
+def run_finish(
+    *,
+    run_id: uuid.UUID,
+    inserted: bool,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    trace: Trace,
+    started_at: datetime,
+    result: RunResult | None,
+    error: PlatformError | None,
+    status: str,
+) -> None:
+    """Write the run's outcome and its trace in one transaction."""
+    fields: dict[str, Any] = {
+        "status": status,
+        "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
+    }
+    if result is not None:
+        fields.update(
+            result=redact(result.as_dict()),
+            usage=result.usage.as_dict(),
+            steps=result.steps,
+            model=result.model,
+        )
+    if error is not None:
+        fields["error"] = redact({**error.as_dict(), "status": error.status})
+    with transaction.atomic():
+        if inserted:
+            Run.objects.filter(id=run_id).update(**fields)
+        else:
+            row = _row(run_id, spec, context, thread_id, input_payload, None, trace, started_at)
+            Run.objects.create(**{**row, **fields})
+        trace.flush()

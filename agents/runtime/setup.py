@@ -1,0 +1,141 @@
+"""Everything a run needs before its first model call, gathered once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from agents.providers.config import ModelRef, resolve
+from agents.runtime.request_context import request_context_build
+from agents.runtime.spec import AgentSpec, agent_spec_load
+from agents.runtime.turn import Turn
+from agents.runtime.types import MemoryOptions, RunOptions
+from agents.tools.registry import ToolDefinition, registry
+from core.context import RequestContext
+from core.errors import Disabled, Forbidden, ValidationFailed
+from observability.tracing import Span, Trace, trace_start
+
+_ROLES = frozenset({"user", "assistant", "system"})
+
+
+@dataclass(kw_only=True)
+class RunSetup:
+    run_id: uuid.UUID
+    spec: AgentSpec
+    context: RequestContext
+    chain: list[ModelRef]
+    turn: Turn
+    trace: Trace
+    run_span: Span
+    started_at: datetime
+    input_payload: dict[str, Any]
+    thread_id: str
+    memory: MemoryOptions | None
+    inserted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tool_ids(self) -> dict[str, Any]:
+        return {"agent_id": self.spec.slug, "run_id": str(self.run_id), "thread_id": self.thread_id or None}
+
+
+def input_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    if prompt is not None and messages:
+        raise ValidationFailed(
+            "Send either prompt or messages, not both.", details={"prompt": ["Ambiguous input."]}
+        )
+    if prompt is not None:
+        if not prompt.strip():
+            raise ValidationFailed(
+                "The prompt is empty.", details={"prompt": ["This field may not be blank."]}
+            )
+        return [{"role": "user", "content": prompt}]
+    if not messages:
+        raise ValidationFailed("Send a prompt or at least one message.", details={"messages": ["Required."]})
+    result = []
+    for index, message in enumerate(messages):
+        role, content = message.get("role"), message.get("content")
+        if role not in _ROLES or not isinstance(content, str):
+            raise ValidationFailed(
+                "Each message needs a role (user, assistant or system) and text content.",
+                details={"messages": {str(index): ["Invalid role or content."]}},
+            )
+        result.append({"role": role, "content": content})
+    return result
+
+
+def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
+    if override and override != spec.model and not spec.allow_model_override:
+        raise Forbidden(
+            f"Agent {spec.slug!r} does not allow choosing the model per request.",
+            details={"model": [override]},
+        )
+    names = [override or spec.model, *(m for m in spec.fallback_models if m != (override or spec.model))]
+    enabled = [name for name in names if not spec.route_disabled(name)]
+    if not enabled:
+        raise Disabled(f"Model route {names[0]!r} is disabled by an operator.", details={"model": names[0]})
+    return [resolve(name) for name in enabled]
+
+
+def allowed_tools(spec: AgentSpec) -> dict[str, ToolDefinition]:
+    tools = {}
+    for tool_id in spec.tool_ids:
+        definition = registry.get(tool_id)
+        if definition is not None and tool_id not in spec.disabled_tools:
+            tools[tool_id] = definition
+    return tools
+
+
+def run_setup(
+    agent_id: str,
+    *,
+    context: RequestContext,
+    prompt: str | None,
+    messages: Sequence[Mapping[str, Any]] | None,
+    memory: MemoryOptions | None,
+    options: RunOptions,
+) -> RunSetup:
+    """Load the agent, check the request, open the trace. Raises platform errors for bad input."""
+    spec = agent_spec_load(slug=agent_id, tenant_id=context.tenant_id)
+    run_context = request_context_build(
+        tenant_id=context.tenant_id,
+        user_id=context.user_id,
+        resource_id=context.resource_id,
+        client_values=context.values,
+        schema=spec.request_context_schema,
+    ).with_resources(**context.resources)
+    new_messages = input_messages(prompt, messages)
+    chain = model_chain(spec, options.model)
+    run_id = uuid.UUID(options.run_id) if options.run_id else uuid.uuid4()
+    thread_id = memory.thread_id if memory is not None else ""
+    trace = trace_start(name=f"agent.run {spec.slug}", tenant_id=context.tenant_id, run_id=str(run_id))
+    run_span = trace.start_span(
+        "agent.run",
+        kind="run",
+        agent_id=spec.slug,
+        agent_version=spec.version,
+        model=chain[0].id,
+        thread_id=thread_id,
+    )
+    turn = Turn(
+        spec=spec,
+        messages=[{"role": "system", "content": spec.instructions}, *new_messages],
+        tools=allowed_tools(spec),
+        options=options,
+    )
+    return RunSetup(
+        run_id=run_id,
+        spec=spec,
+        context=run_context,
+        chain=chain,
+        turn=turn,
+        trace=trace,
+        run_span=run_span,
+        started_at=datetime.now(UTC),
+        input_payload={"messages": new_messages, "requestContext": dict(run_context.values)},
+        thread_id=thread_id,
+        memory=memory,
+    )

@@ -1,0 +1,121 @@
+"""Running validated tool calls: timeouts, errors returned to the model, a span per call."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from pydantic import BaseModel
+
+from agents.runtime.turn import PreparedCall, ToolOutcome
+from agents.tools.context import ToolContext
+from core.context import RequestContext
+from observability.redaction import scrub_text
+from observability.tracing import Span, Trace
+
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="tool")
+
+
+def _open_span(trace: Trace, call: PreparedCall) -> Span:
+    definition = call.definition
+    return trace.start_span(
+        "tool.call",
+        kind="tool",
+        tool_name=call.name,
+        tool_call_id=call.id,
+        side_effect=definition.side_effect if definition else None,
+        input=call.input,
+    )
+
+
+def _context(base: RequestContext, call: PreparedCall, span: Span, ids: dict[str, Any]) -> ToolContext:
+    return ToolContext(request_context=base, tool_call_id=call.id, span=span, **ids)
+
+
+def _output(call: PreparedCall, value: Any) -> Any:
+    assert call.definition is not None  # noqa: S101 - only prepared calls with a definition run
+    model = call.definition.output_model
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return model.model_validate(value).model_dump(mode="json")
+
+
+def _fail(span: Span, call: PreparedCall, message: str) -> ToolOutcome:
+    message = scrub_text(message)
+    span.record_error(message)
+    span.end()
+    return ToolOutcome(id=call.id, name=call.name, error=message)
+
+
+def _refused(span: Span, call: PreparedCall) -> ToolOutcome:
+    span.set(status="refused")
+    return _fail(span, call, call.error or "refused")
+
+
+def execute_sync(
+    call: PreparedCall, *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+) -> ToolOutcome:
+    span = _open_span(trace, call)
+    if call.error is not None or call.definition is None:
+        return _refused(span, call)
+    definition = call.definition
+    ctx = _context(context, call, span, ids)
+    future = _pool.submit(definition.function, ctx, call.args) if not definition.is_async else None
+    try:
+        if future is not None:
+            value = future.result(timeout=definition.timeout_s)
+        else:
+            value = asyncio.run(asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s))
+        output = _output(call, value)
+    except (TimeoutError, concurrent.futures.TimeoutError):
+        return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
+    except Exception as error:
+        return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
+    span.set(status="ok")
+    span.end()
+    return ToolOutcome(id=call.id, name=call.name, output=output)
+
+
+async def execute_async(
+    call: PreparedCall, *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+) -> ToolOutcome:
+    span = _open_span(trace, call)
+    if call.error is not None or call.definition is None:
+        return _refused(span, call)
+    definition = call.definition
+    ctx = _context(context, call, span, ids)
+    try:
+        if definition.is_async:
+            value = await asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s)
+        else:
+            run = sync_to_async(definition.function, thread_sensitive=False)
+            value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
+        output = _output(call, value)
+    except TimeoutError:
+        return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
+    except Exception as error:
+        return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
+    span.set(status="ok")
+    span.end()
+    return ToolOutcome(id=call.id, name=call.name, output=output)
+
+
+def execute_many_sync(
+    calls: list[PreparedCall], *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+) -> list[ToolOutcome]:
+    """Several calls run in parallel threads; results keep the model's order."""
+    if len(calls) == 1:
+        return [execute_sync(calls[0], trace=trace, context=context, ids=ids)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(execute_sync, c, trace=trace, context=context, ids=ids) for c in calls]
+        return [f.result() for f in futures]
+
+
+async def execute_many_async(
+    calls: list[PreparedCall], *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+) -> list[ToolOutcome]:
+    return list(
+        await asyncio.gather(*(execute_async(c, trace=trace, context=context, ids=ids) for c in calls))
+    )

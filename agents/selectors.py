@@ -1,0 +1,56 @@
+"""Reads for agents, tools and runs, scoped to the caller's tenant."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import uuid
+
+from django.db.models import Q, QuerySet
+
+from agents.models import Agent, AgentVersion, Run, Tool
+from core.errors import NotFound
+
+
+def agent_list(*, tenant_id: int) -> QuerySet[Agent]:
+    return Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True)).prefetch_related("tools")
+
+
+def agent_get(*, slug: str, tenant_id: int) -> Agent:
+    agent = agent_list(tenant_id=tenant_id).filter(slug=slug).first()
+    if agent is None:
+        raise NotFound(f"Agent {slug!r} not found.")
+    return agent
+
+
+def tool_list() -> QuerySet[Tool]:
+    return Tool.objects.filter(in_code=True)
+
+
+def tool_get(*, tool_id: str) -> Tool:
+    tool = tool_list().filter(id=tool_id).first()
+    if tool is None:
+        raise NotFound(f"Tool {tool_id!r} not found.")
+    return tool
+
+
+def run_get(*, run_id: uuid.UUID | str, tenant_id: int) -> Run:
+    run = Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id).first()
+    if run is None:
+        raise NotFound("Run not found.")
+    return run
+
+
+def agent_version_diff(*, old: AgentVersion, new: AgentVersion) -> str:
+    """A unified diff of two versions' configurations."""
+
+    def lines(version: AgentVersion) -> list[str]:
+        return json.dumps(version.config, indent=2, sort_keys=True, ensure_ascii=False).splitlines(
+            keepends=True
+        )
+
+    return "".join(
+        difflib.unified_diff(
+            lines(old), lines(new), fromfile=f"version {old.number}", tofile=f"version {new.number}"
+        )
+    )

@@ -1,0 +1,124 @@
+"""Writes for agent definitions: versioned saves, rollback, switches, tool sync."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from agents.models import Agent, AgentVersion, ModelRoute, Tool
+from agents.tools.registry import registry
+from core.errors import NotFound
+
+# The fields a version captures; the tool allowlist is captured as `tools`.
+VERSIONED_FIELDS = (
+    "name",
+    "description",
+    "instructions",
+    "model",
+    "fallback_models",
+    "model_settings",
+    "allow_model_override",
+    "max_steps",
+    "require_approval",
+    "memory",
+    "request_context_schema",
+    "enabled",
+)
+
+
+def agent_snapshot(agent: Agent) -> dict[str, Any]:
+    config = {name: getattr(agent, name) for name in VERSIONED_FIELDS}
+    config["tools"] = sorted(agent.tools.values_list("id", flat=True))
+    return config
+
+
+@transaction.atomic
+def agent_version_record(
+    *, agent: Agent, user: AbstractBaseUser | None = None, note: str = ""
+) -> AgentVersion:
+    """Write an immutable version of the agent as it is now (call after every save, allowlist included)."""
+    Agent.objects.filter(pk=agent.pk).update(version=F("version") + 1)
+    agent.refresh_from_db(fields=["version"])
+    return AgentVersion.objects.create(
+        agent=agent,
+        number=agent.version,
+        config=agent_snapshot(agent),
+        created_by_id=user.pk if user is not None else None,
+        note=note,
+    )
+
+
+@transaction.atomic
+def agent_save(
+    *,
+    slug: str,
+    tools: list[str] | None = None,
+    user: AbstractBaseUser | None = None,
+    note: str = "",
+    **fields: Any,
+) -> Agent:
+    """Create or update an agent and write a version."""
+    unknown = set(fields) - set(VERSIONED_FIELDS) - {"tenant", "tenant_id"}
+    if unknown:
+        raise TypeError(f"Unknown agent fields: {sorted(unknown)}")
+    agent, _ = Agent.objects.update_or_create(slug=slug, defaults=fields)
+    if tools is not None:
+        agent.tools.set(Tool.objects.filter(id__in=tools))
+    agent_version_record(agent=agent, user=user, note=note)
+    return agent
+
+
+@transaction.atomic
+def agent_rollback(*, agent: Agent, number: int, user: AbstractBaseUser | None = None) -> AgentVersion:
+    """Restore the configuration of version `number`; this writes a new version (history stays linear)."""
+    version = AgentVersion.objects.filter(agent=agent, number=number).first()
+    if version is None:
+        raise NotFound(f"Agent {agent.slug!r} has no version {number}.")
+    config = dict(version.config)
+    tools = config.pop("tools", [])
+    Agent.objects.filter(pk=agent.pk).update(**{k: v for k, v in config.items() if k in VERSIONED_FIELDS})
+    agent.refresh_from_db()
+    agent.tools.set(Tool.objects.filter(id__in=tools))
+    return agent_version_record(agent=agent, user=user, note=f"Rolled back to version {number}")
+
+
+def agent_set_enabled(*, agent: Agent, enabled: bool, user: AbstractBaseUser | None = None) -> Agent:
+    agent.enabled = enabled
+    agent.save(update_fields=["enabled", "updated_at"])
+    agent_version_record(agent=agent, user=user, note="Enabled" if enabled else "Disabled")
+    return agent
+
+
+def tool_set_enabled(*, tool_id: str, enabled: bool) -> int:
+    return Tool.objects.filter(id=tool_id).update(enabled=enabled)
+
+
+def model_route_set_enabled(*, model: str, enabled: bool, note: str = "") -> ModelRoute:
+    route, _ = ModelRoute.objects.update_or_create(model=model, defaults={"enabled": enabled, "note": note})
+    return route
+
+
+@transaction.atomic
+def tools_sync() -> list[str]:
+    """Upsert every code-defined tool; mark tools the code no longer defines. Operator switches are kept."""
+    seen = []
+    for definition in registry.all():
+        Tool.objects.update_or_create(
+            id=definition.id,
+            defaults={
+                "description": definition.description,
+                "label": definition.label,
+                "side_effect": definition.side_effect,
+                "needs_approval": definition.needs_approval,
+                "timeout_s": definition.timeout_s,
+                "input_schema": definition.input_schema,
+                "output_schema": definition.output_schema,
+                "in_code": True,
+            },
+        )
+        seen.append(definition.id)
+    Tool.objects.exclude(id__in=seen).update(in_code=False)
+    return seen

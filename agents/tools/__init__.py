@@ -1,0 +1,20 @@
+"""Typed tools: `@tool` registers a Python function with pydantic input and output models.
+
+    class WeatherIn(BaseModel):
+        city: str
+
+    class WeatherOut(BaseModel):
+        summary: str
+
+    @tool(id="weather", description="Current weather for a city", side_effect="read", label="Checking the weather…")
+    def weather(ctx: ToolContext, args: WeatherIn) -> WeatherOut: ...
+
+The JSON Schema the model sees is generated from the input model; arguments are
+validated before the function runs. Tools are synced into the database
+(`tools_sync`) so operators can allowlist and disable them in the admin.
+"""
+
+from agents.tools.context import ToolContext
+from agents.tools.registry import ToolDefinition, ToolDefinitionError, registry, tool
+
+__all__ = ["ToolContext", "ToolDefinition", "ToolDefinitionError", "registry", "tool"]

@@ -1,0 +1,96 @@
+"""Agents made through the services (so versions are written), and tools that record their calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from agents.services import agent_save, tools_sync
+from agents.tools import ToolContext, tool
+
+CALLS: dict[str, list[Any]] = {"add": [], "forbidden": [], "whoami": []}
+
+
+class AddIn(BaseModel):
+    a: int = Field(description="first number")
+    b: int
+
+
+class AddOut(BaseModel):
+    sum: int
+
+
+@tool(id="test_add", description="Add two integers", side_effect="none", label="Adding…")
+def add(ctx: ToolContext, args: AddIn) -> AddOut:
+    CALLS["add"].append((args.a, args.b))
+    return AddOut(sum=args.a + args.b)
+
+
+class Empty(BaseModel):
+    pass
+
+
+class Note(BaseModel):
+    text: str
+
+
+@tool(id="test_forbidden", description="Never allowlisted", side_effect="write")
+def forbidden(ctx: ToolContext, args: Empty) -> Note:
+    CALLS["forbidden"].append(True)
+    return Note(text="ran")
+
+
+@tool(id="test_slow", description="Sleeps past its timeout", timeout_s=0.2)
+def slow(ctx: ToolContext, args: Empty) -> Note:
+    time.sleep(1.0)
+    return Note(text="late")
+
+
+@tool(id="test_explode", description="Always fails")
+def explode(ctx: ToolContext, args: Empty) -> Note:
+    raise RuntimeError("kaboom")
+
+
+class WhoOut(BaseModel):
+    tenant_id: int
+    user_id: int | None
+    plan: str | None
+    run_id: str | None
+
+
+@tool(id="test_whoami", description="Reports the request context it received")
+async def whoami(ctx: ToolContext, args: Empty) -> WhoOut:
+    CALLS["whoami"].append(ctx)
+    return WhoOut(
+        tenant_id=ctx.request_context.tenant_id,
+        user_id=ctx.request_context.user_id,
+        plan=ctx.request_context.get("plan"),
+        run_id=ctx.run_id,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls() -> None:
+    for calls in CALLS.values():
+        calls.clear()
+
+
+@pytest.fixture
+def make_agent(db: None) -> Callable[..., Any]:
+    tools_sync()
+
+    def make(slug: str = "helper", **fields: Any) -> Any:
+        defaults: dict[str, Any] = {
+            "name": slug.title(),
+            "instructions": "You are a careful assistant.",
+            "model": "scripted/gpt-test",
+            "max_steps": 5,
+        }
+        tools = fields.pop("tools", ["test_add", "test_slow", "test_explode", "test_whoami"])
+        return agent_save(slug=slug, tools=tools, **{**defaults, **fields})
+
+    return make
