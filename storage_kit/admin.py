@@ -55,7 +55,16 @@ class ForkAdmin(admin.ModelAdmin[Fork]):
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(admin.ModelAdmin[Checkpoint]):
-    list_display = ["name", "tenant", "bucket", "prefix", "object_count", "total_bytes", "internal", "created_at"]
+    list_display = [
+        "name",
+        "tenant",
+        "bucket",
+        "prefix",
+        "object_count",
+        "total_bytes",
+        "internal",
+        "created_at",
+    ]
     list_filter = ["internal", "tenant"]
     search_fields = ["name", "bucket"]
     readonly_fields = ["bucket", "prefix", "name", "object_count", "total_bytes", "internal", "deleted_at"]
@@ -66,7 +75,9 @@ class CheckpointAdmin(admin.ModelAdmin[Checkpoint]):
         for checkpoint in queryset:
             name = f"{checkpoint.bucket[:40]}-restore-{secrets.token_hex(3)}"
             try:
-                forks.checkpoint_restore(tenant_id=checkpoint.tenant_id, checkpoint_id=checkpoint.pk, fork_name=name)
+                forks.checkpoint_restore(
+                    tenant_id=checkpoint.tenant_id, checkpoint_id=checkpoint.pk, fork_name=name
+                )
             except PlatformError as exc:
                 messages.error(request, f"{checkpoint}: {exc.message}")
             else:

@@ -13,7 +13,9 @@ class StorageKitConfig(AppConfig):
         periodic("storage-sweep", "storage_kit.tasks.storage_sweep", every_s=settings.STORAGE_SWEEP_EVERY_S)
         periodic("storage-versions-gc", "storage_kit.tasks.versions_gc", every_s=settings.STORAGE_GC_EVERY_S)
         periodic(
-            "storage-webhooks-retry", "storage_kit.tasks.webhooks_retry_due", every_s=settings.WEBHOOK_RETRY_EVERY_S
+            "storage-webhooks-retry",
+            "storage_kit.tasks.webhooks_retry_due",
+            every_s=settings.WEBHOOK_RETRY_EVERY_S,
         )
         periodic(
             "storage-notifications-poll",

@@ -79,7 +79,10 @@ class StsStrategy:
                 "Missing required environment variable STORAGE_STS_ROLE_ARN for STORAGE_CREDENTIALS_STRATEGY=sts."
             )
         return store.sts_assume_role(
-            role_arn=role_arn, session_name=principal[:64], policy=policy, duration_s=settings.STORAGE_STS_DURATION_S
+            role_arn=role_arn,
+            session_name=principal[:64],
+            policy=policy,
+            duration_s=settings.STORAGE_STS_DURATION_S,
         )
 
     def revoke(self, *, store: ObjectStore, principal: str) -> None:

@@ -106,6 +106,9 @@ class ManifestEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["checkpoint", "key"], name="uniq_manifest_key")]
 
+    def __str__(self) -> str:
+        return f"{self.key}@{self.version_id}"
+
 
 class ForkSet(models.Model):
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
@@ -127,7 +130,9 @@ class Fork(models.Model):
     """A writable copy of a checkpoint: an overlay prefix, or a bucket of copies."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
-    fork_set = models.ForeignKey(ForkSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
+    fork_set = models.ForeignKey(
+        ForkSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
     name = models.CharField(max_length=63)
     mode = models.CharField(max_length=16, choices=ForkMode.choices, default=ForkMode.OVERLAY)
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="forks")
@@ -165,6 +170,9 @@ class OverlayEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["fork", "key"], name="uniq_overlay_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key}{' (deleted)' if self.tombstone else ''}"
 
 
 class Coordination(models.Model):
@@ -223,3 +231,6 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.status_code or self.error}"

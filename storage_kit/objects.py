@@ -29,7 +29,9 @@ def object_api_for(handle: StorageHandle) -> ObjectAPI:
 
 def _key_validate(key: str) -> str:
     if not key or key.startswith("/") or len(key) > 900 or ".." in key.split("/"):
-        raise ValidationFailed(f"Invalid object key {key!r}.", details={"key": ["A relative key without '..'."]})
+        raise ValidationFailed(
+            f"Invalid object key {key!r}.", details={"key": ["A relative key without '..'."]}
+        )
     return key
 
 
@@ -70,18 +72,24 @@ class ObjectAPI:
         data = body.encode() if isinstance(body, str) else body
         full = self.handle.prefix + _key_validate(key)
         with self._span("put", key), transaction.atomic():
-            info = self.store.object_put(bucket=self.handle.bucket, key=full, body=data, content_type=content_type)
+            info = self.store.object_put(
+                bucket=self.handle.bucket, key=full, body=data, content_type=content_type
+            )
             self._emit(info, full)
         return ObjectInfo(key=key, size=info.size, etag=info.etag, version_id=info.version_id)
 
     def get(self, key: str) -> bytes:
         with self._span("get", key):
-            body, _ = self.store.object_get(bucket=self.handle.bucket, key=self.handle.prefix + _key_validate(key))
+            body, _ = self.store.object_get(
+                bucket=self.handle.bucket, key=self.handle.prefix + _key_validate(key)
+            )
             return body
 
     def head(self, key: str) -> ObjectInfo:
         with self._span("head", key):
-            info = self.store.object_head(bucket=self.handle.bucket, key=self.handle.prefix + _key_validate(key))
+            info = self.store.object_head(
+                bucket=self.handle.bucket, key=self.handle.prefix + _key_validate(key)
+            )
             return ObjectInfo(key=key, size=info.size, etag=info.etag, version_id=info.version_id)
 
     def delete(self, key: str) -> None:
@@ -121,7 +129,9 @@ class OverlayObjectAPI(ObjectAPI):
             if entry.tombstone:
                 raise NotFound(f"{key!r} was deleted in this fork.")
             return self.handle.bucket, self.handle.prefix + key, ""
-        pinned = ManifestEntry.objects.filter(checkpoint=self.checkpoint, key=self.checkpoint.prefix + key).first()
+        pinned = ManifestEntry.objects.filter(
+            checkpoint=self.checkpoint, key=self.checkpoint.prefix + key
+        ).first()
         if pinned is None:
             raise NotFound(f"No object {key!r} in this fork.")
         return self.checkpoint.bucket, pinned.key, pinned.version_id
@@ -131,11 +141,18 @@ class OverlayObjectAPI(ObjectAPI):
         data = body.encode() if isinstance(body, str) else body
         full = self.handle.prefix + _key_validate(key)
         with self._span("put", key), transaction.atomic():
-            info = self.store.object_put(bucket=self.handle.bucket, key=full, body=data, content_type=content_type)
+            info = self.store.object_put(
+                bucket=self.handle.bucket, key=full, body=data, content_type=content_type
+            )
             OverlayEntry.objects.update_or_create(
                 fork_id=self.handle.id,
                 key=key,
-                defaults={"tombstone": False, "version_id": info.version_id, "etag": info.etag, "size": info.size},
+                defaults={
+                    "tombstone": False,
+                    "version_id": info.version_id,
+                    "etag": info.etag,
+                    "size": info.size,
+                },
             )
             self._emit(info, full)
         return ObjectInfo(key=key, size=info.size, etag=info.etag, version_id=info.version_id)
@@ -161,7 +178,9 @@ class OverlayObjectAPI(ObjectAPI):
             if existing is not None and not existing.tombstone:
                 self.store.object_delete(bucket=self.handle.bucket, key=self.handle.prefix + key)
             OverlayEntry.objects.update_or_create(
-                fork_id=self.handle.id, key=key, defaults={"tombstone": True, "version_id": "", "etag": "", "size": 0}
+                fork_id=self.handle.id,
+                key=key,
+                defaults={"tombstone": True, "version_id": "", "etag": "", "size": 0},
             )
 
     def list(self, prefix: str = "") -> list[ObjectInfo]:
@@ -181,12 +200,17 @@ class OverlayObjectAPI(ObjectAPI):
                     merged[key] = ObjectInfo(key=key, size=size, etag=etag, version_id=version)
             for key, entry in overlay.items():
                 if not entry.tombstone:
-                    merged[key] = ObjectInfo(key=key, size=entry.size, etag=entry.etag, version_id=entry.version_id)
+                    merged[key] = ObjectInfo(
+                        key=key, size=entry.size, etag=entry.etag, version_id=entry.version_id
+                    )
             return [merged[k] for k in sorted(merged)]
 
     def presigned_get(self, key: str, *, expires_s: int | None = None) -> str:
         with self._span("presign", key):
             bucket, full, version = self._resolve(_key_validate(key))
             return self.store.object_presign_get(
-                bucket=bucket, key=full, version_id=version, expires_s=expires_s or settings.STORAGE_PRESIGN_TTL_S
+                bucket=bucket,
+                key=full,
+                version_id=version,
+                expires_s=expires_s or settings.STORAGE_PRESIGN_TTL_S,
             )

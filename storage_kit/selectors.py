@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.errors import NotFound
-from storage_kit.models import Checkpoint, Coordination, Fork, Workspace, WebhookDelivery
+from storage_kit.models import Checkpoint, Coordination, Fork, WebhookDelivery, Workspace
 
 
 def workspace_list(*, tenant_id: int) -> QuerySet[Workspace]:
@@ -33,7 +33,9 @@ def delivery_list(*, tenant_id: int) -> QuerySet[WebhookDelivery]:
 
 def delivery_get(*, tenant_id: int, delivery_id: int) -> WebhookDelivery:
     delivery = (
-        WebhookDelivery.objects.filter(tenant_id=tenant_id, pk=delivery_id).prefetch_related("attempt_log").first()
+        WebhookDelivery.objects.filter(tenant_id=tenant_id, pk=delivery_id)
+        .prefetch_related("attempt_log")
+        .first()
     )
     if delivery is None:
         raise NotFound("No such delivery.")

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from storage_kit.models import Fork, ForkMode, Role, Workspace, WebhookDelivery
+from storage_kit.models import Fork, ForkMode, Role, WebhookDelivery, Workspace
 from storage_kit.types import CheckpointInfo, StorageHandle
 
 
 class WorkspaceOut(serializers.ModelSerializer[Workspace]):
     class Meta:
         model = Workspace
-        fields = ["id", "name", "bucket", "prefix", "role", "status", "errors", "expires_at", "created_at", "torn_down_at"]
+        fields = [
+            "id",
+            "name",
+            "bucket",
+            "prefix",
+            "role",
+            "status",
+            "errors",
+            "expires_at",
+            "created_at",
+            "torn_down_at",
+        ]
 
 
 class ForkOut(serializers.ModelSerializer[Fork]):

@@ -25,7 +25,7 @@ def _report(report: Any) -> dict[str, Any]:
 
 def _page(request: Request, view: APIView, queryset: Any, serializer: Any) -> Response:
     paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: Any = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
@@ -48,7 +48,9 @@ class WorkspaceDetail(APIView):
 
 class WorkspaceTeardown(APIView):
     def post(self, request: Request, pk: int) -> Response:
-        return Response(_report(workspaces.workspace_teardown(tenant_id=_tenant_id(request), workspace_id=pk)))
+        return Response(
+            _report(workspaces.workspace_teardown(tenant_id=_tenant_id(request), workspace_id=pk))
+        )
 
 
 class ForkListCreate(APIView):
@@ -62,7 +64,7 @@ class ForkListCreate(APIView):
         body = {
             "fork_set_id": result.fork_set_id,
             "checkpoint_id": result.checkpoint_id,
-            "forks": s.HandleOut(result.forks, many=True).data,
+            "forks": [s.HandleOut(fork).data for fork in result.forks],
             "failures": result.failures,
         }
         return Response(body, status=201)
@@ -90,7 +92,8 @@ class CheckpointListCreate(APIView):
             limit=limit,
             cursor=request.query_params.get("cursor") or None,
         )
-        return Response({"results": s.CheckpointOut(page.items, many=True).data, "next_cursor": page.next_cursor})
+        results = [s.CheckpointOut(item).data for item in page.items]
+        return Response({"results": results, "next_cursor": page.next_cursor})
 
     def post(self, request: Request) -> Response:
         data = s.CheckpointIn(data=request.data)
@@ -113,7 +116,9 @@ class CheckpointRestore(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = s.RestoreIn(data=request.data)
         data.is_valid(raise_exception=True)
-        handle = forks.checkpoint_restore(tenant_id=_tenant_id(request), checkpoint_id=pk, **data.validated_data)
+        handle = forks.checkpoint_restore(
+            tenant_id=_tenant_id(request), checkpoint_id=pk, **data.validated_data
+        )
         return Response(s.HandleOut(handle).data, status=201)
 
 
@@ -125,4 +130,6 @@ class DeliveryList(APIView):
 
 class DeliveryDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.DeliveryOut(selectors.delivery_get(tenant_id=_tenant_id(request), delivery_id=pk)).data)
+        return Response(
+            s.DeliveryOut(selectors.delivery_get(tenant_id=_tenant_id(request), delivery_id=pk)).data
+        )

@@ -78,7 +78,13 @@ class ObjectStore(Protocol):
 
     # objects
     def object_put(
-        self, *, bucket: str, key: str, body: bytes, content_type: str = "", metadata: dict[str, str] | None = None
+        self,
+        *,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str = "",
+        metadata: dict[str, str] | None = None,
     ) -> ObjectInfo: ...
     def object_get(self, *, bucket: str, key: str, version_id: str = "") -> tuple[bytes, ObjectInfo]: ...
     def object_head(self, *, bucket: str, key: str, version_id: str = "") -> ObjectInfo: ...

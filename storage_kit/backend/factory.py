@@ -52,5 +52,6 @@ def admin_store() -> ObjectStore:
 def scoped_store(credentials: Credentials) -> ObjectStore:
     """A store that acts with a minted credential, so the store enforces its scope."""
     return _cached(
-        ("scoped", settings.S3_ENDPOINT_URL, credentials.access_key_id, credentials.session_token), credentials
+        ("scoped", settings.S3_ENDPOINT_URL, credentials.access_key_id, credentials.session_token),
+        credentials,
     )

@@ -7,6 +7,7 @@ the kit's errors so nothing above this module knows botocore's shapes.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,13 @@ from storage_kit.backend.base import (
     StoreNotFound,
     VersionInfo,
 )
+
+# botocore logs whole responses at DEBUG, including the secret keys IAM and STS return when
+# the kit mints credentials: never let it log below INFO, whatever the logging configuration.
+for _name in ("botocore", "boto3"):
+    _logger = logging.getLogger(_name)
+    if _logger.level < logging.INFO:  # NOTSET included: it would inherit DEBUG from the root
+        _logger.setLevel(logging.INFO)
 
 _NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NoSuchEntity", "404", "NotFound"}
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch", "403"}
@@ -148,7 +156,9 @@ class Boto3Store:
         rule = {"ID": "storage-kit-ttl", "Status": "Enabled", "Filter": {"Prefix": ""}}
         rule["Expiration"] = {"Days": days}
         with _translated("PutBucketLifecycleConfiguration"):
-            self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [rule]})
+            self.s3.put_bucket_lifecycle_configuration(
+                Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
+            )
 
     def bucket_notify_queue(self, *, bucket: str, queue_arn: str, prefix: str) -> None:
         config: dict[str, Any] = {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}
@@ -161,7 +171,13 @@ class Boto3Store:
 
     # objects -----------------------------------------------------------------------------
     def object_put(
-        self, *, bucket: str, key: str, body: bytes, content_type: str = "", metadata: dict[str, str] | None = None
+        self,
+        *,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str = "",
+        metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
         kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body}
         if content_type:
@@ -244,7 +260,10 @@ class Boto3Store:
                     )
                     parts.append({"PartNumber": number, "ETag": part["CopyPartResult"]["ETag"]})
                 self.s3.complete_multipart_upload(
-                    Bucket=dst_bucket, Key=dst_key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+                    Bucket=dst_bucket,
+                    Key=dst_key,
+                    UploadId=upload["UploadId"],
+                    MultipartUpload={"Parts": parts},
                 )
             except Exception:
                 self.s3.abort_multipart_upload(Bucket=dst_bucket, Key=dst_key, UploadId=upload["UploadId"])
@@ -317,7 +336,9 @@ class Boto3Store:
             raise
         return AccessKey(
             principal=name,
-            credentials=Credentials(access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]),
+            credentials=Credentials(
+                access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"]
+            ),
         )
 
     def iam_user_delete(self, *, name: str) -> None:
@@ -340,7 +361,10 @@ class Boto3Store:
     ) -> AccessKey:
         with _translated("AssumeRole"):
             response = self._client("sts").assume_role(
-                RoleArn=role_arn, RoleSessionName=session_name, Policy=json.dumps(policy), DurationSeconds=duration_s
+                RoleArn=role_arn,
+                RoleSessionName=session_name,
+                Policy=json.dumps(policy),
+                DurationSeconds=duration_s,
             )
         creds = response["Credentials"]
         return AccessKey(
@@ -358,7 +382,9 @@ class Boto3Store:
         sqs = self._client("sqs")
         with _translated("CreateQueue"):
             url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
         return str(url), str(arn)
 
     def queue_receive(self, *, queue_url: str, max_messages: int = 10) -> list[tuple[str, str]]:

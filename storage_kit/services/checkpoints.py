@@ -53,14 +53,20 @@ def checkpoint_create(
             f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled",
             details={"bucket": ["Versioning is not enabled."]},
         )
-    if Checkpoint.objects.filter(tenant_id=tenant_id, bucket=bucket, name=name, deleted_at__isnull=True).exists():
+    if Checkpoint.objects.filter(
+        tenant_id=tenant_id, bucket=bucket, name=name, deleted_at__isnull=True
+    ).exists():
         raise Conflict(f"Checkpoint {name!r} already exists on {bucket!r}.", details={"name": ["Taken."]})
-    with traced_operation("storage.checkpoint_create", kind="storage", tenant_id=tenant_id, bucket=bucket) as span:
+    with traced_operation(
+        "storage.checkpoint_create", kind="storage", tenant_id=tenant_id, bucket=bucket
+    ) as span:
         with transaction.atomic():
             checkpoint = Checkpoint.objects.create(
                 tenant_id=tenant_id, bucket=bucket, prefix=prefix, name=name, internal=internal
             )
-            count, total = _manifest_copy(checkpoint.pk, _latest(store.versions(bucket=bucket, prefix=prefix)))
+            count, total = _manifest_copy(
+                checkpoint.pk, _latest(store.versions(bucket=bucket, prefix=prefix))
+            )
             checkpoint.object_count, checkpoint.total_bytes = count, total
             checkpoint.save(update_fields=["object_count", "total_bytes"])
         span.set(objects=count, bytes=total)
@@ -73,7 +79,7 @@ def _manifest_copy(checkpoint_id: int, versions: Iterator[VersionInfo]) -> tuple
     count = total = 0
     with connection.cursor() as cursor:
         raw: Any = cursor.cursor
-        sql = f"COPY {table} (checkpoint_id, key, version_id, etag, size) FROM STDIN"  # noqa: S608 - table name is ours
+        sql = f"COPY {table} (checkpoint_id, key, version_id, etag, size) FROM STDIN"
         with raw.copy(sql) as copy:
             for v in versions:
                 copy.write_row((checkpoint_id, v.key, v.version_id, v.etag, v.size))
@@ -83,14 +89,23 @@ def _manifest_copy(checkpoint_id: int, versions: Iterator[VersionInfo]) -> tuple
 
 
 def checkpoint_get(*, tenant_id: int, checkpoint_id: int) -> Checkpoint:
-    checkpoint = Checkpoint.objects.filter(tenant_id=tenant_id, pk=checkpoint_id, deleted_at__isnull=True).first()
+    checkpoint = Checkpoint.objects.filter(
+        tenant_id=tenant_id, pk=checkpoint_id, deleted_at__isnull=True
+    ).first()
     if checkpoint is None:
-        raise NotFound("No such checkpoint.", details={"checkpoint_id": [f"Unknown checkpoint {checkpoint_id}."]})
+        raise NotFound(
+            "No such checkpoint.", details={"checkpoint_id": [f"Unknown checkpoint {checkpoint_id}."]}
+        )
     return checkpoint
 
 
 def checkpoint_list(
-    *, tenant_id: int, bucket: str | None = None, limit: int = 50, cursor: str | None = None, internal: bool = False
+    *,
+    tenant_id: int,
+    bucket: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    internal: bool = False,
 ) -> Page[CheckpointInfo]:
     """Newest first; `cursor` is the opaque `next_cursor` of the previous page."""
     limit = max(1, min(limit, 500))
@@ -103,10 +118,14 @@ def checkpoint_list(
         try:
             last_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
         except ValueError:
-            raise ValidationFailed("Invalid cursor.", details={"cursor": ["Not a cursor from this API."]}) from None
+            raise ValidationFailed(
+                "Invalid cursor.", details={"cursor": ["Not a cursor from this API."]}
+            ) from None
         qs = qs.filter(pk__lt=last_id)
     rows = list(qs.order_by("-pk")[: limit + 1])
-    next_cursor = base64.urlsafe_b64encode(str(rows[limit - 1].pk).encode()).decode() if len(rows) > limit else None
+    next_cursor = (
+        base64.urlsafe_b64encode(str(rows[limit - 1].pk).encode()).decode() if len(rows) > limit else None
+    )
     return Page(items=[checkpoint_info(c) for c in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -109,7 +110,9 @@ def event_id_for(*, bucket: str, key: str, version_id: str) -> uuid.UUID:
     return uuid.uuid4()
 
 
-def event_record(*, tenant_id: int | None, bucket: str, key: str, version_id: str, etag: str, size: int) -> int:
+def event_record(
+    *, tenant_id: int | None, bucket: str, key: str, version_id: str, etag: str, size: int
+) -> int:
     """Write an outbox row for each matching coordination; enqueue delivery after commit."""
     matches = [
         c
@@ -143,7 +146,7 @@ def event_record(*, tenant_id: int | None, bucket: str, key: str, version_id: st
         except IntegrityError:
             continue  # the same write seen twice (kit API and store notification)
         created += 1
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, delivery.pk))
     return created
 
 
@@ -165,7 +168,11 @@ def webhook_attempt(*, delivery_id: int) -> str:
         return str(delivery.status)
     coordination = delivery.coordination
     body = json.dumps(delivery.payload, sort_keys=True).encode()
-    headers = {"Content-Type": "application/json", EVENT_ID_HEADER: str(delivery.event_id), SIGNATURE_HEADER: sign(body)}
+    headers = {
+        "Content-Type": "application/json",
+        EVENT_ID_HEADER: str(delivery.event_id),
+        SIGNATURE_HEADER: sign(body),
+    }
     if coordination.auth_token_encrypted:
         token = decrypt(coordination.auth_token_encrypted)
         register_secret(token)
@@ -194,7 +201,11 @@ def webhook_attempt(*, delivery_id: int) -> str:
         )
         delivery.attempts = number
         if outcome == "delivered":
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, timezone.now(), None
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
+                DeliveryStatus.DELIVERED,
+                timezone.now(),
+                None,
+            )
         elif outcome == "failed":
             delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         else:

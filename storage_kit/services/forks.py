@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -13,7 +14,16 @@ from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
 from storage_kit.credentials import Grant, credential_mint, credential_revoke
-from storage_kit.models import Checkpoint, Fork, ForkMode, ForkSet, Lifecycle, ManifestEntry, OverlayEntry, Role
+from storage_kit.models import (
+    Checkpoint,
+    Fork,
+    ForkMode,
+    ForkSet,
+    Lifecycle,
+    ManifestEntry,
+    OverlayEntry,
+    Role,
+)
 from storage_kit.services.checkpoints import checkpoint_create, checkpoint_get
 from storage_kit.services.common import (
     bucket_name_validate,
@@ -62,7 +72,9 @@ def forks_create(
         )
         checkpoint = Checkpoint.objects.get(pk=info.id)
     else:
-        raise ValidationFailed("Give source_bucket or checkpoint_id.", details={"source_bucket": ["Required."]})
+        raise ValidationFailed(
+            "Give source_bucket or checkpoint_id.", details={"source_bucket": ["Required."]}
+        )
     base = name_prefix or f"{checkpoint.bucket[:40]}-fork-{secrets.token_hex(3)}"
     names = [f"{base}-{i}" for i in range(count)]
     for name in names:
@@ -74,7 +86,9 @@ def forks_create(
     store = admin_store()
     forks: list[StorageHandle] = []
     failures: list[str] = []
-    with traced_operation("storage.forks_create", kind="storage", tenant_id=tenant_id, count=count, mode=mode):
+    with traced_operation(
+        "storage.forks_create", kind="storage", tenant_id=tenant_id, count=count, mode=mode
+    ):
         for name in names:
             try:
                 forks.append(
@@ -101,7 +115,7 @@ def _fork_create(
     name: str,
     mode: str,
     role: str,
-    expires_at: timezone.datetime,
+    expires_at: datetime,
 ) -> StorageHandle:
     if Fork.objects.filter(name=name).exclude(status=Lifecycle.TORN_DOWN).exists():
         raise Conflict(f"A fork named {name!r} already exists.", details={"name": ["Taken."]})
@@ -143,7 +157,8 @@ def _fork_create(
 
 def _materialize(*, store: ObjectStore, fork: Fork, checkpoint: Checkpoint) -> None:
     store.bucket_create(
-        bucket=fork.bucket, tags=bucket_tags(tenant_id=fork.tenant_id, kind="fork", expires_at=fork.expires_at)
+        bucket=fork.bucket,
+        tags=bucket_tags(tenant_id=fork.tenant_id, kind="fork", expires_at=fork.expires_at),
     )
     store.bucket_enable_versioning(bucket=fork.bucket)
     days = max(1, math.ceil((fork.expires_at - timezone.now()).total_seconds() / 86400))
@@ -151,7 +166,12 @@ def _materialize(*, store: ObjectStore, fork: Fork, checkpoint: Checkpoint) -> N
     entries = ManifestEntry.objects.filter(checkpoint=checkpoint).values_list("key", "version_id", "size")
     for key, version_id, size in entries.iterator(chunk_size=2000):
         store.object_copy_version(
-            src_bucket=checkpoint.bucket, key=key, version_id=version_id, size=size, dst_bucket=fork.bucket, dst_key=key
+            src_bucket=checkpoint.bucket,
+            key=key,
+            version_id=version_id,
+            size=size,
+            dst_bucket=fork.bucket,
+            dst_key=key,
         )
 
 
@@ -218,7 +238,9 @@ def _teardown(*, store: ObjectStore, fork: Fork) -> TeardownReport:
         except PlatformError as exc:
             report.errors.append(f"key {fork.credential.access_key_id} not revoked: {exc.message}")
     report.errors.extend(
-        location_empty(store=store, bucket=fork.bucket, prefix=fork.prefix, delete_bucket=fork.mode != ForkMode.OVERLAY)
+        location_empty(
+            store=store, bucket=fork.bucket, prefix=fork.prefix, delete_bucket=fork.mode != ForkMode.OVERLAY
+        )
     )
     with transaction.atomic():
         if not report.errors:

@@ -32,12 +32,18 @@ def storage_sweep() -> SweepReport:
     with traced_operation("storage.sweep", kind="storage", tenant_id=None) as span:
         for workspace in Workspace.objects.select_related("credential").filter(due):
             result = workspace_services._teardown(store=store, workspace=workspace)
-            (report.errors.extend(result.errors) if result.errors else report.torn_down.append(workspace.name))
+            (
+                report.errors.extend(result.errors)
+                if result.errors
+                else report.torn_down.append(workspace.name)
+            )
         for fork in Fork.objects.select_related("credential", "checkpoint").filter(due):
             result = fork_services._teardown(store=store, fork=fork)
             (report.errors.extend(result.errors) if result.errors else report.torn_down.append(fork.name))
         _orphans(report=report, now_ts=now.timestamp())
-        span.set(torn_down=len(report.torn_down), orphans=len(report.orphans_removed), errors=len(report.errors))
+        span.set(
+            torn_down=len(report.torn_down), orphans=len(report.orphans_removed), errors=len(report.errors)
+        )
     return report
 
 
@@ -83,7 +89,9 @@ def versions_gc() -> int:
     store = admin_store()
     deleted = 0
     buckets = set(
-        Checkpoint.objects.filter(deleted_at__isnull=False, entries__isnull=False).values_list("bucket", flat=True)
+        Checkpoint.objects.filter(deleted_at__isnull=False, entries__isnull=False).values_list(
+            "bucket", flat=True
+        )
     )
     with traced_operation("storage.versions_gc", kind="storage", tenant_id=None) as span:
         for bucket in buckets:
@@ -103,7 +111,9 @@ def versions_gc() -> int:
                 continue  # retried on the next run
             if not errors:
                 deleted += len(garbage)
-                ManifestEntry.objects.filter(checkpoint__bucket=bucket, checkpoint__deleted_at__isnull=False).delete()
+                ManifestEntry.objects.filter(
+                    checkpoint__bucket=bucket, checkpoint__deleted_at__isnull=False
+                ).delete()
         span.set(deleted=deleted)
     return deleted
 
@@ -112,11 +122,13 @@ def source_delete(*, tenant_id: int, bucket: str) -> None:
     """Delete a source bucket the tenant owns through the kit; refused while checkpoints or forks pin it."""
     from core.errors import Conflict
 
-    if Checkpoint.objects.filter(bucket=bucket, deleted_at__isnull=True).exists() or Fork.objects.filter(
-        checkpoint__bucket=bucket
-    ).exclude(status=Lifecycle.TORN_DOWN).exists():
+    if (
+        Checkpoint.objects.filter(bucket=bucket, deleted_at__isnull=True).exists()
+        or Fork.objects.filter(checkpoint__bucket=bucket).exclude(status=Lifecycle.TORN_DOWN).exists()
+    ):
         raise Conflict(
-            f"Bucket {bucket!r} has live checkpoints or forks; delete them first.", details={"bucket": ["Pinned."]}
+            f"Bucket {bucket!r} has live checkpoints or forks; delete them first.",
+            details={"bucket": ["Pinned."]},
         )
     errors = location_empty(store=admin_store(), bucket=bucket, prefix="", delete_bucket=True)
     if errors:

@@ -31,7 +31,12 @@ def _role_validate(role: str) -> str:
 
 
 def workspace_create(
-    *, tenant_id: int, name: str, ttl_s: int | None = None, role: str = Role.EDITOR, shared_bucket: bool = False
+    *,
+    tenant_id: int,
+    name: str,
+    ttl_s: int | None = None,
+    role: str = Role.EDITOR,
+    shared_bucket: bool = False,
 ) -> StorageHandle:
     """Provision a workspace: its own versioned bucket, or a prefix of STORAGE_WORKSPACE_BUCKET.
 
@@ -73,7 +78,9 @@ def _provision(*, store: ObjectStore, workspace: Workspace) -> None:
     if workspace.owns_bucket:
         store.bucket_create(
             bucket=workspace.bucket,
-            tags=bucket_tags(tenant_id=workspace.tenant_id, kind="workspace", expires_at=workspace.expires_at),
+            tags=bucket_tags(
+                tenant_id=workspace.tenant_id, kind="workspace", expires_at=workspace.expires_at
+            ),
         )
         store.bucket_enable_versioning(bucket=workspace.bucket)
         # Backstop for a dead orchestrator; expires current objects only, never pinned versions.
@@ -93,7 +100,9 @@ def _provision(*, store: ObjectStore, workspace: Workspace) -> None:
 
 
 def workspace_get(*, tenant_id: int, workspace_id: int) -> Workspace:
-    workspace = Workspace.objects.select_related("credential").filter(tenant_id=tenant_id, pk=workspace_id).first()
+    workspace = (
+        Workspace.objects.select_related("credential").filter(tenant_id=tenant_id, pk=workspace_id).first()
+    )
     if workspace is None:
         raise NotFound("No such workspace.")
     return workspace
@@ -131,7 +140,10 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
     else:
         report.errors.extend(
             location_empty(
-                store=store, bucket=workspace.bucket, prefix=workspace.prefix, delete_bucket=workspace.owns_bucket
+                store=store,
+                bucket=workspace.bucket,
+                prefix=workspace.prefix,
+                delete_bucket=workspace.owns_bucket,
             )
         )
     with transaction.atomic():

@@ -37,7 +37,9 @@ class MotoServer:
     admin_secret: str
     process: subprocess.Popen[bytes]
 
-    def client(self, service: str, key: str | None = None, secret: str | None = None, token: str | None = None) -> Any:
+    def client(
+        self, service: str, key: str | None = None, secret: str | None = None, token: str | None = None
+    ) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.url,
@@ -74,12 +76,16 @@ def moto_start() -> MotoServer:
         except requests.ConnectionError:
             time.sleep(0.05)
     # Bootstrap an administrator while auth is off, then switch enforcement on for everything after.
-    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    iam = boto3.client(
+        "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     iam.create_user(UserName="platform-admin")
     iam.put_user_policy(UserName="platform-admin", PolicyName="all", PolicyDocument=json.dumps(ADMIN_POLICY))
     key = iam.create_access_key(UserName="platform-admin")["AccessKey"]
     requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=5).raise_for_status()
-    return MotoServer(url=url, admin_key=key["AccessKeyId"], admin_secret=key["SecretAccessKey"], process=process)
+    return MotoServer(
+        url=url, admin_key=key["AccessKeyId"], admin_secret=key["SecretAccessKey"], process=process
+    )
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +138,7 @@ def webhook_receiver() -> Iterator[Receiver]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 status = receiver.script.pop(0) if receiver.script else 200

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,misc"
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,8 @@ def test_workspace_routes_and_tenant_isolation(s3_settings, api_client, other_cl
     assert other_client.get(f"/api/storage/workspaces/{ws_id}/").status_code == 404
     assert other_client.post(f"/api/storage/workspaces/{ws_id}/teardown/").status_code == 404
     torn = api_client.post(f"/api/storage/workspaces/{ws_id}/teardown/")
-    assert torn.status_code == 200 and torn.json()["ok"] is True
+    assert torn.status_code == 200
+    assert torn.json()["ok"] is True
     assert api_client.get(f"/api/storage/workspaces/{ws_id}/").json()["status"] == "torn_down"
 
 
@@ -42,34 +44,50 @@ def test_workspace_routes_and_tenant_isolation(s3_settings, api_client, other_cl
 def test_workspace_bad_input_is_a_400_with_fields(s3_settings, api_client, payload, field):
     response = api_client.post("/api/storage/workspaces/", payload, format="json")
     assert response.status_code == 400
-    assert response.json()["code"] == "validation_error" and field in response.json()["details"]
+    assert response.json()["code"] == "validation_error"
+    assert field in response.json()["details"]
     assert not Workspace.objects.exists()
 
 
 def test_forks_checkpoints_restore_and_deliveries(s3_settings, api_client, other_client, source_bucket):
-    cp = api_client.post("/api/storage/checkpoints/", {"bucket": source_bucket, "name": "base"}, format="json")
-    assert cp.status_code == 201 and cp.json()["object_count"] == 3
+    cp = api_client.post(
+        "/api/storage/checkpoints/", {"bucket": source_bucket, "name": "base"}, format="json"
+    )
+    assert cp.status_code == 201
+    assert cp.json()["object_count"] == 3
     cp_id = cp.json()["id"]
     assert other_client.get(f"/api/storage/checkpoints/{cp_id}/").status_code == 404
-    assert other_client.post(f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": unique("x")}).status_code == 404
+    assert (
+        other_client.post(
+            f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": unique("x")}
+        ).status_code
+        == 404
+    )
     bad = api_client.post("/api/storage/forks/", {"checkpoint_id": cp_id, "count": 0}, format="json")
-    assert bad.status_code == 400 and "count" in bad.json()["details"]
+    assert bad.status_code == 400
+    assert "count" in bad.json()["details"]
     unknown = api_client.post("/api/storage/forks/", {"checkpoint_id": 987654, "count": 1}, format="json")
     assert unknown.status_code == 404
     made = api_client.post("/api/storage/forks/", {"checkpoint_id": cp_id, "count": 2}, format="json")
-    assert made.status_code == 201 and len(made.json()["forks"]) == 2 and made.json()["failures"] == []
-    restored = api_client.post(f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": unique("r")}, format="json")
+    assert made.status_code == 201
+    assert len(made.json()["forks"]) == 2
+    assert made.json()["failures"] == []
+    restored = api_client.post(
+        f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": unique("r")}, format="json"
+    )
     assert restored.status_code == 201
     again = api_client.post(
         f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": restored.json()["name"]}, format="json"
     )
     assert again.status_code == 409
     listed = api_client.get("/api/storage/forks/").json()["results"]
-    assert len(listed) == 3 and other_client.get("/api/storage/forks/").json()["results"] == []
+    assert len(listed) == 3
+    assert other_client.get("/api/storage/forks/").json()["results"] == []
     assert api_client.delete(f"/api/storage/checkpoints/{cp_id}/").status_code == 409  # forks read from it
     for fork in listed:
         assert api_client.post(f"/api/storage/forks/{fork['id']}/teardown/").json()["ok"] is True
     assert api_client.delete(f"/api/storage/checkpoints/{cp_id}/").status_code == 204
     listing = api_client.get("/api/storage/checkpoints/").json()
-    assert listing["results"] == [] and listing["next_cursor"] is None
+    assert listing["results"] == []
+    assert listing["next_cursor"] is None
     assert api_client.get("/api/storage/deliveries/").status_code == 200

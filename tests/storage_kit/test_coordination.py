@@ -12,7 +12,7 @@ from storage_kit.services.coordination import coordination_setup, coordination_t
 from storage_kit.services.workspaces import workspace_create, workspace_teardown
 from tests.storage_kit.conftest import SIGNING_SECRET, unique
 
-TOKEN = "coord-token-planted-9d2c"  # noqa: S105
+TOKEN = "coord-token-planted-9d2c"
 
 
 @pytest.fixture
@@ -43,12 +43,14 @@ def test_webhook_retried_on_5xx_delivered_once_per_event(
     ids = {r["headers"]["X-StorageKit-Event-Id"] for r in received}
     assert len(ids) == 1
     body = received[-1]["body"]
-    assert json.loads(body)["key"] == "reports/r1.json" and json.loads(body)["event_id"] == ids.pop()
+    assert json.loads(body)["key"] == "reports/r1.json"
+    assert json.loads(body)["event_id"] == ids.pop()
     expected = "sha256=" + hmac.new(SIGNING_SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert received[-1]["headers"]["X-StorageKit-Signature"] == expected
     assert received[-1]["headers"]["Authorization"] == f"Bearer {TOKEN}"
     delivery = WebhookDelivery.objects.get()
-    assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 3
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert delivery.attempts == 3
     assert list(DeliveryAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [
         500,
         500,
@@ -90,8 +92,12 @@ def test_store_notifications_and_kit_writes_deduplicate(
 
 def test_invalid_coordination_input(workspace, tenant):
     with pytest.raises(ValidationFailed) as excinfo:
-        coordination_setup(tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="ftp://x", key_filter="(")
+        coordination_setup(
+            tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="ftp://x", key_filter="("
+        )
     assert "webhook_url" in excinfo.value.details
     with pytest.raises(ValidationFailed) as excinfo:
-        coordination_setup(tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="http://x", key_filter="(")
+        coordination_setup(
+            tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="http://x", key_filter="("
+        )
     assert "key_filter" in excinfo.value.details

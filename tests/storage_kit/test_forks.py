@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,misc"
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
@@ -24,7 +25,8 @@ def forkset(s3_settings, tenant, source_bucket):
 def test_fork_isolation_fallthrough_tombstones_and_listing(s3_settings, tenant, source_bucket, forkset):
     a, b = (f.objects for f in forkset.forks)
     # Reads fall through to the pinned source versions.
-    assert a.get("data/a.txt") == b"alpha" and b.get("data/a.txt") == b"alpha"
+    assert a.get("data/a.txt") == b"alpha"
+    assert b.get("data/a.txt") == b"alpha"
     # A write in fork A is invisible in fork B and in the source.
     a.put("data/a.txt", "changed in A")
     a.put("new.txt", "only in A")
@@ -50,7 +52,8 @@ def test_fork_isolation_fallthrough_tombstones_and_listing(s3_settings, tenant, 
     url = urlparse(b.presigned_get("readme.md"))
     query = parse_qs(url.query)
     pinned = ManifestEntry.objects.get(checkpoint_id=forkset.checkpoint_id, key="readme.md").version_id
-    assert url.path == f"/{source_bucket}/readme.md" and query["versionId"] == [pinned]
+    assert url.path == f"/{source_bucket}/readme.md"
+    assert query["versionId"] == [pinned]
     assert query["X-Amz-Credential"][0].startswith(forkset.forks[1].credentials.access_key_id + "/")
 
 
@@ -73,7 +76,8 @@ def test_creating_forks_writes_rows_not_objects(s3_settings, forkset):
 
 def test_checkpoint_is_immutable_and_restores(s3_settings, tenant, source_bucket):
     info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="baseline")
-    assert info.object_count == 3 and info.total_bytes == len(b"alpha" + b"bravo" + b"# dataset")
+    assert info.object_count == 3
+    assert info.total_bytes == len(b"alpha" + b"bravo" + b"# dataset")
     s3 = s3_settings.client("s3")
     s3.put_object(Bucket=source_bucket, Key="data/a.txt", Body=b"source moved on")
     s3.delete_object(Bucket=source_bucket, Key="readme.md")
@@ -118,7 +122,8 @@ def test_unversioned_source_names_the_fix(s3_settings, tenant):
     with pytest.raises(ValidationFailed) as excinfo:
         forks_create(tenant_id=tenant.pk, source_bucket=name, count=2)
     assert "put-bucket-versioning" in excinfo.value.message
-    assert not ForkSet.objects.exists() and not Checkpoint.objects.exists()
+    assert not ForkSet.objects.exists()
+    assert not Checkpoint.objects.exists()
 
 
 @pytest.mark.parametrize("count", [0, -1, 11])
@@ -138,7 +143,8 @@ def test_partial_creation_reports_failures_and_leaves_nothing(s3_settings, tenan
     iam.create_user(UserName=f"sk-fork-{prefix}-4")
     result = forks_create(tenant_id=tenant.pk, checkpoint_id=info.id, count=5, name_prefix=prefix)
     assert [f.name for f in result.forks] == [f"{prefix}-0", f"{prefix}-1", f"{prefix}-2"]
-    assert len(result.failures) == 2 and all("CreateUser" in f for f in result.failures)
+    assert len(result.failures) == 2
+    assert all("CreateUser" in f for f in result.failures)
     # The failed forks were cleaned up: no live row, no credential left.
     assert Fork.objects.filter(name__startswith=prefix).exclude(status=Lifecycle.TORN_DOWN).count() == 3
     # The other party's users were not touched.
@@ -178,5 +184,6 @@ def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, source_bucke
     assert versions_gc() == 1  # v2, pinned only by the deleted checkpoint
     remaining = versions()
     pinned = ManifestEntry.objects.get(checkpoint_id=keep.id, key="data/a.txt").version_id
-    assert len(remaining) == 2 and pinned in remaining
+    assert len(remaining) == 2
+    assert pinned in remaining
     assert s3.get_object(Bucket=source_bucket, Key="data/a.txt", VersionId=pinned)["Body"].read() == b"alpha"

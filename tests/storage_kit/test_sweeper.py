@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,misc"
 from __future__ import annotations
 
 import os
@@ -61,13 +62,15 @@ def test_sweeper_removes_workspace_of_a_killed_orchestrator(s3_settings, tenant)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     row = Workspace.objects.get(pk=workspace_id)
-    assert row.status == Lifecycle.ACTIVE and _bucket_exists(s3_settings, name)
+    assert row.status == Lifecycle.ACTIVE
+    assert _bucket_exists(s3_settings, name)
     time.sleep(1.1)  # the one-second TTL passes
 
     report = storage_sweep()
     assert name in report.torn_down, report.errors
     row.refresh_from_db()
-    assert row.status == Lifecycle.TORN_DOWN and not _bucket_exists(s3_settings, name)
+    assert row.status == Lifecycle.TORN_DOWN
+    assert not _bucket_exists(s3_settings, name)
     assert Credential.objects.get(pk=row.credential_id).revoked_at is not None
 
 
@@ -82,12 +85,15 @@ def test_sweeper_finds_tagged_orphan_buckets(s3_settings):
         (foreign, {"team": "data"}),
     ]:
         s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+        s3.put_bucket_tagging(
+            Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        )
     s3.put_object(Bucket=expired, Key="left.txt", Body=b"x")
     report = storage_sweep()
     assert expired in report.orphans_removed
     assert not _bucket_exists(s3_settings, expired)
-    assert _bucket_exists(s3_settings, fresh) and _bucket_exists(s3_settings, foreign)
+    assert _bucket_exists(s3_settings, fresh)
+    assert _bucket_exists(s3_settings, foreign)
     for bucket in (fresh, foreign):
         s3.delete_bucket(Bucket=bucket)
 
@@ -102,13 +108,15 @@ def test_teardown_with_store_unreachable_reports_and_sweeper_finishes(s3_setting
     assert any("not revoked" in e for e in report.errors)
     assert any("objects not deleted" in e for e in report.errors)
     row = Workspace.objects.get(pk=handle.id)
-    assert row.status == Lifecycle.TEARDOWN_FAILED and row.errors == report.errors
+    assert row.status == Lifecycle.TEARDOWN_FAILED
+    assert row.errors == report.errors
 
     settings.S3_ENDPOINT_URL = s3_settings.url  # the store is back
     sweep = storage_sweep()
     assert handle.name in sweep.torn_down
     row.refresh_from_db()
-    assert row.status == Lifecycle.TORN_DOWN and row.errors == []
+    assert row.status == Lifecycle.TORN_DOWN
+    assert row.errors == []
     assert not _bucket_exists(s3_settings, handle.name)
 
 
@@ -118,5 +126,6 @@ def test_sweeper_leaves_live_workspaces(s3_settings, tenant):
     expired = workspace_create(tenant_id=tenant.pk, name=unique("old"), ttl_s=3600)
     Workspace.objects.filter(pk=expired.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     report = storage_sweep()
-    assert expired.name in report.torn_down and handle.name not in report.torn_down
+    assert expired.name in report.torn_down
+    assert handle.name not in report.torn_down
     assert workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id).ok

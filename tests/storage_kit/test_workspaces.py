@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,misc"
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,7 +22,8 @@ def _denied(call) -> str:
 def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant):
     name = unique("ws")
     handle = workspace_create(tenant_id=tenant.pk, name=name, ttl_s=600)
-    assert handle.bucket == name and handle.credentials is not None
+    assert handle.bucket == name
+    assert handle.credentials is not None
     row = Workspace.objects.get(pk=handle.id)
     assert row.status == Lifecycle.ACTIVE
     assert timedelta(seconds=590) < row.expires_at - row.created_at <= timedelta(seconds=601)
@@ -57,11 +59,14 @@ def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant):
 def test_prefix_workspace_cannot_touch_a_neighbour(s3_settings, tenant):
     a = workspace_create(tenant_id=tenant.pk, name=unique("wsa"), shared_bucket=True)
     b = workspace_create(tenant_id=tenant.pk, name=unique("wsb"), shared_bucket=True)
-    assert a.bucket == b.bucket and a.prefix != b.prefix
+    assert a.bucket == b.bucket
+    assert a.prefix != b.prefix
     b.objects.put("secret.txt", "b's")
     scoped = s3_settings.client("s3", a.credentials.access_key_id, a.credentials.secret_access_key)
     assert _denied(lambda: scoped.get_object(Bucket=b.bucket, Key=f"{b.prefix}secret.txt")) == "AccessDenied"
-    assert _denied(lambda: scoped.put_object(Bucket=b.bucket, Key=f"{b.prefix}x", Body=b"x")) == "AccessDenied"
+    assert (
+        _denied(lambda: scoped.put_object(Bucket=b.bucket, Key=f"{b.prefix}x", Body=b"x")) == "AccessDenied"
+    )
     assert workspace_teardown(tenant_id=tenant.pk, workspace_id=a.id).ok
     assert b.objects.get("secret.txt") == b"b's"
     assert workspace_teardown(tenant_id=tenant.pk, workspace_id=b.id).ok
