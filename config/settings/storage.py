@@ -36,3 +36,6 @@ WEBHOOK_RETRY_EVERY_S = env.int("WEBHOOK_RETRY_EVERY_S", default=60)
 # IAM and STS endpoints default to S3_ENDPOINT_URL (MinIO serves STS there; moto serves all).
 STORAGE_IAM_ENDPOINT_URL = env.str("STORAGE_IAM_ENDPOINT_URL", default="")
 STORAGE_STS_ENDPOINT_URL = env.str("STORAGE_STS_ENDPOINT_URL", default="")
+# Keys per ListObjectVersions page when taking a checkpoint. S3 caps pages at 1000; a store
+# that allows more (moto, some gateways) checkpoints large buckets in fewer round trips.
+STORAGE_LIST_PAGE_SIZE = env.int("STORAGE_LIST_PAGE_SIZE", default=1000)

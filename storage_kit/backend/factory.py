@@ -24,6 +24,7 @@ def _build(credentials: Credentials | None) -> ObjectStore:
         iam_endpoint_url=settings.STORAGE_IAM_ENDPOINT_URL or None,
         sts_endpoint_url=settings.STORAGE_STS_ENDPOINT_URL or None,
         multipart_threshold=settings.STORAGE_MULTIPART_THRESHOLD,
+        list_page_size=settings.STORAGE_LIST_PAGE_SIZE,
     )
 
 

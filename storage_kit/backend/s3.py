@@ -73,6 +73,7 @@ class Boto3Store:
         iam_endpoint_url: str | None = None,
         sts_endpoint_url: str | None = None,
         multipart_threshold: int = _PART_SIZE,
+        list_page_size: int = 1000,
     ) -> None:
         self._session = boto3.session.Session(
             aws_access_key_id=credentials.access_key_id if credentials else None,
@@ -95,6 +96,7 @@ class Boto3Store:
         self._config = config
         self._clients: dict[str, Any] = {}
         self._multipart_threshold = multipart_threshold
+        self._list_page_size = list_page_size
 
     def _client(self, service: str) -> Any:
         if service not in self._clients:
@@ -278,7 +280,9 @@ class Boto3Store:
 
     def versions(self, *, bucket: str, prefix: str) -> Iterator[VersionInfo]:
         with _translated("ListObjectVersions"):
-            pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+            pages = self.s3.get_paginator("list_object_versions").paginate(
+                Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": self._list_page_size}
+            )
             for page in pages:
                 for item in page.get("Versions", []):
                     yield VersionInfo(

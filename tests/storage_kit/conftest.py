@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
+from botocore.config import Config
 import pytest
 import requests
 
@@ -47,17 +48,19 @@ class MotoServer:
             aws_access_key_id=key or self.admin_key,
             aws_secret_access_key=secret or self.admin_secret,
             aws_session_token=token,
+            config=Config(max_pool_connections=32),
         )
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=10)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
 
-    def restart_same_port(self) -> None:
-        """Unused helper kept small: tests simulate an outage with a wrong endpoint instead."""
 
-
-def moto_start() -> MotoServer:
+def moto_start(*, enforce_auth: bool = True) -> MotoServer:
     port = _free_port()
     env = {**os.environ, "MOTO_PORT": str(port)}
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
@@ -82,7 +85,8 @@ def moto_start() -> MotoServer:
     iam.create_user(UserName="platform-admin")
     iam.put_user_policy(UserName="platform-admin", PolicyName="all", PolicyDocument=json.dumps(ADMIN_POLICY))
     key = iam.create_access_key(UserName="platform-admin")["AccessKey"]
-    requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=5).raise_for_status()
+    if enforce_auth:
+        requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=5).raise_for_status()
     return MotoServer(
         url=url, admin_key=key["AccessKeyId"], admin_secret=key["SecretAccessKey"], process=process
     )
