@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("EMBEDDED_DB_NAME", "bench_storage")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -60,8 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--page-size", type=int, default=100_000, help="ListObjectVersions page size (see docs)")
-    parser.add_argument("--no-auth", action="store_true", help="moto without IAM enforcement (faster population)")
+    parser.add_argument(
+        "--page-size", type=int, default=100_000, help="ListObjectVersions page size (see docs)"
+    )
+    parser.add_argument(
+        "--no-auth", action="store_true", help="moto without IAM enforcement (faster population)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -78,8 +82,10 @@ def main() -> None:
         source = f"bench-src-{int(time.time())}"
         s3.create_bucket(Bucket=source)
         s3.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Enabled"})
-        print(f"{'objects':>8} {'populate s':>10} {'checkpoint s':>12} {'5 forks ms (median, min-max)':>30} "
-              f"{'store bytes before':>18} {'after':>12} {'manifest MB':>11}")
+        print(
+            f"{'objects':>8} {'populate s':>10} {'checkpoint s':>12} {'5 forks ms (median, min-max)':>30} "
+            f"{'store bytes before':>18} {'after':>12} {'manifest MB':>11}"
+        )
         have = 0
         for size in sizes:
             started = time.perf_counter()
@@ -98,7 +104,10 @@ def main() -> None:
             for n in range(args.repeat):
                 started = time.perf_counter()
                 result = forks_create(
-                    tenant_id=tenant.pk, checkpoint_id=info.id, count=5, name_prefix=f"b{size}-{n}-{int(time.time())}"
+                    tenant_id=tenant.pk,
+                    checkpoint_id=info.id,
+                    count=5,
+                    name_prefix=f"b{size}-{n}-{int(time.time())}",
                 )
                 timings.append((time.perf_counter() - started) * 1000)
                 assert len(result.forks) == 5, result.failures

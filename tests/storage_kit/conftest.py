@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
-from botocore.config import Config
 import pytest
 import requests
+from botocore.config import Config
 
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 SIGNING_SECRET = "whsec-planted-signing-secret-5b1e"
