@@ -19,6 +19,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -40,7 +41,7 @@ from tests.storage_kit.conftest import moto_start  # noqa: E402
 BODY = b"x" * 64
 
 
-def stored_bytes(s3, buckets: list[str]) -> int:
+def stored_bytes(s3: Any, buckets: list[str]) -> int:
     total = 0
     for bucket in buckets:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
@@ -48,7 +49,7 @@ def stored_bytes(s3, buckets: list[str]) -> int:
     return total
 
 
-def grow(s3, bucket: str, start: int, stop: int) -> None:
+def grow(s3: Any, bucket: str, start: int, stop: int) -> None:
     def put(i: int) -> None:
         s3.put_object(Bucket=bucket, Key=f"data/{i:07d}.txt", Body=BODY)
 
