@@ -64,22 +64,28 @@ def forks_create(
     Forks that fail are cleaned up and listed in `failures`; the others are returned.
     """
     _validate(count=count, mode=mode, role=role)
-    if checkpoint_id is not None:
-        checkpoint = checkpoint_get(tenant_id=tenant_id, checkpoint_id=checkpoint_id)
-    elif source_bucket:
-        info = checkpoint_create(
-            tenant_id=tenant_id, bucket=source_bucket, name=f"forks-{secrets.token_hex(6)}", internal=True
-        )
-        checkpoint = Checkpoint.objects.get(pk=info.id)
-    else:
+    expires_at = expiry_from_ttl(ttl_s)
+    existing = (
+        checkpoint_get(tenant_id=tenant_id, checkpoint_id=checkpoint_id)
+        if checkpoint_id is not None
+        else None
+    )
+    source = existing.bucket if existing is not None else source_bucket
+    if not source:
         raise ValidationFailed(
             "Give source_bucket or checkpoint_id.", details={"source_bucket": ["Required."]}
         )
-    base = name_prefix or f"{checkpoint.bucket[:40]}-fork-{secrets.token_hex(3)}"
+    base = name_prefix or f"{source[:40]}-fork-{secrets.token_hex(3)}"
     names = [f"{base}-{i}" for i in range(count)]
     for name in names:
         bucket_name_validate(name, field="name_prefix")
-    expires_at = expiry_from_ttl(ttl_s)
+    if existing is not None:
+        checkpoint = existing
+    else:
+        info = checkpoint_create(
+            tenant_id=tenant_id, bucket=source, name=f"forks-{secrets.token_hex(6)}", internal=True
+        )
+        checkpoint = Checkpoint.objects.get(pk=info.id)
     fork_set = ForkSet.objects.create(
         tenant_id=tenant_id, source_bucket=checkpoint.bucket, checkpoint=checkpoint, requested=count
     )

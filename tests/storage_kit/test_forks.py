@@ -187,3 +187,13 @@ def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, source_bucke
     assert len(remaining) == 2
     assert pinned in remaining
     assert s3.get_object(Bucket=source_bucket, Key="data/a.txt", VersionId=pinned)["Body"].read() == b"alpha"
+
+
+def test_invalid_fork_names_create_nothing(s3_settings, tenant, source_bucket):
+    with pytest.raises(ValidationFailed) as excinfo:
+        forks_create(tenant_id=tenant.pk, source_bucket=source_bucket, count=2, name_prefix="Bad_Prefix")
+    assert "name_prefix" in excinfo.value.details
+    assert not Checkpoint.objects.exists()
+    assert not ForkSet.objects.exists()
+    with pytest.raises(NotFound):
+        forks_create(tenant_id=tenant.pk, checkpoint_id=424242, count=1)
