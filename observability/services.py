@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-
+from core.db import fast_commit
 from observability.export import export_trace
 from observability.models import Span as SpanRow
 from observability.models import Trace as TraceRow
@@ -43,7 +42,7 @@ def trace_persist(*, trace: Trace) -> None:
         )
         for span in trace.spans
     ]
-    with transaction.atomic():
+    with fast_commit():
         trace_row.save(force_insert=True)
         SpanRow.objects.bulk_create(span_rows)
     export_trace(trace_row=trace_row, span_rows=span_rows)

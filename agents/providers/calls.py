@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import aclosing, contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -165,7 +165,7 @@ async def call_stream(
     request: dict[str, Any],
     trace: Trace,
     on_first: Callable[[ModelRef], None] | None = None,
-) -> AsyncIterator[StreamDelta]:
+) -> AsyncGenerator[StreamDelta, None]:
     """Stream with retries and fallback until the first delta arrives; after that a failure is final."""
     walker = _Chain(chain)
     skip: ModelRef | None = None
@@ -175,15 +175,17 @@ async def call_stream(
         started = False
         with _attempt_span(trace, ref, attempt, fallback) as span:
             try:
-                async for delta in openai_client.stream_async(ref, request):
-                    if not started:
-                        started = True
-                        span.set(time_to_first_chunk_ms=round(span.duration_ms, 3))
-                        if on_first is not None:
-                            on_first(ref)
-                    if delta[0] == "done":
-                        _record(span, delta[1])
-                    yield delta
+                deltas = openai_client.stream_async(ref, request)
+                async with aclosing(deltas):
+                    async for delta in deltas:
+                        if not started:
+                            started = True
+                            span.set(time_to_first_chunk_ms=round(span.duration_ms, 3))
+                            if on_first is not None:
+                                on_first(ref)
+                        if delta[0] == "done":
+                            _record(span, delta[1])
+                        yield delta
                 return
             except ProviderNotConfigured as error:
                 span.record_error(error.message)

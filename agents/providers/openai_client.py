@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,11 +140,12 @@ async def complete_async(ref: ModelRef, request: dict[str, Any]) -> ModelRespons
 StreamDelta = tuple[str, Any]
 
 
-async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncIterator[StreamDelta]:
+async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator[StreamDelta, None]:
     """Stream one completion; closing the iterator closes the HTTP stream to the provider."""
     try:
-        async for delta in _stream_async(ref, request):
-            yield delta
+        async with aclosing(_stream_async(ref, request)) as deltas:
+            async for delta in deltas:
+                yield delta
     except (httpx2.HTTPError, json.JSONDecodeError) as error:
         raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
 
@@ -209,7 +211,7 @@ class _StreamAssembler:
         return self.response
 
 
-async def _stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncIterator[StreamDelta]:
+async def _stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator[StreamDelta, None]:
     assembler = _StreamAssembler()
     async with async_client(ref).chat.completions.with_streaming_response.create(
         model=ref.name, stream=True, stream_options={"include_usage": True}, **request
@@ -229,6 +231,6 @@ async def _stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncIterator
 
 
 def list_models_sync(ref: ModelRef) -> list[str]:
-    raw = sync_client(ref).models.with_raw_response.list()
+    raw = sync_client(ref).with_options(timeout=5.0).models.with_raw_response.list()
     data = json.loads(raw.http_response.content)
     return sorted(str(m.get("id")) for m in data.get("data", []) if m.get("id"))

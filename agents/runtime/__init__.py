@@ -14,7 +14,8 @@ answer is kept, marked aborted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -80,15 +81,16 @@ async def stream(
     messages: Messages = None,
     memory: MemoryOptions | None = None,
     options: RunOptions | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Run the agent, yielding AI SDK UI message stream events as they happen.
 
     Bad input (unknown or disabled agent, invalid request context) raises before
     the first event; failures after that end the stream with an `error` event.
     """
     setup = await _asetup(agent_id, context, prompt, messages, memory, options)
-    async for event in run_events(setup, streaming=True):
-        yield event
+    async with aclosing(run_events(setup, streaming=True)) as events:
+        async for event in events:
+            yield event
 
 
 async def _asetup(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -199,7 +200,7 @@ class _Step:
         return [ev.ReasoningEnd(id=self.reasoning_id)]
 
 
-async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncIterator[ev.Event]:
+async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
     """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`."""
     turn = setup.turn
     finish = sync_to_async(run_finish, thread_sensitive=False)
@@ -221,8 +222,9 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncIterator[ev.Ev
     try:
         while not turn.done:
             step = _Step(turn.step)
-            async for event in _step_events(setup, step, streaming=streaming):
-                yield event
+            async with aclosing(_step_events(setup, step, streaming=streaming)) as step_events:
+                async for event in step_events:
+                    yield event
             model = step.model or model
     except PlatformError as error:
         setup.extra["error"] = error
@@ -260,16 +262,18 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncIterator[ev.Ev
     )
 
 
-async def _step_events(setup: RunSetup, step: _Step, *, streaming: bool) -> AsyncIterator[ev.Event]:
+async def _step_events(setup: RunSetup, step: _Step, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
     """One step: a model call (streamed or not), then the tool calls it asked for."""
     turn = setup.turn
     yield ev.StartStep()
     if streaming:
-        async for kind, value in calls.call_stream(
+        deltas = calls.call_stream(
             chain=setup.chain, request=turn.request(), trace=setup.trace, on_first=step.set_model
-        ):
-            for event in step.events(kind, value):
-                yield event
+        )
+        async with aclosing(deltas):
+            async for kind, value in deltas:
+                for event in step.events(kind, value):
+                    yield event
         response = step.response
         assert response is not None  # noqa: S101 - a finished stream always ends with "done"
     else:

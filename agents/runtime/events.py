@@ -110,10 +110,18 @@ class ReasoningEnd(Event):
 class ToolInputStart(Event):
     tool_call_id: str
     tool_name: str
+    title: str | None = None  # the tool's declared label ("Checking machine availability…")
     type: ClassVar[str] = "tool-input-start"
 
     def to_chunk(self) -> dict[str, Any]:
-        return {"type": "tool-input-start", "toolCallId": self.tool_call_id, "toolName": self.tool_name}
+        return _compact(
+            {
+                "type": "tool-input-start",
+                "toolCallId": self.tool_call_id,
+                "toolName": self.tool_name,
+                "title": self.title,
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

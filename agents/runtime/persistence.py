@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from agents.models import Run
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
+from core.db import fast_commit
 from core.errors import PlatformError
 from observability.redaction import redact
 from observability.tracing import Trace
@@ -84,7 +85,7 @@ def run_begin(
         if existing is not None:
             return _replay(existing)
     try:
-        with transaction.atomic():
+        with fast_commit():
             Run.objects.create(
                 **_row(run_id, spec, context, thread_id, input_payload, idempotency_key, trace, started_at)
             )
@@ -150,7 +151,7 @@ def run_finish(
         )
     if error is not None:
         fields["error"] = redact({**error.as_dict(), "status": error.status})
-    with transaction.atomic():
+    with fast_commit():
         if inserted:
             Run.objects.filter(id=run_id).update(**fields)
         else:

@@ -13,3 +13,6 @@ else:
 
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+# Runs, spans and messages commit without waiting for the WAL flush (see core.db.fast_commit).
+DB_FAST_COMMIT = env.bool("DB_FAST_COMMIT", default=True)

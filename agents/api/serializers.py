@@ -1,0 +1,138 @@
+"""Input and output shapes of the agents API (camelCase, like Mastra's server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from agents.models import Agent, Run, Tool
+
+
+class MessageSerializer(serializers.Serializer[dict[str, Any]]):
+    role = serializers.ChoiceField(choices=["user", "assistant", "system"])
+    content = serializers.CharField(allow_blank=False, trim_whitespace=False)
+
+
+class MemoryRefSerializer(serializers.Serializer[dict[str, Any]]):
+    thread = serializers.CharField(max_length=200)
+    resource = serializers.CharField(max_length=200, required=False)
+
+
+class StructuredOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    schema = serializers.DictField()
+
+
+class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
+    messages = serializers.ListField(child=MessageSerializer(), required=False, min_length=1, max_length=500)
+    prompt = serializers.CharField(required=False, trim_whitespace=False, max_length=200_000)
+    requestContext = serializers.DictField(required=False, default=dict)
+    idempotencyKey = serializers.CharField(required=False, max_length=200)
+    model = serializers.CharField(required=False, max_length=200)
+    maxSteps = serializers.IntegerField(required=False, min_value=1, max_value=50)
+    toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
+    structuredOutput = StructuredOutputSerializer(required=False)
+    memory = MemoryRefSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("messages" in attrs) == ("prompt" in attrs):
+            raise serializers.ValidationError({"messages": ["Send either messages or prompt."]})
+        if "prompt" in attrs and not attrs["prompt"].strip():
+            raise serializers.ValidationError({"prompt": ["This field may not be blank."]})
+        return attrs
+
+
+class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
+    id = serializers.CharField(source="slug")
+    tools = serializers.SerializerMethodField()
+    allowModelOverride = serializers.BooleanField(source="allow_model_override")
+    maxSteps = serializers.IntegerField(source="max_steps")
+    fallbackModels = serializers.JSONField(source="fallback_models")
+    requestContextSchema = serializers.JSONField(source="request_context_schema")
+    requireApproval = serializers.BooleanField(source="require_approval")
+    memoryEnabled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "id",
+            "name",
+            "description",
+            "instructions",
+            "model",
+            "fallbackModels",
+            "allowModelOverride",
+            "maxSteps",
+            "tools",
+            "requireApproval",
+            "requestContextSchema",
+            "memoryEnabled",
+            "enabled",
+            "version",
+        ]
+
+    def get_tools(self, agent: Agent) -> list[str]:
+        return sorted(tool.id for tool in agent.tools.all())
+
+    def get_memoryEnabled(self, agent: Agent) -> bool:
+        return bool(agent.memory)
+
+
+class ToolOutputSerializer(serializers.ModelSerializer[Tool]):
+    sideEffect = serializers.CharField(source="side_effect")
+    needsApproval = serializers.BooleanField(source="needs_approval")
+    timeoutS = serializers.FloatField(source="timeout_s")
+    inputSchema = serializers.JSONField(source="input_schema")
+    outputSchema = serializers.JSONField(source="output_schema")
+
+    class Meta:
+        model = Tool
+        fields = [
+            "id",
+            "description",
+            "label",
+            "sideEffect",
+            "needsApproval",
+            "timeoutS",
+            "inputSchema",
+            "outputSchema",
+            "enabled",
+        ]
+
+
+class ToolExecuteInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """`{"data": {...tool input...}}`, Mastra's shape; `data` cannot be a class attribute (it is Serializer.data)."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {"data": serializers.DictField(default=dict)}
+
+
+class RunOutputSerializer(serializers.ModelSerializer[Run]):
+    runId = serializers.UUIDField(source="id")
+    agentId = serializers.CharField(source="agent.slug")
+    agentVersion = serializers.IntegerField(source="agent_version")
+    threadId = serializers.CharField(source="thread_id")
+    resourceId = serializers.CharField(source="resource_id")
+    traceId = serializers.UUIDField(source="trace_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+    durationMs = serializers.FloatField(source="duration_ms")
+
+    class Meta:
+        model = Run
+        fields = [
+            "runId",
+            "agentId",
+            "agentVersion",
+            "status",
+            "model",
+            "threadId",
+            "resourceId",
+            "input",
+            "result",
+            "usage",
+            "error",
+            "steps",
+            "traceId",
+            "createdAt",
+            "durationMs",
+        ]

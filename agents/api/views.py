@@ -1,0 +1,127 @@
+"""Agents, tools, runs and models over REST. Thin: validate, call one service or selector, serialise."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from adrf.views import APIView as AsyncAPIView
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import selectors
+from agents.api.serializers import (
+    AgentOutputSerializer,
+    GenerateInputSerializer,
+    RunOutputSerializer,
+    ToolExecuteInputSerializer,
+    ToolOutputSerializer,
+)
+from agents.providers.catalog import models_catalog
+from agents.runtime import MemoryOptions, RunOptions, agenerate
+from agents.tools.execute import tool_execute, tool_execute_check
+from core.context import RequestContext
+from core.errors import ValidationFailed
+from core.tenancy import tenant_for_user
+
+
+def caller_context(request: Request, values: dict[str, Any] | None = None) -> RequestContext:
+    """Tenant and user from authentication; `values` are the client's (validated by the runtime)."""
+    tenant = tenant_for_user(request.user)
+    return RequestContext(tenant_id=tenant.pk, user_id=request.user.pk, values=values or {})
+
+
+class AgentListApi(APIView):
+    @extend_schema(responses=AgentOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        agents = selectors.agent_list(tenant_id=tenant_for_user(request.user).pk)
+        return Response(AgentOutputSerializer(agents, many=True).data)
+
+
+class AgentDetailApi(APIView):
+    @extend_schema(responses=AgentOutputSerializer)
+    def get(self, request: Request, agent_id: str) -> Response:
+        agent = selectors.agent_get(slug=agent_id, tenant_id=tenant_for_user(request.user).pk)
+        return Response(AgentOutputSerializer(agent).data)
+
+
+def run_options(data: dict[str, Any], request: Request) -> RunOptions:
+    return RunOptions(
+        max_steps=data.get("maxSteps"),
+        model=data.get("model") or request.headers.get("X-Model") or None,
+        tool_choice=data.get("toolChoice"),
+        output_schema=(data.get("structuredOutput") or {}).get("schema"),
+        idempotency_key=data.get("idempotencyKey") or request.headers.get("Idempotency-Key") or None,
+    )
+
+
+class AgentGenerateApi(AsyncAPIView):
+    """Run the agent to a final answer. Async, so a slow model holds no worker thread."""
+
+    @extend_schema(request=GenerateInputSerializer, responses={200: dict})
+    async def post(self, request: Request, agent_id: str) -> Response:
+        serializer = GenerateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        context = await sync_to_async(caller_context)(request, data.get("requestContext"))
+        memory = None
+        if data.get("memory"):
+            resource = data["memory"].get("resource")
+            if resource and resource != str(request.user.pk) and not request.user.is_staff:
+                raise ValidationFailed(
+                    "Only staff may act for another resource.",
+                    details={"memory": {"resource": ["Not yours."]}},
+                )
+            memory = MemoryOptions(thread_id=data["memory"]["thread"], resource_id=resource)
+        result = await agenerate(
+            agent_id,
+            context=context,
+            prompt=data.get("prompt"),
+            messages=data.get("messages"),
+            memory=memory,
+            options=run_options(data, request),
+        )
+        return Response(result.as_dict())
+
+
+class ToolListApi(APIView):
+    @extend_schema(responses=ToolOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ToolOutputSerializer(selectors.tool_list(), many=True).data)
+
+
+class ToolExecuteApi(APIView):
+    """Run one tool with validated input (staff, or tools without side effects)."""
+
+    @extend_schema(request=ToolExecuteInputSerializer, responses={200: dict})
+    def post(self, request: Request, tool_id: str) -> Response:
+        tool_execute_check(tool_id=tool_id, is_staff=bool(request.user.is_staff))
+        serializer = ToolExecuteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        context = caller_context(request, {})
+        return Response(
+            tool_execute(tool_id=tool_id, data=serializer.validated_data["data"], context=context)
+        )
+
+
+class RunDetailApi(APIView):
+    @extend_schema(responses=RunOutputSerializer)
+    def get(self, request: Request, run_id: uuid.UUID) -> Response:
+        run = selectors.run_get(run_id=run_id, tenant_id=tenant_for_user(request.user).pk)
+        return Response(RunOutputSerializer(run).data)
+
+
+class ModelListApi(APIView):
+    """Configured models (the agents' and the default) and what each provider reports."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        agents = selectors.agent_list(tenant_id=tenant_for_user(request.user).pk)
+        configured = [settings.DEFAULT_MODEL]
+        for agent in agents.only("model", "fallback_models"):
+            configured += [agent.model, *(agent.fallback_models or [])]
+        return Response(models_catalog(configured=list(dict.fromkeys(configured))))

@@ -1,0 +1,75 @@
+"""First-start set-up for `make run`: an admin login, the default tenant and the demo agent."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from agents.models import Agent
+from agents.services import agent_save, tools_sync
+from core.tenancy import DEFAULT_TENANT_SLUG, membership_set, tenant_get_or_create
+
+DEMO_INSTRUCTIONS = """You are the demo assistant of an agent platform.
+Answer briefly and clearly, in Markdown.
+Use the current_time tool for questions about the date or time anywhere,
+and convert_units for conversions between km/mi, kg/lb and Celsius/Fahrenheit.
+Never invent tool results."""
+
+DEMO_MEMORY: dict[str, Any] = {
+    "last_messages": 20,
+    "semantic_recall": {"top_k": 3, "message_range": 2, "scope": "resource"},
+    "working_memory": {
+        "enabled": True,
+        "scope": "resource",
+        "template": "# About the user\n- Name:\n- Location:\n- Preferences:\n",
+    },
+    "generate_titles": True,
+}
+
+
+class Command(BaseCommand):
+    help = "Create the admin login, the default tenant and the demo agent (only what is missing)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password_file = settings.BASE_DIR / "var" / "admin-password.txt"
+        tenant = tenant_get_or_create(slug=DEFAULT_TENANT_SLUG, name="Default")
+        user_model = get_user_model()
+        admin = user_model.objects.filter(username="admin").first()
+        if admin is None:
+            password = secrets.token_urlsafe(12)
+            admin = user_model.objects.create_superuser("admin", "admin@example.com", password)
+            password_file.parent.mkdir(parents=True, exist_ok=True)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        membership_set(user=admin, tenant=tenant)
+        tools_sync()
+        if not Agent.objects.filter(slug="assistant").exists():
+            agent_save(
+                slug="assistant",
+                name="Demo assistant",
+                description="Tells the time anywhere and converts units; remembers what you tell it.",
+                instructions=DEMO_INSTRUCTIONS,
+                model=settings.DEFAULT_MODEL,
+                allow_model_override=True,
+                memory=DEMO_MEMORY,
+                tools=["current_time", "convert_units"],
+                note="Created by seed_demo",
+            )
+        login = password_file.read_text().strip() if password_file.exists() else "(set before; unchanged)"
+        host = "http://127.0.0.1:8000"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"  Chat UI     {host}/",
+                    f"  Admin       {host}/admin/",
+                    f"  API docs    {host}/api/docs/",
+                    f"  Login       admin / {login}",
+                    "",
+                ]
+            )
+        )

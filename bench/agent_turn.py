@@ -1,0 +1,148 @@
+"""Agent turn, tool round trip and concurrent throughput, against the direct `openai` SDK.
+
+Both sides talk to the same scripted OpenAI-compatible server over HTTP in the
+same process and run. The platform side persists the run and its spans as in
+production. Run: `make bench` or `.venv/bin/python bench/agent_turn.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import machine, median_ms  # noqa: I001 - sets Django up before the platform is imported
+
+import openai
+from django.conf import settings
+from pydantic import BaseModel
+
+from agents.runtime import agenerate, generate
+from agents.services import agent_save, tools_sync
+from agents.tools import ToolContext, tool
+from core.context import RequestContext
+from core.tenancy import tenant_get_or_create
+from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer, Step, ToolCall
+
+RUNS = int(os.environ.get("BENCH_RUNS", "300"))
+CONCURRENCY = 50
+ROUNDS = 3
+
+
+class LookupIn(BaseModel):
+    key: str
+
+
+class LookupOut(BaseModel):
+    value: str
+
+
+@tool(id="bench_lookup", description="Look a key up", side_effect="read")
+def bench_lookup(ctx: ToolContext, args: LookupIn) -> LookupOut:
+    return LookupOut(value=args.key.upper())
+
+
+def responder(body: dict[str, Any]) -> Step:
+    last = body["messages"][-1]
+    if last["role"] == "tool":
+        return ChatReply(text="The value is " + json.loads(last["content"])["value"])
+    if body.get("tools") and "lookup" in last["content"]:
+        return ChatReply(tool_calls=[ToolCall(name="bench_lookup", arguments={"key": "abc"}, id="call_1")])
+    return ChatReply(text="Hello! How can I help you today?")
+
+
+def direct_tool_round_trip(client: Any, tools: list[dict[str, Any]]) -> str:
+    messages: list[Any] = [
+        {"role": "system", "content": "You are fast."},
+        {"role": "user", "content": "lookup abc"},
+    ]
+    first = client.chat.completions.create(model="gpt-test", messages=messages, tools=tools)
+    call = first.choices[0].message.tool_calls[0]
+    args = LookupIn.model_validate_json(call.function.arguments)
+    output: Any = bench_lookup.function(None, args)  # type: ignore[arg-type]
+    messages.append(first.choices[0].message.model_dump(exclude_none=True))
+    messages.append({"role": "tool", "tool_call_id": call.id, "content": output.model_dump_json()})
+    second = client.chat.completions.create(model="gpt-test", messages=messages, tools=tools)
+    return second.choices[0].message.content or ""
+
+
+async def rps(make_call: Any) -> float:
+    await asyncio.gather(*(make_call() for _ in range(CONCURRENCY)))  # warm the connection pool
+    rates = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        await asyncio.gather(*(make_call() for _ in range(CONCURRENCY * 4)))
+        rates.append(CONCURRENCY * 4 / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    server = ScriptedOpenAIServer().respond_with(responder).start()
+    os.environ["BENCH_KEY"] = "sk-bench-key-0000000"
+    settings.MODEL_PROVIDERS = {
+        **settings.MODEL_PROVIDERS,
+        "bench": {"base_url": server.base_url, "api_key_env": "BENCH_KEY"},
+    }
+    tools_sync()
+    tenant = tenant_get_or_create(slug="bench")
+    agent_save(
+        slug="bench-plain", name="Bench", instructions="You are fast.", model="bench/gpt-test", tools=[]
+    )
+    agent_save(
+        slug="bench-tools",
+        name="Bench tools",
+        instructions="You are fast.",
+        model="bench/gpt-test",
+        tools=["bench_lookup"],
+    )
+    ctx = RequestContext(tenant_id=tenant.pk, user_id=None)
+    client: Any = openai.OpenAI(base_url=server.base_url, api_key="sk-bench-key-0000000", max_retries=0)
+    tools = [bench_lookup.openai_spec()]
+    plain = [{"role": "system", "content": "You are fast."}, {"role": "user", "content": "hello"}]
+
+    results: dict[str, list[float]] = {
+        k: [] for k in ("sdk_turn", "turn", "sdk_tool", "tool", "sdk_rps", "rps")
+    }
+    for _ in range(ROUNDS):
+        results["sdk_turn"].append(
+            median_ms(lambda: client.chat.completions.create(model="gpt-test", messages=plain), runs=RUNS)
+        )
+        results["turn"].append(
+            median_ms(lambda: generate("bench-plain", context=ctx, prompt="hello"), runs=RUNS)
+        )
+        results["sdk_tool"].append(median_ms(lambda: direct_tool_round_trip(client, tools), runs=RUNS))
+        results["tool"].append(
+            median_ms(lambda: generate("bench-tools", context=ctx, prompt="lookup abc"), runs=RUNS)
+        )
+
+    async def concurrent() -> tuple[float, float]:
+        aclient: Any = openai.AsyncOpenAI(
+            base_url=server.base_url, api_key="sk-bench-key-0000000", max_retries=0
+        )
+        sdk = await rps(lambda: aclient.chat.completions.create(model="gpt-test", messages=plain))
+        ours = await rps(lambda: agenerate("bench-plain", context=ctx, prompt="hello"))
+        return sdk, ours
+
+    results["sdk_rps"], results["rps"] = map(lambda v: [v], asyncio.run(concurrent()))
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print(f"machine: {machine()}; runs per measurement: {RUNS}, rounds: {ROUNDS}")
+    print(
+        f"agent turn      : direct SDK {med['sdk_turn']:.2f} ms, generate {med['turn']:.2f} ms, ratio {med['turn'] / med['sdk_turn']:.2f}x (bar < 1.35x)"
+    )
+    print(
+        f"tool round trip : direct SDK {med['sdk_tool']:.2f} ms, generate {med['tool']:.2f} ms, ratio {med['tool'] / med['sdk_tool']:.2f}x (bar < 1.35x)"
+    )
+    print(
+        f"50 concurrent   : direct SDK {med['sdk_rps']:.0f} req/s, agenerate {med['rps']:.0f} req/s (bar >= 450)"
+    )
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Streaming latency and fan-out, all in one run against the scripted model server.
+
+    DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python bench/streaming.py
+
+Measures, for a 1000-token answer (medians over N runs, milliseconds):
+  1. the `openai` SDK streaming directly from the scripted server (the baseline);
+  2. the runtime's own `stream()` in-process (first text event, whole answer);
+  3. the same run at a WebSocket client (Channels' WebsocketCommunicator over the
+     in-memory layer: consumer, run fan-out, coalescing, replay buffer in Redis);
+  4. the same run over the SSE route (Django's ASGI handler, in-process);
+and then 200 concurrent WebSocket chats (50-token answers), counting errors and
+lost messages (a run whose frames are not contiguous or whose text differs).
+Uses the embedded PostgreSQL database of `config.settings.test` (migrated here)
+and Redis at REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+import django
+
+django.setup()
+
+from asgiref.sync import sync_to_async  # noqa: E402
+from channels.testing import WebsocketCommunicator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import AsyncClient  # noqa: E402
+from openai import AsyncOpenAI  # noqa: E402
+
+from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer  # noqa: E402
+
+N = int(os.environ.get("BENCH_N", "30"))
+CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "200"))
+ANSWER = " ".join(f"tok{i}" for i in range(1000))
+SHORT = " ".join(f"w{i}" for i in range(50))
+KEY = "sk-bench-scripted"
+
+
+def _setup(server: ScriptedOpenAIServer) -> tuple[Any, str]:
+    from rest_framework.authtoken.models import Token
+
+    from agents.services import agent_save, tools_sync
+    from core.tenancy import membership_set, tenant_get_or_create
+    from tests.factories import UserFactory
+
+    call_command("migrate", verbosity=0)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
+    os.environ["SCRIPTED_API_KEY"] = KEY
+    settings.MODEL_PROVIDERS = {
+        **settings.MODEL_PROVIDERS,
+        "scripted": {"base_url": server.base_url, "api_key_env": "SCRIPTED_API_KEY"},
+    }
+    tools_sync()
+    tenant = tenant_get_or_create(slug="bench", name="Bench")
+    agent_save(
+        slug="bench-stream",
+        name="Bench",
+        instructions="Answer.",
+        model="scripted/gpt-test",
+        max_steps=2,
+        tools=[],
+    )
+    user: Any = UserFactory(tenant=tenant)
+    membership_set(user=user, tenant=tenant)
+    token, _ = Token.objects.get_or_create(user=user)
+    return user, token.key
+
+
+def _ms(samples: list[float]) -> float:
+    """Median in ms, leaving out the first (warm-up) sample when there are several."""
+    kept = samples[1:] if len(samples) > 2 else samples
+    return round(statistics.median(kept) * 1000, 2)
+
+
+async def bench_sdk(server: ScriptedOpenAIServer) -> tuple[float, float]:
+    client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
+    firsts, totals = [], []
+    for _ in range(N + 1):
+        t0 = time.perf_counter()
+        first = None
+        stream = await client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": "go"}], stream=True
+        )
+        async for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.perf_counter() - t0
+        totals.append(time.perf_counter() - t0)
+        firsts.append(first or 0.0)
+    await client.close()
+    return _ms(firsts), _ms(totals)
+
+
+async def bench_runtime(user: Any) -> tuple[float, float]:
+    from agents.runtime import stream
+    from core.context import RequestContext
+
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    firsts, totals = [], []
+    for _ in range(N + 1):
+        t0 = time.perf_counter()
+        first = None
+        async for event in stream("bench-stream", context=ctx, prompt="go"):
+            if first is None and event.type == "text-delta":
+                first = time.perf_counter() - t0
+        totals.append(time.perf_counter() - t0)
+        firsts.append(first or 0.0)
+    return _ms(firsts), _ms(totals)
+
+
+async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float, bool, bool]:
+    """One chat over a socket: (first text frame s, whole s, error?, lost?)."""
+    from config.asgi import application
+
+    comm = WebsocketCommunicator(
+        application, f"/ws/agents/bench-stream/?token={token}", headers=[(b"origin", b"http://localhost")]
+    )
+    connected, _ = await comm.connect(timeout=30)
+    if not connected:
+        return 0.0, 0.0, True, True
+    t0 = time.perf_counter()
+    await comm.send_json_to({"type": "message", "threadId": thread, "text": "go"})
+    first, seqs, text, error = None, [], [], False
+    while True:
+        frame = await comm.receive_json_from(timeout=60)
+        if frame.get("type") in ("run-started", "subscribed"):
+            continue
+        seqs.append(frame.get("seq"))
+        chunk = frame.get("chunk") or {}
+        if chunk.get("type") == "text-delta":
+            first = first or time.perf_counter() - t0
+            text.append(chunk["delta"])
+        error = error or chunk.get("type") == "error" or frame.get("type") == "error"
+        if frame.get("type") in ("run-end", "error"):
+            break
+    total = time.perf_counter() - t0
+    await comm.disconnect()
+    lost = seqs != list(range(1, len(seqs) + 1)) or "".join(text) != expected
+    return first or 0.0, total, error, lost
+
+
+async def bench_ws(token: str) -> tuple[float, float]:
+    results = [await _ws_chat(token, f"bench-ws-{i}", ANSWER) for i in range(N + 1)]
+    assert not any(r[2] or r[3] for r in results), "a WebSocket run failed or lost frames"
+    return _ms([r[0] for r in results]), _ms([r[1] for r in results])
+
+
+async def bench_sse(token: str) -> tuple[float, float]:
+    client = AsyncClient()
+    firsts, totals = [], []
+    for i in range(N + 1):
+        body = {
+            "id": f"bench-sse-{i}",
+            "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}],
+        }
+        t0 = time.perf_counter()
+        response: Any = await client.post(
+            "/api/agents/bench-stream/chat",
+            json.dumps(body),
+            content_type="application/json",
+            headers={"authorization": f"Token {token}"},
+        )
+        first = None
+        async for part in response.streaming_content:
+            if first is None and b'"text-delta"' in part:
+                first = time.perf_counter() - t0
+        totals.append(time.perf_counter() - t0)
+        firsts.append(first or 0.0)
+    return _ms(firsts), _ms(totals)
+
+
+async def bench_concurrent(server: ScriptedOpenAIServer, token: str) -> dict[str, Any]:
+    server.always(ChatReply(text=SHORT))
+    t0 = time.perf_counter()
+    results = await asyncio.gather(
+        *[_ws_chat(token, f"bench-many-{i}", SHORT) for i in range(CONCURRENT)], return_exceptions=True
+    )
+    wall = time.perf_counter() - t0
+    failures = [r for r in results if isinstance(r, BaseException)]
+    done = [r for r in results if not isinstance(r, BaseException)]
+    return {
+        "chats": CONCURRENT,
+        "errors": len(failures) + sum(1 for r in done if r[2]),
+        "lost": len(failures) + sum(1 for r in done if r[3]),
+        "wall_s": round(wall, 2),
+        "median_whole_ms": _ms([r[1] for r in done]) if done else None,
+    }
+
+
+async def main() -> None:
+    server = ScriptedOpenAIServer().start()
+    server.always(ChatReply(text=ANSWER))
+    user, token = await sync_to_async(_setup)(server)
+    sdk = await bench_sdk(server)
+    runtime = await bench_runtime(user)
+    ws = await bench_ws(token)
+    sse = await bench_sse(token)
+    many = await bench_concurrent(server, token)
+    server.stop()
+    print(f"1000-token answer, median of {N} (first text ms / whole ms)")
+    print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
+    print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
+    print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
+    print(f"  SSE route                 {sse[0]:>8} / {sse[1]}")
+    print(f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms")
+    print(f"{many['chats']} concurrent WebSocket chats: {many}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

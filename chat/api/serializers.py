@@ -1,0 +1,43 @@
+"""The body `useChat()` sends through `DefaultChatTransport`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class PartSerializer(serializers.Serializer[Any]):
+    type = serializers.CharField(max_length=100)
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class UIMessageSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
+    parts = PartSerializer(many=True)
+    metadata = serializers.JSONField(required=False, allow_null=True)
+
+
+class ChatInputSerializer(serializers.Serializer[Any]):
+    id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,200}$", help_text="The chat id; it is the thread id.")
+    messages = UIMessageSerializer(many=True, allow_empty=False)
+    trigger = serializers.ChoiceField(
+        choices=["submit-message", "regenerate-message"], default="submit-message"
+    )
+    messageId = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    model = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+
+    def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)
+        if last_user is None:
+            raise serializers.ValidationError("There is no user message to answer.")
+        if not newest_user_text(messages).strip():
+            raise serializers.ValidationError("The newest user message has no text part.")
+        return messages
+
+
+def newest_user_text(messages: list[dict[str, Any]]) -> str:
+    """With memory on, only the newest user message goes to the runtime; history comes from memory."""
+    last_user = next(m for m in reversed(messages) if m["role"] == "user")
+    return "".join(p.get("text", "") for p in last_user["parts"] if p["type"] == "text")

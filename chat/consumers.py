@@ -1,0 +1,147 @@
+"""The chat WebSocket: `/ws/agents/<agentId>/`.
+
+Client frames: `message` (start a run), `subscribe` (follow a thread's runs),
+`replay` (frames of a run after a sequence number), `abort`, and the
+human-in-the-loop frames `approve`, `decline`, `resume`. Server frames wrap
+the AI SDK chunk untouched: `{"type": "chunk", "runId", "threadId", "seq",
+"chunk"}`, then `{"type": "run-end", ...}`; protocol problems come back as
+`{"type": "error", "code", "message", "details"}` and the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from pydantic import ValidationError
+
+from chat.frames import ClientFrame, parse_client_frame
+from chat.runs import replay_after, run_abort, run_start, thread_group
+from chat.runtime import chat_runtime
+from chat.services import chat_request_build
+from core.errors import PlatformError
+from core.tenancy import tenant_for_user
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNKNOWN_AGENT = 4404
+
+
+class AgentChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
+        self.groups_joined: set[str] = set()
+        # A close before the handshake completes reaches the browser as a bare HTTP 403;
+        # accepting first lets the client read the application close code and reason.
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason="Authentication required.")
+            return
+        if not await database_sync_to_async(_agent_known)(user=user, agent_id=self.agent_id):
+            await self.accept()
+            await self.close(code=CLOSE_UNKNOWN_AGENT, reason=f"No agent '{self.agent_id}'.")
+            return
+        self.user = user
+        subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("token.")), None)
+        await self.accept(subprotocol=subprotocol)
+
+    async def disconnect(self, code: int) -> None:
+        # Runs are not tied to the socket: they finish and are persisted without it.
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, _NotJson):
+            await self._error("invalid_frame", "The frame is not JSON.", {"frame": ["Not valid JSON."]})
+            return
+        try:
+            frame = parse_client_frame(content)
+        except ValidationError as exc:
+            details = {".".join(str(p) for p in e["loc"]) or "frame": [e["msg"]] for e in exc.errors()}
+            await self._error("invalid_frame", "The frame is malformed.", details)
+            return
+        try:
+            await self._route(frame)
+        except PlatformError as exc:
+            await self.send_json({"type": "error", **exc.as_dict()})
+
+    async def _route(self, frame: ClientFrame) -> None:
+        if frame.type == "message":
+            await self._join(frame.thread_id)
+            request = await database_sync_to_async(chat_request_build)(
+                user=self.user,
+                agent_id=self.agent_id,
+                thread_id=frame.thread_id,
+                text=frame.text,
+                model=frame.model,
+            )
+            run = run_start(request=request, group=self._group(frame.thread_id))
+            await self.send_json(
+                {
+                    "type": "run-started",
+                    "runId": run.run_id,
+                    "threadId": run.thread_id,
+                    "clientId": frame.client_id,
+                }
+            )
+        elif frame.type == "subscribe":
+            await self._join(frame.thread_id)
+            await self.send_json({"type": "subscribed", "threadId": frame.thread_id})
+        elif frame.type == "replay":
+            await self._join(frame.thread_id)
+            for item in await replay_after(
+                user_id=self.user.pk, run_id=frame.run_id, after_seq=frame.after_seq
+            ):
+                await self.send_json(item)
+        elif frame.type == "abort":
+            if not run_abort(run_id=frame.run_id):
+                # The run may be consumed by another process: ask every member of the thread's group.
+                await self.channel_layer.group_send(
+                    self._group(frame.thread_id), {"type": "chat.abort", "run_id": frame.run_id}
+                )
+        else:
+            await self._error(
+                "not_supported",
+                f"'{frame.type}' is not available for this agent yet.",
+                {"type": [frame.type]},
+            )
+
+    def _group(self, thread_id: str) -> str:
+        return thread_group(user_id=self.user.pk, thread_id=thread_id)
+
+    async def _join(self, thread_id: str) -> None:
+        group = self._group(thread_id)
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def _error(self, code: str, message: str, details: dict[str, Any]) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, "details": details})
+
+    # -- channel-layer handlers -------------------------------------------
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["frame"])
+
+    async def chat_abort(self, event: dict[str, Any]) -> None:
+        run_abort(run_id=event["run_id"])
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return _NotJson()
+
+
+class _NotJson:
+    """Marks a text frame that is not JSON, so it is answered like any malformed frame."""
+
+
+def _agent_known(*, user: Any, agent_id: str) -> bool:
+    tenant = tenant_for_user(user)
+    return chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk)

@@ -1,0 +1,58 @@
+"""What a chat WebSocket client may send, validated with pydantic."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+ThreadId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class MessageFrame(_Frame):
+    type: Literal["message"]
+    thread_id: ThreadId = Field(alias="threadId")
+    text: Annotated[str, Field(min_length=1, max_length=100_000)]
+    model: str | None = None
+    client_id: str | None = Field(default=None, alias="clientId", max_length=200)
+
+
+class SubscribeFrame(_Frame):
+    type: Literal["subscribe"]
+    thread_id: ThreadId = Field(alias="threadId")
+
+
+class ReplayFrame(_Frame):
+    type: Literal["replay"]
+    thread_id: ThreadId = Field(alias="threadId")
+    run_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="runId")
+    after_seq: Annotated[int, Field(ge=0)] = Field(alias="afterSeq")
+
+
+class AbortFrame(_Frame):
+    type: Literal["abort"]
+    thread_id: ThreadId = Field(alias="threadId")
+    run_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="runId")
+
+
+class DecisionFrame(_Frame):
+    """Approve or decline a tool call, or resume a suspended run (handled by the approval flow)."""
+
+    type: Literal["approve", "decline", "resume"]
+    thread_id: ThreadId = Field(alias="threadId")
+    run_id: str = Field(alias="runId")
+    approval_id: str | None = Field(default=None, alias="approvalId")
+    data: Any = None
+
+
+ClientFrame = MessageFrame | SubscribeFrame | ReplayFrame | AbortFrame | DecisionFrame
+_adapter: TypeAdapter[ClientFrame] = TypeAdapter(Annotated[ClientFrame, Field(discriminator="type")])
+
+
+def parse_client_frame(content: Any) -> ClientFrame:
+    """Validate one frame; raises pydantic's ValidationError naming each problem."""
+    return _adapter.validate_python(content)

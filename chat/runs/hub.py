@@ -1,0 +1,171 @@
+"""Runs in flight in this process, and the fan-out of their frames.
+
+A run is an asyncio task that consumes the runtime's event stream. It belongs
+to no connection: a client that disconnects leaves it running to the end (the
+runtime persists it). Each chunk becomes a frame with a per-run sequence
+number; frames go to the replay buffer, to the thread's channel-layer group
+(every tab on the thread, in any process) and to local subscribers (the SSE
+route). Whatever happens, a run's last frames are a terminal chunk (`finish`,
+`error` or `abort`) and a `run-end` frame, so no stream is left hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from agents.runtime.events import Abort, Error, Event
+from chat.runs.coalesce import Coalescer
+from chat.runs.replay import replay_append
+from chat.runtime import ChatRequest, chat_runtime
+from core.errors import PlatformError
+from observability.redaction import scrub_text
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+_TERMINAL = {"finish": "completed", "error": "failed", "abort": "aborted"}
+_END = object()
+
+
+def thread_group(*, user_id: int | str, thread_id: str) -> str:
+    """The channel-layer group of one user's thread (ASCII, short, unguessable from outside)."""
+    digest = hashlib.sha256(f"{user_id}:{thread_id}".encode()).hexdigest()[:32]
+    return f"chat.thread.{digest}"
+
+
+@dataclass(eq=False, kw_only=True)
+class Run:
+    run_id: str
+    thread_id: str
+    user_id: int | str
+    group: str | None
+    seq: int = 0
+    status: str = "running"
+    subscribers: list[asyncio.Queue[Frame | None]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    outbox: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+
+    def frame(self, body: Frame) -> Frame:
+        self.seq += 1
+        return {"runId": self.run_id, "threadId": self.thread_id, "seq": self.seq, **body}
+
+    def emit_chunk(self, chunk: dict[str, Any]) -> None:
+        self.outbox.put_nowait(self.frame({"type": "chunk", "chunk": chunk}))
+
+    def subscribe(self) -> AsyncIterator[Frame]:
+        """Frames from now on, ending after `run-end` (used by the SSE route)."""
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self.subscribers.append(queue)
+
+        async def frames() -> AsyncIterator[Frame]:
+            try:
+                while (item := await queue.get()) is not None:
+                    yield item
+            finally:
+                with contextlib.suppress(ValueError):
+                    self.subscribers.remove(queue)
+
+        return frames()
+
+
+_RUNS: dict[str, Run] = {}
+
+
+def run_get(*, run_id: str) -> Run | None:
+    return _RUNS.get(run_id)
+
+
+def run_start(*, request: ChatRequest, group: str | None) -> Run:
+    """Start a run as a task of its own; frames flow to `group` and subscribers."""
+    user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
+    run = Run(run_id=uuid.uuid4().hex, thread_id=request.thread_id, user_id=user_id, group=group)
+    _RUNS[run.run_id] = run
+    publisher = asyncio.get_running_loop().create_task(_publish(run))
+    run.task = asyncio.get_running_loop().create_task(_pump(run, request, publisher))
+    return run
+
+
+def run_abort(*, run_id: str) -> bool:
+    """Cancel a run consuming its stream in this process; False when it is not here."""
+    run = _RUNS.get(run_id)
+    if run is None or run.task is None or run.task.done():
+        return False
+    run.task.cancel()
+    return True
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, PlatformError):
+        return scrub_text(exc.message)
+    return "The agent failed with an internal error. The partial answer was kept."
+
+
+async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -> None:
+    coalescer = Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
+    events: AsyncIterator[Event] | None = None
+    try:
+        events = chat_runtime().stream(request)
+        async for event in events:
+            chunk = event.to_chunk()
+            run.status = _TERMINAL.get(chunk["type"], run.status)
+            coalescer.push(chunk)
+            # A provider stream that is already buffered never suspends this loop: yield, so
+            # the publisher and the sockets deliver frames now rather than after the whole answer.
+            await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        coalescer.flush()
+        run.status = "aborted"
+        run.emit_chunk(Abort(reason="Stopped by the user.").to_chunk())
+    except Exception as exc:
+        logger.exception("chat run %s failed", run.run_id)
+        coalescer.flush()
+        run.status = "failed"
+        run.emit_chunk(Error(error_text=_error_text(exc)).to_chunk())
+    finally:
+        coalescer.flush()
+        if run.status == "running":
+            run.status = "failed"
+            run.emit_chunk(Error(error_text="The run ended without finishing.").to_chunk())
+        if events is not None and hasattr(events, "aclose"):
+            with contextlib.suppress(Exception):
+                await events.aclose()
+        run.outbox.put_nowait(run.frame({"type": "run-end", "status": run.status}))
+        run.outbox.put_nowait(_END)
+        await asyncio.shield(publisher)
+        _RUNS.pop(run.run_id, None)
+
+
+async def _publish(run: Run) -> None:
+    """Deliver frames in order: replay buffer first, then the group and subscribers."""
+    layer = get_channel_layer() if run.group else None
+    finished = False
+    while not finished:
+        batch = [await run.outbox.get()]
+        while not run.outbox.empty():
+            batch.append(run.outbox.get_nowait())
+        if batch[-1] is _END:
+            batch.pop()
+            finished = True
+        # Live delivery first (latency), then the replay buffer, which keeps the same order.
+        for frame in batch:
+            for queue in list(run.subscribers):
+                queue.put_nowait(frame)
+            if layer is not None and run.group is not None:
+                try:
+                    await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})
+                except Exception:
+                    logger.warning("group send failed for run %s", run.run_id, exc_info=True)
+        if batch:
+            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
+    for queue in list(run.subscribers):
+        queue.put_nowait(None)

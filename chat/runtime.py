@@ -1,0 +1,95 @@
+"""The agent runtime as the chat edges see it: a small port with one adapter.
+
+The SSE route and the WebSocket consumer never import `agents.runtime`
+directly; they ask `chat_runtime()` for an object with two methods. The default
+adapter wraps the platform runtime; `CHAT_RUNTIME` (a dotted path) swaps it,
+which the plumbing tests use to drive the edges with scripted event streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from agents.runtime.events import Event, ToolInputStart
+from core.context import RequestContext
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChatRequest:
+    """One turn of a chat: who asks, which agent, on which thread, what."""
+
+    agent_id: str
+    context: RequestContext
+    thread_id: str
+    text: str
+    model: str | None = None
+
+
+class ChatRuntime(Protocol):
+    def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
+        """Synchronous (it may query the database): call it through `sync_to_async` from async code."""
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Event]: ...
+
+
+class PlatformRuntime:
+    """Adapter over `agents.runtime.stream` with memory on the chat's thread."""
+
+    def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
+        from agents.selectors import agent_get
+        from core.errors import NotFound
+
+        try:
+            agent_get(slug=agent_id, tenant_id=tenant_id)
+        except NotFound:
+            return False
+        return True
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
+        from agents import runtime
+
+        events = runtime.stream(
+            request.agent_id,
+            context=request.context,
+            prompt=request.text,
+            memory=runtime.MemoryOptions(
+                thread_id=request.thread_id, resource_id=request.context.resource_id
+            ),
+            options=runtime.RunOptions(model=request.model),
+        )
+        try:
+            async for event in events:
+                yield _with_tool_label(event)
+        finally:
+            # Closing (abort, cancellation) reaches the runtime, which closes the provider stream.
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+def _with_tool_label(event: Event) -> Event:
+    """Give `tool-input-start` the tool's declared label as the SDK's `title`, for loading states."""
+    if isinstance(event, ToolInputStart) and event.title is None:
+        from agents.tools.registry import registry
+
+        definition = registry.get(event.tool_name)
+        if definition is not None and definition.label:
+            return replace(event, title=definition.label)
+    return event
+
+
+@cache
+def _load(path: str) -> ChatRuntime:
+    runtime: ChatRuntime = import_string(path)()
+    return runtime
+
+
+def chat_runtime() -> ChatRuntime:
+    """The runtime chosen in settings (`CHAT_RUNTIME`), one instance per process."""
+    return _load(getattr(settings, "CHAT_RUNTIME", "chat.runtime.PlatformRuntime"))

@@ -1,0 +1,46 @@
+"""Chat selectors: what the chat page needs to know before the first message."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+
+
+def provider_setup_hint() -> str | None:
+    """Which variable to set when the default model's provider has no key; None when it has one."""
+    model: str = getattr(settings, "DEFAULT_MODEL", "")
+    provider_name = model.partition("/")[0]
+    provider = getattr(settings, "MODEL_PROVIDERS", {}).get(provider_name)
+    if provider is None:
+        return (
+            f"The default model '{model}' names no configured provider: set DEFAULT_MODEL or MODEL_PROVIDERS."
+        )
+    key_var = provider.get("api_key_env")
+    if key_var and not os.environ.get(key_var):
+        return f"No model provider is configured: set {key_var} (the default model is {model})."
+    return None
+
+
+def chat_agents(*, tenant_id: int) -> list[dict[str, Any]]:
+    """The agents the picker offers, with each tool's declared label for loading states."""
+    from agents.selectors import agent_list
+    from agents.tools.registry import registry
+
+    agents = []
+    for agent in agent_list(tenant_id=tenant_id).filter(enabled=True):
+        tools = []
+        for tool in agent.tools.all():
+            definition = registry.get(tool.id)
+            tools.append({"id": tool.id, "label": (definition.label if definition else "") or tool.label})
+        agents.append(
+            {
+                "id": agent.slug,
+                "name": agent.name or agent.slug,
+                "description": getattr(agent, "description", ""),
+                "allowModelOverride": agent.allow_model_override,
+                "tools": tools,
+            }
+        )
+    return agents

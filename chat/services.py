@@ -1,0 +1,27 @@
+"""Chat services: turn an authenticated user's turn into a run request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.runtime import ChatRequest, chat_runtime
+from core.context import RequestContext
+from core.errors import NotFound
+from core.tenancy import tenant_for_user
+
+
+def chat_request_build(
+    *, user: Any, agent_id: str, thread_id: str, text: str, model: str | None
+) -> ChatRequest:
+    """Check the agent exists in the user's tenant, then describe the turn.
+
+    The thread is the chat id; the memory resource is the user (`str(user.pk)`),
+    never a value the client chose. Synchronous: it queries the database.
+    """
+    tenant = tenant_for_user(user)
+    if not chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
+        raise NotFound(f"No agent '{agent_id}'.", details={"agentId": agent_id})
+    context = RequestContext(tenant_id=tenant.pk, user_id=user.pk, resource_id=str(user.pk))
+    return ChatRequest(
+        agent_id=agent_id, context=context, thread_id=thread_id, text=text, model=model or None
+    )

@@ -1,0 +1,31 @@
+"""Database helpers shared by the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connections, transaction
+
+
+@contextmanager
+def fast_commit(using: str = "default") -> Iterator[None]:
+    """A transaction whose commit does not wait for the WAL flush to disk.
+
+    Used for high-volume records on the request path (runs, spans, messages).
+    With `synchronous_commit=off` a crash of the *database server* can lose the
+    last few hundred milliseconds of such commits (never corrupt them); a crash
+    of our own processes loses nothing that was committed. Set
+    `DB_FAST_COMMIT=false` to wait for every flush.
+    """
+    connection = connections[using]
+    if connection.in_atomic_block:  # the outer transaction decides how it commits
+        with transaction.atomic(using=using, savepoint=False):
+            yield
+        return
+    with transaction.atomic(using=using):
+        if settings.DB_FAST_COMMIT:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield

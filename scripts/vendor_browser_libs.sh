@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the chat UI's browser libraries from npm (pinned in frontend/package.json)
+# and copy them into static/vendor/, which is committed: the UI never loads from a CDN.
+set -euo pipefail
+cd "$(dirname "$0")/../frontend"
+npm ci --no-audit --no-fund --loglevel=error
+dest=../static/vendor
+mkdir -p "$dest"
+cp node_modules/marked/lib/marked.esm.js "$dest/marked.esm.js"
+cp node_modules/dompurify/dist/purify.es.mjs "$dest/purify.es.mjs"
+cp node_modules/marked/LICENSE* "$dest/marked.LICENSE.md"
+cp node_modules/dompurify/LICENSE "$dest/dompurify.LICENSE"
+# No source maps are shipped: drop the references (the manifest storage would look for them).
+sed -i '/sourceMappingURL=/d' "$dest/marked.esm.js" "$dest/purify.es.mjs"
+echo "vendored: $(ls "$dest")"

@@ -1,0 +1,431 @@
+// The chat page: agents, threads, a WebSocket per agent, streamed markdown.
+// Chunks on the socket are the AI SDK UI message stream chunks, wrapped in
+// frames {type: "chunk", runId, threadId, seq, chunk}. Markdown is rendered by
+// marked and sanitised by DOMPurify before it touches the DOM.
+import { marked } from "../vendor/marked.esm.js";
+import DOMPurify from "../vendor/purify.es.mjs";
+
+const $ = (id) => document.getElementById(id);
+const app = $("app");
+const state = {
+  resourceId: app.dataset.resourceId,
+  agents: [],
+  agent: null,
+  threadId: null,
+  socket: null,
+  retry: 0,
+  runs: new Map(), // runId -> {view, lastSeq, texts: Map(textId -> string)}
+  activeRunId: null,
+  pendingBubble: null,
+  queued: [], // frames typed before the socket opened
+};
+
+marked.setOptions({ gfm: true, breaks: true });
+
+function renderMarkdown(el, text) {
+  el.innerHTML = DOMPurify.sanitize(marked.parse(text));
+}
+
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    credentials: "same-origin",
+    ...options,
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), ...(options.headers || {}) },
+  });
+  if (response.status === 401 || response.status === 403) {
+    window.location.assign(`/login/?next=${encodeURIComponent(location.pathname)}`);
+    throw new Error("signed out");
+  }
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new Error(body?.message || `${path} answered ${response.status}`);
+  return body;
+}
+
+const listOf = (body) => (Array.isArray(body) ? body : body?.results || body?.models || body?.data || []);
+
+function notice(text, kind = "info") {
+  const el = $("notice");
+  el.textContent = text;
+  el.className = kind === "error" ? "notice error-box" : "notice";
+  el.hidden = !text;
+}
+
+// -- messages --------------------------------------------------------------
+function bubble(role) {
+  const li = document.createElement("li");
+  li.className = `message ${role}`;
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = role === "user" ? "You" : state.agent?.name || "Agent";
+  const tools = document.createElement("ul");
+  tools.className = "tools";
+  const body = document.createElement("div");
+  body.className = "body";
+  const status = document.createElement("p");
+  status.className = "status";
+  li.append(who, tools, body, status);
+  $("messages").append(li);
+  li.scrollIntoView({ block: "end" });
+  return { li, tools, body, status, texts: new Map(), toolItems: new Map() };
+}
+
+function addUserMessage(text) {
+  const view = bubble("user");
+  view.body.textContent = text;
+}
+
+function addStoredMessage(message) {
+  const role = message.role === "user" ? "user" : "assistant";
+  if (role !== "user" && message.role !== "assistant") return;
+  const parts = message.parts || message.content?.parts;
+  const text = parts
+    ? parts.filter((p) => p.type === "text").map((p) => p.text).join("")
+    : typeof message.content === "string" ? message.content : "";
+  if (!text) return;
+  const view = bubble(role);
+  if (role === "user") view.body.textContent = text;
+  else renderMarkdown(view.body, text);
+}
+
+function toolLabel(chunk) {
+  const declared = state.agent?.tools?.find?.((t) => (t.id || t.name) === chunk.toolName)?.label;
+  return chunk.title || declared || `Using ${chunk.toolName}…`;
+}
+
+function applyChunk(run, chunk) {
+  const view = run.view;
+  switch (chunk.type) {
+    case "text-start":
+      view.texts.set(chunk.id, "");
+      view.body.classList.add("streaming");
+      break;
+    case "text-delta": {
+      const text = (view.texts.get(chunk.id) || "") + chunk.delta;
+      view.texts.set(chunk.id, text);
+      renderMarkdown(view.body, [...view.texts.values()].join("\n\n"));
+      view.li.scrollIntoView({ block: "end" });
+      break;
+    }
+    case "tool-input-start": {
+      const item = document.createElement("li");
+      item.className = "tool running";
+      item.textContent = toolLabel(chunk);
+      view.tools.append(item);
+      view.toolItems.set(chunk.toolCallId, item);
+      break;
+    }
+    case "tool-output-available":
+      view.toolItems.get(chunk.toolCallId)?.classList.replace("running", "done");
+      break;
+    case "tool-output-error":
+    case "tool-input-error": {
+      const item = view.toolItems.get(chunk.toolCallId);
+      if (item) {
+        item.classList.replace("running", "failed");
+        item.title = chunk.errorText;
+      }
+      break;
+    }
+    case "tool-approval-request":
+      view.status.textContent = "Waiting for approval.";
+      break;
+    case "start":
+      if (chunk.messageMetadata?.traceId) showTrace(chunk.messageMetadata.traceId);
+      break;
+    case "data-run":
+      if (chunk.data?.traceId) showTrace(chunk.data.traceId);
+      break;
+    case "error":
+      view.status.textContent = chunk.errorText;
+      view.status.className = "status error-box";
+      view.status.setAttribute("role", "alert");
+      break;
+    case "abort":
+      view.status.textContent = "Stopped. The partial answer was kept.";
+      break;
+    default:
+      break;
+  }
+}
+
+function showTrace(traceId) {
+  const link = $("trace-link");
+  link.href = `/admin/observability/trace/${encodeURIComponent(traceId)}/change/`;
+  link.hidden = false;
+  $("trace-empty").hidden = true;
+}
+
+// -- the socket ------------------------------------------------------------
+function connect() {
+  if (!state.agent) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/agents/${encodeURIComponent(state.agent.id)}/`);
+  state.socket = socket;
+  socket.addEventListener("open", () => {
+    state.retry = 0;
+    notice("");
+    if (state.threadId) socket.send(JSON.stringify({ type: "subscribe", threadId: state.threadId }));
+    for (const frame of state.queued.splice(0)) socket.send(JSON.stringify(frame));
+    if (state.pendingBubble) state.pendingBubble.status.textContent = "";
+    for (const [runId, run] of state.runs) {
+      socket.send(JSON.stringify({ type: "replay", threadId: run.threadId, runId, afterSeq: run.lastSeq }));
+    }
+  });
+  socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+  socket.addEventListener("close", (event) => {
+    if (state.socket !== socket) return;
+    if (event.code === 4401) {
+      notice("You are signed out. Reload the page to sign in again.", "error");
+    } else if (event.code === 4404) {
+      notice(`The agent "${state.agent.id}" no longer exists. Pick another one.`, "error");
+    } else {
+      const delay = Math.min(5000, 250 * 2 ** state.retry++);
+      notice("Connection lost; reconnecting…");
+      setTimeout(() => state.socket === socket && connect(), delay);
+    }
+  });
+}
+
+function onFrame(frame) {
+  if (frame.type === "error") {
+    notice(frame.message, "error");
+    return;
+  }
+  if (frame.type === "run-started") {
+    const view = state.pendingBubble || bubble("assistant");
+    state.pendingBubble = null;
+    state.runs.set(frame.runId, { view, lastSeq: 0, threadId: frame.threadId });
+    state.activeRunId = frame.runId;
+    setBusy(true);
+    return;
+  }
+  if (frame.threadId !== state.threadId || !frame.runId) return;
+  let run = state.runs.get(frame.runId);
+  if (!run) {
+    // A run started in another tab on this thread.
+    run = { view: bubble("assistant"), lastSeq: 0, threadId: frame.threadId };
+    state.runs.set(frame.runId, run);
+  }
+  if (frame.seq <= run.lastSeq) return; // already seen (replay overlap)
+  run.lastSeq = frame.seq;
+  if (frame.type === "chunk") applyChunk(run, frame.chunk);
+  if (frame.type === "run-end") {
+    run.view.body.classList.remove("streaming");
+    state.runs.delete(frame.runId);
+    if (state.activeRunId === frame.runId) {
+      state.activeRunId = null;
+      setBusy(false);
+      $("prompt").focus();
+    }
+    loadThreads();
+  }
+}
+
+function setBusy(busy) {
+  $("send").disabled = busy;
+  $("stop").hidden = !busy;
+}
+
+function send(text) {
+  if (!state.threadId) startThread();
+  addUserMessage(text);
+  state.pendingBubble = bubble("assistant");
+  state.pendingBubble.status.textContent = "Thinking…";
+  const frame = { type: "message", threadId: state.threadId, text };
+  const model = $("model-select").value;
+  if (model) frame.model = model;
+  if (state.socket?.readyState !== WebSocket.OPEN) {
+    // Sent as soon as the socket (re)connects.
+    state.queued.push(frame);
+    state.pendingBubble.status.textContent = "Connecting…";
+    return;
+  }
+  state.socket.send(JSON.stringify(frame));
+  state.pendingBubble.status.textContent = "";
+}
+
+function stop() {
+  if (state.activeRunId) {
+    state.socket?.send(JSON.stringify({ type: "abort", threadId: state.threadId, runId: state.activeRunId }));
+  }
+}
+
+// -- threads, models, memory -------------------------------------------------
+function startThread() {
+  state.threadId = crypto.randomUUID();
+  $("messages").replaceChildren();
+  $("trace-link").hidden = true;
+  $("trace-empty").hidden = false;
+  state.socket?.readyState === WebSocket.OPEN &&
+    state.socket.send(JSON.stringify({ type: "subscribe", threadId: state.threadId }));
+  markCurrentThread();
+  loadMemory();
+}
+
+async function openThread(threadId) {
+  state.threadId = threadId;
+  $("messages").replaceChildren();
+  markCurrentThread();
+  state.socket?.readyState === WebSocket.OPEN &&
+    state.socket.send(JSON.stringify({ type: "subscribe", threadId }));
+  try {
+    const body = await api(`/api/memory/threads/${encodeURIComponent(threadId)}/messages`);
+    listOf(body).forEach(addStoredMessage);
+  } catch (error) {
+    notice(`Could not load this thread: ${error.message}`, "error");
+  }
+  loadMemory();
+  closeDrawers();
+}
+
+function markCurrentThread() {
+  for (const button of $("thread-list").querySelectorAll("button")) {
+    button.setAttribute("aria-current", button.dataset.threadId === state.threadId ? "true" : "false");
+  }
+}
+
+async function loadThreads() {
+  if (!state.agent) return;
+  const query = new URLSearchParams({ resourceId: state.resourceId, agentId: state.agent.id });
+  let threads = [];
+  try {
+    threads = listOf(await api(`/api/memory/threads?${query}`));
+  } catch (error) {
+    notice(`Could not load your threads: ${error.message}`, "error");
+  }
+  const list = $("thread-list");
+  list.replaceChildren(
+    ...threads.map((thread) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.threadId = thread.id;
+      button.textContent = thread.title || "Untitled thread";
+      button.addEventListener("click", () => openThread(thread.id));
+      li.append(button);
+      return li;
+    }),
+  );
+  if (!threads.length) list.innerHTML = '<li class="muted">No threads yet.</li>';
+  markCurrentThread();
+}
+
+async function loadModels() {
+  const picker = $("model-picker");
+  picker.hidden = !state.agent?.allowModelOverride;
+  if (picker.hidden) return;
+  try {
+    const models = listOf(await api("/api/models"));
+    const select = $("model-select");
+    select.replaceChildren(select.options[0]);
+    for (const model of models) {
+      const id = typeof model === "string" ? model : model.id;
+      select.append(new Option(model.name || id, id));
+    }
+  } catch (error) {
+    notice(`Could not list models: ${error.message}`, "error");
+  }
+}
+
+async function loadMemory() {
+  const form = $("memory-form");
+  form.hidden = !state.threadId;
+  $("memory-empty").hidden = !!state.threadId;
+  if (!state.threadId) return;
+  $("memory-status").textContent = "";
+  try {
+    const body = await api(`/api/memory/threads/${encodeURIComponent(state.threadId)}/working-memory`);
+    const value = body?.content ?? body?.workingMemory ?? body?.data ?? "";
+    $("memory-text").value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  } catch {
+    $("memory-text").value = "";
+  }
+}
+
+async function saveMemory(event) {
+  event.preventDefault();
+  const url = `/api/memory/threads/${encodeURIComponent(state.threadId)}/working-memory`;
+  try {
+    await api(url, { method: "POST", body: JSON.stringify({ content: $("memory-text").value }) });
+    $("memory-status").textContent = "Saved.";
+  } catch (error) {
+    $("memory-status").textContent = `Not saved: ${error.message}`;
+  }
+}
+
+async function selectAgent(agentId) {
+  state.agent = state.agents.find((a) => a.id === agentId) || null;
+  state.runs.clear();
+  state.socket?.close();
+  state.socket = null;
+  startThread();
+  await Promise.all([loadThreads(), loadModels()]);
+  connect();
+}
+
+function closeDrawers() {
+  for (const [toggle, panel] of [["sidebar-toggle", "sidebar"], ["panel-toggle", "panel"]]) {
+    $(toggle).setAttribute("aria-expanded", "false");
+    $(panel).classList.remove("open");
+  }
+}
+
+function wireDrawer(toggleId, panelId) {
+  $(toggleId).addEventListener("click", () => {
+    const open = !$(panelId).classList.contains("open");
+    closeDrawers();
+    $(panelId).classList.toggle("open", open);
+    $(toggleId).setAttribute("aria-expanded", String(open));
+  });
+}
+
+async function init() {
+  wireDrawer("sidebar-toggle", "sidebar");
+  wireDrawer("panel-toggle", "panel");
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("prompt").value.trim();
+    if (!text || $("send").disabled) return;
+    $("prompt").value = "";
+    send(text);
+  });
+  $("prompt").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      stop();
+      closeDrawers();
+    }
+  });
+  $("stop").addEventListener("click", stop);
+  $("new-thread").addEventListener("click", () => {
+    startThread();
+    closeDrawers();
+    $("prompt").focus();
+  });
+  $("memory-form").addEventListener("submit", saveMemory);
+  $("agent-select").addEventListener("change", (event) => selectAgent(event.target.value));
+  state.agents = JSON.parse($("agents-data").textContent);
+  if (!state.agents.length) {
+    notice("No agents yet. Run `make run` to seed the demo agent, or create one in the admin.", "error");
+    return;
+  }
+  const select = $("agent-select");
+  select.replaceChildren(...state.agents.map((a) => new Option(a.name || a.id, a.id)));
+  const wanted = new URLSearchParams(location.search).get("agent");
+  const first = state.agents.find((a) => a.id === wanted) || state.agents[0];
+  select.value = first.id;
+  await selectAgent(first.id);
+  $("prompt").focus();
+}
+
+init();

@@ -1,0 +1,95 @@
+"""A person in headless Chromium: signs in, chats, sees the tool label and the answer, reloads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from tests.fakes.openai_server import ChatReply, ToolCall
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture
+def browser() -> Any:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: run scripts/test-setup.d/40-chromium.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def person(user: Any) -> Any:
+    user.set_password("a-long-test-password")
+    user.save()
+    return user
+
+
+def _memory_threads_route() -> bool:
+    try:
+        resolve("/api/memory/threads")
+    except Resolver404:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 800, "desktop"), (390, 844, "phone")])
+def test_sign_in_chat_and_find_the_thread_again(
+    person, demo_agent, openai_server, daphne_url, browser, width, height, name
+):
+    # `browser` comes last: Playwright's sync API runs an event loop, and the ORM refuses to run under one.
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_check_availability", arguments={"machine": "m1"})]),
+        ChatReply(text="**Machine m1** is free.\n\n- morning\n- afternoon", chunk_delay_s=0.01),
+    )
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{daphne_url}/")
+    assert "/login/" in page.url
+    page.get_by_label("Username").fill(person.username)
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{daphne_url}/")
+    page.wait_for_function("document.getElementById('agent-select').value === 'demo'")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("Is m1 free? <img src=x onerror=alert(1)>")
+    prompt.press("Enter")
+    tool = page.locator(".message.assistant .tool").first
+    tool.wait_for()
+    assert tool.inner_text().endswith("Checking machine availability…")
+    answer = page.locator(".message.assistant .body strong", has_text="Machine m1")
+    answer.wait_for()
+    page.locator(".message.assistant .body li", has_text="afternoon").wait_for()
+    # The user's text is shown as text, never as HTML.
+    assert page.locator(".message.user img").count() == 0
+    page.wait_for_function("!document.getElementById('send').disabled")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"chat-{name}.png"), full_page=True)
+
+    if not _memory_threads_route():
+        pytest.skip("the memory threads API is not installed; the thread list cannot be checked")
+    page.reload()
+    if width < 760:
+        page.get_by_role("button", name="Threads").click()
+    thread = page.locator("#thread-list button").first
+    thread.wait_for()
+    thread.click()
+    page.locator(".message.assistant .body", has_text="Machine m1").wait_for()

@@ -1,0 +1,86 @@
+"""The chat edges on the real agent runtime, against the scripted model server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from agents.models import Run
+from tests.chat.helpers import chunks, connect, frames_until_end, text_of, token_for
+from tests.fakes.openai_server import ChatReply, Fault, ToolCall
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def comm(demo_agent: Any, user: Any) -> Any:
+    token = await sync_to_async(token_for)(user)
+    communicator = await connect("demo", token)
+    connected, _ = await communicator.connect()
+    assert connected
+    yield communicator
+    await communicator.disconnect()
+
+
+async def _run(run_id: str) -> Run:
+    return await Run.objects.aget(id=run_id)
+
+
+async def test_runtime_streams_tools_with_their_labels_and_persists_the_run(comm, openai_server):
+    openai_server.script(
+        ChatReply(
+            tool_calls=[ToolCall(name="chat_check_availability", arguments={"machine": "m1"}, id="k1")]
+        ),
+        ChatReply(text="Machine m1 is free."),
+    )
+    await comm.send_json_to({"type": "message", "threadId": "rt-1", "text": "Is m1 free?"})
+    assert (await comm.receive_json_from(timeout=10))["type"] == "run-started"
+    frames = await frames_until_end(comm, wait_s=10)
+    body = chunks(frames)
+    start = next(c for c in body if c["type"] == "tool-input-start")
+    assert start["title"] == "Checking machine availability…"
+    output = next(c for c in body if c["type"] == "tool-output-available")
+    assert output["output"] == {"machine": "m1", "available": True}
+    assert text_of(frames) == "Machine m1 is free."
+    assert frames[-1]["status"] == "completed"
+    run = await _run(body[0]["messageMetadata"]["runId"])
+    assert run.status == "completed"
+
+
+async def test_runtime_abort_closes_the_provider_stream_and_keeps_the_partial_answer(comm, openai_server):
+    openai_server.script(ChatReply(text=" ".join(f"w{i}" for i in range(200)), chunk_delay_s=0.02))
+    await comm.send_json_to({"type": "message", "threadId": "rt-abort", "text": "long"})
+    run_id = (await comm.receive_json_from(timeout=10))["runId"]
+    first = None
+    while first is None:
+        frame = await comm.receive_json_from(timeout=10)
+        if frame.get("chunk", {}).get("type") == "start":
+            agent_run_id = frame["chunk"]["messageMetadata"]["runId"]
+        if frame.get("chunk", {}).get("type") == "text-delta":
+            first = frame
+    await comm.send_json_to({"type": "abort", "threadId": "rt-abort", "runId": run_id})
+    frames = await frames_until_end(comm, wait_s=10)
+    assert frames[-1]["status"] == "aborted"
+    for _ in range(100):
+        if openai_server.disconnects:
+            break
+        await asyncio.sleep(0.02)
+    assert openai_server.disconnects >= 1
+    for _ in range(100):
+        run = await _run(agent_run_id)
+        if run.status != "running":
+            break
+        await asyncio.sleep(0.02)
+    assert run.status == "aborted"
+
+
+async def test_runtime_provider_failure_ends_with_an_error_chunk(comm, openai_server):
+    openai_server.script(Fault(status=400, message="bad request upstream"))
+    await comm.send_json_to({"type": "message", "threadId": "rt-fail", "text": "hi"})
+    await comm.receive_json_from(timeout=10)
+    frames = await frames_until_end(comm, wait_s=10)
+    assert chunks(frames)[-1]["type"] == "error"
+    assert frames[-1]["status"] == "failed"
