@@ -78,6 +78,7 @@ def main() -> None:
         settings.S3_SECRET_ACCESS_KEY = server.admin_secret
         settings.STORAGE_CREDENTIALS_STRATEGY = "iam_user"
         settings.STORAGE_LIST_PAGE_SIZE = args.page_size
+        settings.STORAGE_READ_TIMEOUT_S = 600.0  # one 100,000-key listing page takes minutes on moto
         tenant = tenant_get_or_create(slug=f"bench-{int(time.time())}")
         s3 = server.client("s3")
         source = f"bench-src-{int(time.time())}"

@@ -39,3 +39,4 @@ STORAGE_STS_ENDPOINT_URL = env.str("STORAGE_STS_ENDPOINT_URL", default="")
 # Keys per ListObjectVersions page when taking a checkpoint. S3 caps pages at 1000; a store
 # that allows more (moto, some gateways) checkpoints large buckets in fewer round trips.
 STORAGE_LIST_PAGE_SIZE = env.int("STORAGE_LIST_PAGE_SIZE", default=1000)
+STORAGE_READ_TIMEOUT_S = env.float("STORAGE_READ_TIMEOUT_S", default=30.0)

@@ -25,6 +25,7 @@ def _build(credentials: Credentials | None) -> ObjectStore:
         sts_endpoint_url=settings.STORAGE_STS_ENDPOINT_URL or None,
         multipart_threshold=settings.STORAGE_MULTIPART_THRESHOLD,
         list_page_size=settings.STORAGE_LIST_PAGE_SIZE,
+        read_timeout_s=settings.STORAGE_READ_TIMEOUT_S,
     )
 
 

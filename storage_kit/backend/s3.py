@@ -74,6 +74,7 @@ class Boto3Store:
         sts_endpoint_url: str | None = None,
         multipart_threshold: int = _PART_SIZE,
         list_page_size: int = 1000,
+        read_timeout_s: float = 30.0,
     ) -> None:
         self._session = boto3.session.Session(
             aws_access_key_id=credentials.access_key_id if credentials else None,
@@ -86,7 +87,7 @@ class Boto3Store:
             signature_version="s3v4",
             retries={"max_attempts": 2, "mode": "standard"},
             connect_timeout=3,
-            read_timeout=30,
+            read_timeout=read_timeout_s,
             max_pool_connections=32,
         )
         self._endpoint = endpoint_url or None
