@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+export DJANGO_SETTINGS_MODULE=config.settings.test
 for hook in scripts/test-setup.d/*.sh; do
   [ -e "$hook" ] || continue
   bash "$hook" || { echo "test setup step $hook failed" >&2; exit 1; }

@@ -34,6 +34,8 @@ def _parse_providers(raw: str) -> dict[str, dict[str, str]]:
 
 MODEL_PROVIDERS = _parse_providers(env.str("MODEL_PROVIDERS", default=""))
 DEFAULT_MODEL = env.str("DEFAULT_MODEL", default="openai/gpt-4o-mini")
+# A cheap model for thread titles; unset: DEFAULT_MODEL.
+MEMORY_TITLE_MODEL = env.str("MEMORY_TITLE_MODEL", default="")
 MODEL_REQUEST_TIMEOUT_S = env.float("MODEL_REQUEST_TIMEOUT_S", default=60.0)
 MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=2)
 MODEL_RETRY_BASE_DELAY_S = env.float("MODEL_RETRY_BASE_DELAY_S", default=0.5)

@@ -1,0 +1,64 @@
+"""Thread titles, generated in the background with a cheap model after the first exchange."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from agents.providers import resolve
+from agents.providers.calls import call_sync
+from memory import selectors
+from memory.models import Thread
+from memory.services import thread_title_set
+from observability.tracing import trace_start
+
+logger = logging.getLogger(__name__)
+
+TITLE_PROMPT = (
+    "Write a short title (at most six words, no quotes, no trailing period) for a conversation that "
+    "starts like this. Answer with the title only."
+)
+
+
+def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
+    """Title an untitled thread from its first user and assistant messages; None when not applicable."""
+    thread = Thread.objects.filter(pk=thread_id, tenant_id=tenant_id).first()
+    if thread is None or thread.title:
+        return None
+    first = list(selectors.message_list(thread=thread).exclude(text="")[:2])
+    if not any(m.role == "user" for m in first):
+        return None
+    excerpt = "\n".join(f"{m.role}: {m.text[:1000]}" for m in first)
+    trace = trace_start(name="memory.thread_title", tenant_id=tenant_id, thread_id=thread_id)
+    try:
+        with trace.span("memory.thread_title", kind="task"):
+            _, response = call_sync(
+                chain=[resolve(settings.MEMORY_TITLE_MODEL or settings.DEFAULT_MODEL)],
+                request={
+                    "messages": [
+                        {"role": "system", "content": TITLE_PROMPT},
+                        {"role": "user", "content": excerpt},
+                    ],
+                    "max_tokens": 24,
+                },
+                trace=trace,
+            )
+    finally:
+        trace.flush()
+    title = response.text.strip().strip("\"'").splitlines()[0][:120] if response.text.strip() else ""
+    if title:
+        thread_title_set(tenant_id=tenant_id, thread_id=thread_id, title=title)
+    return title or None
+
+
+@shared_task(name="agents.thread_title", max_retries=2, default_retry_delay=30)
+def thread_title(tenant_id: int, thread_id: str) -> str | None:
+    return thread_title_generate(tenant_id=tenant_id, thread_id=thread_id)
+
+
+def thread_title_enqueue(*, tenant_id: int, thread_id: str) -> None:
+    """Called by the runtime after a thread's first exchange (when the agent's memory asks for titles)."""
+    transaction.on_commit(lambda: thread_title.delay(tenant_id, thread_id))

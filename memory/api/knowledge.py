@@ -1,0 +1,138 @@
+"""Knowledge documents: upload (file or text), list, get, delete, search; always within the caller's tenant."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.tenancy import tenant_for_user
+from memory import selectors, services
+from memory.api.serializers import DocumentOut
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class DocumentListCreateApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+        title = serializers.CharField(max_length=300, required=False)
+        text = serializers.CharField(required=False, trim_whitespace=False)
+        file = serializers.FileField(required=False)
+        mediaType = serializers.CharField(max_length=100, required=False, default="text/plain")
+        metadata = serializers.JSONField(required=False, default=dict)
+        chunkSize = serializers.IntegerField(min_value=100, max_value=8000, default=1000)
+        chunkOverlap = serializers.IntegerField(min_value=0, max_value=2000, default=150)
+
+        def validate_metadata(self, value: Any) -> dict[str, Any]:
+            if isinstance(value, str):  # multipart sends it as a JSON string
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise serializers.ValidationError("Must be a JSON object.") from exc
+            if not isinstance(value, dict):
+                raise serializers.ValidationError("Must be a JSON object.")
+            return value
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if bool(attrs.get("text")) == bool(attrs.get("file")):
+                raise serializers.ValidationError({"file": ["Send a file or text (one of them)."]})
+            upload = attrs.get("file")
+            if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+                raise serializers.ValidationError({"file": [f"Larger than {MAX_UPLOAD_BYTES} bytes."]})
+            return attrs
+
+    def get(self, request: Request) -> Response:
+        tenant = tenant_for_user(request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.document_list(tenant_id=tenant.pk), request, view=self)
+        return paginator.get_paginated_response(DocumentOut(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        tenant = tenant_for_user(request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        upload = values.get("file")
+        if upload is not None:
+            text, media_type = services.document_text_extract(
+                content=upload.read(), media_type=upload.content_type or "", filename=upload.name or ""
+            )
+            filename = upload.name or ""
+        else:
+            text, media_type, filename = values["text"], values["mediaType"], ""
+        document = services.document_create(
+            tenant_id=tenant.pk,
+            title=values.get("title") or filename or "Untitled",
+            text=text,
+            media_type=media_type,
+            filename=filename,
+            metadata=values["metadata"],
+            chunk_size=values["chunkSize"],
+            chunk_overlap=values["chunkOverlap"],
+        )
+        return Response(DocumentOut(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentDetailApi(APIView):
+    def get(self, request: Request, document_id: int) -> Response:
+        tenant = tenant_for_user(request.user)
+        return Response(
+            DocumentOut(selectors.document_get(tenant_id=tenant.pk, document_id=document_id)).data
+        )
+
+    def delete(self, request: Request, document_id: int) -> Response:
+        tenant = tenant_for_user(request.user)
+        services.document_delete(
+            document=selectors.document_get(tenant_id=tenant.pk, document_id=document_id)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class KnowledgeSearchApi(APIView):
+    class QuerySerializer(serializers.Serializer[dict[str, Any]]):
+        query = serializers.CharField(max_length=2000)
+        topK = serializers.IntegerField(min_value=1, max_value=50, default=5)
+        filters = serializers.JSONField(required=False)
+
+        def validate_filters(self, value: Any) -> dict[str, Any]:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise serializers.ValidationError("Must be a JSON object.") from exc
+            if not isinstance(value, dict):
+                raise serializers.ValidationError("Must be a JSON object.")
+            return value
+
+    def get(self, request: Request) -> Response:
+        tenant = tenant_for_user(request.user)
+        data = self.QuerySerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        hits = services.knowledge_search(
+            tenant_id=tenant.pk,
+            query=data.validated_data["query"],
+            filters=data.validated_data.get("filters"),
+            top_k=data.validated_data["topK"],
+        )
+        return Response(
+            {
+                "results": [
+                    {
+                        "documentId": h.document_id,
+                        "title": h.title,
+                        "text": h.text,
+                        "score": h.score,
+                        "metadata": h.metadata,
+                    }
+                    for h in hits
+                ]
+            }
+        )

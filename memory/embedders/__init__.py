@@ -1,0 +1,38 @@
+"""Embedders behind one small interface, chosen by `settings.EMBEDDER`.
+
+"local": all-MiniLM-L6-v2 on the CPU (offline, 384 dimensions).
+"provider/model": any OpenAI-compatible `/embeddings` endpoint of a provider in
+`settings.MODEL_PROVIDERS`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from memory.embedders.base import Embedder, EmbedderError
+
+__all__ = ["Embedder", "EmbedderError", "embedder_get"]
+
+_lock = threading.Lock()
+_cache: dict[str, Embedder] = {}
+
+
+def embedder_get(name: str | None = None) -> Embedder:
+    """The embedder named in settings (or `name`), built once per process."""
+    name = name or settings.EMBEDDER
+    with _lock:
+        if name not in _cache:
+            _cache[name] = _build(name)
+        return _cache[name]
+
+
+def _build(name: str) -> Embedder:
+    if name == "local":
+        from memory.embedders.local import LocalEmbedder
+
+        return LocalEmbedder()
+    from memory.embedders.openai_compat import OpenAICompatibleEmbedder
+
+    return OpenAICompatibleEmbedder.from_settings(name)

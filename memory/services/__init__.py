@@ -1,0 +1,58 @@
+"""Memory writes. The runtime calls these; `memory` never imports `agents`."""
+
+from memory.services.context import MemoryContext, RecalledMessage, limit_tokens, memory_context_build, recall
+from memory.services.embeddings import message_embed, messages_embed_pending, reembed_all
+from memory.services.knowledge import (
+    KnowledgeHit,
+    document_create,
+    document_delete,
+    document_ingest,
+    document_text_extract,
+    knowledge_search,
+)
+from memory.services.messages import MessageInput, message_save
+from memory.services.threads import (
+    resource_data_delete,
+    thread_create,
+    thread_delete,
+    thread_ensure,
+    thread_title_set,
+    thread_update,
+)
+from memory.services.working_memory import (
+    deep_merge,
+    working_memory_config_for,
+    working_memory_get,
+    working_memory_update,
+    working_memory_validate,
+)
+
+__all__ = [
+    "KnowledgeHit",
+    "MemoryContext",
+    "MessageInput",
+    "RecalledMessage",
+    "deep_merge",
+    "document_create",
+    "document_delete",
+    "document_ingest",
+    "document_text_extract",
+    "knowledge_search",
+    "limit_tokens",
+    "memory_context_build",
+    "message_embed",
+    "message_save",
+    "messages_embed_pending",
+    "recall",
+    "reembed_all",
+    "resource_data_delete",
+    "thread_create",
+    "thread_delete",
+    "thread_ensure",
+    "thread_title_set",
+    "thread_update",
+    "working_memory_config_for",
+    "working_memory_get",
+    "working_memory_update",
+    "working_memory_validate",
+]

@@ -1,0 +1,123 @@
+"""Across threads: a fact saved to working memory in one thread, and a message recalled
+semantically, both reach the model in a new thread. Memory is composed around the
+runtime the way a run with `memory=` uses it: user message saved first, context
+built, the agent run, the answer saved."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from agents.runtime import MemoryOptions, generate
+from core.context import RequestContext
+from memory.config import MemoryConfig
+from memory.services import MessageInput, memory_context_build, message_save, thread_ensure
+from tests.fakes.openai_server import ChatReply, ToolCall
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MEMORY = {
+    "last_messages": 4,
+    "semantic_recall": {"top_k": 1, "message_range": 1},
+    "working_memory": {"template": "# User\n- Name:\n"},
+}
+
+
+def _turn(ctx: RequestContext, thread_id: str, prompt: str) -> str:
+    config = MemoryConfig.model_validate(MEMORY)
+    resource = ctx.resource_id or ""
+    thread_ensure(tenant_id=ctx.tenant_id, thread_id=thread_id, resource_id=resource, agent_id="helper")
+    message_save(
+        tenant_id=ctx.tenant_id,
+        thread_id=thread_id,
+        message=MessageInput(id=uuid.uuid4().hex, role="user", parts=[{"type": "text", "text": prompt}]),
+    )
+    context = memory_context_build(
+        tenant_id=ctx.tenant_id, thread_id=thread_id, resource_id=resource, config=config, query=prompt
+    )
+    system = [{"role": "system", "content": s} for s in context.system_sections]
+    result = generate(
+        "helper",
+        context=ctx,
+        messages=[*system, *context.history, {"role": "user", "content": prompt}],
+        memory=MemoryOptions(thread_id=thread_id, resource_id=resource),
+    )
+    message_save(
+        tenant_id=ctx.tenant_id,
+        thread_id=thread_id,
+        message=MessageInput(
+            id=uuid.uuid4().hex,
+            role="assistant",
+            parts=[{"type": "text", "text": result.text}],
+            run_id=str(result.run_id),
+        ),
+    )
+    return result.text
+
+
+def test_the_agent_remembers_across_threads(openai_server, settings, make_agent, user, embedder_local):
+    make_agent(tools=["update_working_memory"], memory=MEMORY)
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    openai_server.script(
+        ChatReply(
+            tool_calls=[
+                ToolCall(name="update_working_memory", arguments={"content": "# User\n- Name: Ada\n"})
+            ]
+        ),
+        ChatReply(text="Nice to meet you, Ada."),
+        ChatReply(text="Noted: no cilantro."),
+        ChatReply(text="You are Ada, and you dislike cilantro."),
+    )
+
+    _turn(ctx, "monday", "Hi, I'm Ada.")
+    _turn(ctx, "monday", "I can't stand cilantro in my food.")
+    answer = _turn(ctx, "friday", "Suggest a dinner for me, remembering what I dislike.")
+
+    assert answer == "You are Ada, and you dislike cilantro."
+    sent = openai_server.chat_requests[-1].messages
+    system = "\n".join(m["content"] for m in sent if m["role"] == "system")
+    assert "- Name: Ada" in system.split("<working_memory")[1]
+    recalled = system.split("<recalled_messages>")[1]
+    assert "I can't stand cilantro in my food." in recalled
+    assert all(
+        m["role"] != "assistant" or "Ada" not in (m["content"] or "") for m in sent
+    )  # a new thread: no history
+
+
+@pytest.fixture
+def embedder_local(settings, local_embedder):
+    settings.EMBEDDER = "local"
+    return local_embedder
+
+
+@pytest.fixture(scope="session")
+def local_embedder():
+    from memory.embedders import embedder_get
+
+    embedder = embedder_get("local")
+    embedder.embed(["warm up"])
+    return embedder
+
+
+def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
+    openai_server, settings, make_agent, user
+):
+    from agents.models import Run
+    from agents.providers.calls import ProviderUnavailable
+    from memory.models import Message
+    from tests.fakes.openai_server import Fault
+
+    settings.EMBEDDER = "scripted/embed-test"
+    make_agent(memory={"last_messages": 10})
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    openai_server.script(Fault(status=400), ChatReply(text="Back again."))
+
+    with pytest.raises(ProviderUnavailable):
+        _turn(ctx, "t", "Are you there?")
+
+    assert list(Message.objects.values_list("role", "text")) == [("user", "Are you there?")]
+    assert Run.objects.get().status == "failed"
+    _turn(ctx, "t", "Hello again?")
+    sent = openai_server.chat_requests[-1].messages
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["Are you there?", "Hello again?"]

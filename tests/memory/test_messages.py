@@ -1,0 +1,128 @@
+"""Saving messages: upsert by id, parts, conversion, embedding faults."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import NotFound, ValidationFailed
+from memory.conversion import to_openai_messages
+from memory.models import Message, MessageEmbedding
+from memory.services import MessageInput, message_save, messages_embed_pending, thread_ensure
+from tests.fakes.openai_server import EmbeddingReply, Fault
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _text(mid: str, text: str, role: str = "user", status: str = "complete") -> MessageInput:
+    return MessageInput(id=mid, role=role, parts=[{"type": "text", "text": text}], status=status)  # type: ignore[arg-type]
+
+
+def test_repeated_save_updates_instead_of_duplicating(openai_server, settings, tenant):
+    settings.EMBEDDER = "scripted/embed-test"
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "Hello wor", "assistant", "partial"))
+    first_vector = list(MessageEmbedding.objects.get(message_id="m1").embedding)
+
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "Hello world", "assistant"))
+
+    assert Message.objects.filter(thread_id="t").count() == 1
+    row = Message.objects.get(pk="m1")
+    assert (row.text, row.status) == ("Hello world", "complete")
+    assert MessageEmbedding.objects.filter(message_id="m1").count() == 1
+    assert list(MessageEmbedding.objects.get(message_id="m1").embedding) != first_vector
+    assert [r.body["input"] for r in openai_server.requests if r.path.endswith("/embeddings")] == [
+        ["Hello wor"],
+        ["Hello world"],
+    ]
+
+
+def test_unknown_part_type_is_rejected(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    bad = MessageInput(id="m", role="user", parts=[{"type": "image-blob"}])
+    with pytest.raises(ValidationFailed) as err:
+        message_save(tenant_id=tenant.pk, thread_id="t", message=bad)
+    assert "parts" in err.value.details
+    assert not Message.objects.exists()
+
+
+def test_unknown_role_or_status_is_rejected(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    bad = MessageInput(id="m", role="robot", parts=[], status="done")  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed) as err:
+        message_save(tenant_id=tenant.pk, thread_id="t", message=bad)
+    assert set(err.value.details) == {"role", "status"}
+
+
+def test_thread_of_another_owner_or_tenant_is_not_found(tenant):
+    from tests.memory.conftest import new_tenant
+
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    with pytest.raises(NotFound):
+        thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u2")
+    with pytest.raises(NotFound):
+        thread_ensure(tenant_id=new_tenant().pk, thread_id="t", resource_id="u1")
+    with pytest.raises(NotFound):
+        message_save(tenant_id=new_tenant().pk, thread_id="t", message=_text("m", "hi"))
+
+
+def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, settings, tenant):
+    settings.EMBEDDER = "scripted/embed-test"
+    openai_server.script_embeddings(
+        EmbeddingReply(fault=Fault(status=500)), EmbeddingReply(fault=Fault(status=500))
+    )
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "remember me"))
+
+    assert Message.objects.filter(pk="m1").exists()
+    assert not MessageEmbedding.objects.exists()
+    assert messages_embed_pending(older_than_s=0) == 1  # the periodic sweep
+    assert MessageEmbedding.objects.filter(message_id="m1", embedder="scripted/embed-test").exists()
+
+
+def test_parts_convert_to_chat_history_in_order():
+    class M:
+        def __init__(self, role, parts):
+            self.role, self.parts = role, parts
+
+    messages = [
+        M("user", [{"type": "text", "text": "weather in Paris?"}]),
+        M(
+            "assistant",
+            [
+                {"type": "reasoning", "text": "call the tool"},
+                {"type": "tool-call", "toolCallId": "c1", "toolName": "weather", "input": {"city": "Paris"}},
+                {
+                    "type": "tool-result",
+                    "toolCallId": "c1",
+                    "toolName": "weather",
+                    "output": {"t": 21},
+                    "isError": False,
+                },
+                {"type": "text", "text": "It is 21 degrees."},
+                {"type": "tool-call", "toolCallId": "c2", "toolName": "weather", "input": {}},
+            ],
+        ),
+    ]
+
+    history = to_openai_messages(messages)
+    assert history == [
+        {"role": "user", "content": "weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": '{"t": 21}'},
+        {"role": "assistant", "content": "It is 21 degrees."},
+    ]  # the unanswered call c2 (an aborted run) is left out
+    assert to_openai_messages(messages, drop_tool_calls=True) == [
+        {"role": "user", "content": "weather in Paris?"},
+        {"role": "assistant", "content": "It is 21 degrees."},
+    ]
