@@ -25,3 +25,5 @@ STORAGES = {
 }
 LOGGING["root"]["level"] = "WARNING"
 EMBEDDER_PRELOAD = False  # tests load the model once per session where they need it
+WEBHOOK_BACKOFF_BASE_S = 0.0
+WEBHOOK_TIMEOUT_S = 2.0
