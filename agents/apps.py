@@ -13,7 +13,7 @@ class AgentsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from agents import builtin_tools, tasks_memory  # noqa: F401 - tasks_memory registers its Celery task
+        from agents import builtin_tools
 
         builtin_tools.load_all()
         autodiscover_modules("tools")  # any installed app may define tools in tools.py

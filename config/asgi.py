@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.main")
@@ -14,6 +15,10 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core.ws_auth import TokenOrSessionAuthMiddlewareStack  # noqa: E402
+from memory.embedders import embedder_warm_up  # noqa: E402
+
+if settings.EMBEDDER_PRELOAD:
+    embedder_warm_up()
 
 application = ProtocolTypeRouter(
     {

@@ -59,4 +59,4 @@ class MemoryConfig(pydantic.BaseModel):
     working_memory: WorkingMemoryConfig | None = None
     token_limit: int | None = pydantic.Field(default=None, ge=1)
     drop_tool_calls: bool = False
-    generate_titles: bool = True
+    generate_titles: bool = False

@@ -165,8 +165,8 @@ async def call_stream(
     request: dict[str, Any],
     trace: Trace,
     on_first: Callable[[ModelRef], None] | None = None,
-) -> AsyncGenerator[StreamDelta, None]:
-    """Stream with retries and fallback until the first delta arrives; after that a failure is final."""
+) -> AsyncGenerator[list[StreamDelta], None]:
+    """Stream (batches of deltas) with retries and fallback until the first batch; after that a failure is final."""
     walker = _Chain(chain)
     skip: ModelRef | None = None
     for fallback, ref, attempt in walker.attempts():
@@ -177,15 +177,15 @@ async def call_stream(
             try:
                 deltas = openai_client.stream_async(ref, request)
                 async with aclosing(deltas):
-                    async for delta in deltas:
+                    async for batch in deltas:
                         if not started:
                             started = True
                             span.set(time_to_first_chunk_ms=round(span.duration_ms, 3))
                             if on_first is not None:
                                 on_first(ref)
-                        if delta[0] == "done":
-                            _record(span, delta[1])
-                        yield delta
+                        if batch[-1][0] == "done":
+                            _record(span, batch[-1][1])
+                        yield batch
                 return
             except ProviderNotConfigured as error:
                 span.record_error(error.message)

@@ -12,7 +12,6 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,14 +139,30 @@ async def complete_async(ref: ModelRef, request: dict[str, Any]) -> ModelRespons
 StreamDelta = tuple[str, Any]
 
 
-async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator[StreamDelta, None]:
-    """Stream one completion; closing the iterator closes the HTTP stream to the provider."""
+async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator[list[StreamDelta], None]:
+    """Stream one completion as batches of deltas, one batch per network read.
+
+    The SSE lines are split and parsed here (plain `json.loads`, no object per
+    chunk), which keeps the cost per token small. The last batch is
+    `[("done", ModelResponse)]`. Closing the iterator closes the HTTP stream.
+    """
+    assembler = _StreamAssembler()
     try:
-        async with aclosing(_stream_async(ref, request)) as deltas:
-            async for delta in deltas:
-                yield delta
+        async with async_client(ref).chat.completions.with_streaming_response.create(
+            model=ref.name, stream=True, stream_options={"include_usage": True}, **request
+        ) as raw:
+            pending = b""
+            async for data in raw.iter_bytes():
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()
+                batch, done = assembler.feed_lines(lines)
+                if batch:
+                    yield batch
+                if done:
+                    break
     except (httpx2.HTTPError, json.JSONDecodeError) as error:
         raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
+    yield [("done", assembler.finish())]
 
 
 class _StreamAssembler:
@@ -159,6 +174,21 @@ class _StreamAssembler:
         self.reasoning: list[str] = []
         self.calls: dict[int, ToolCallRequest] = {}
         self.args: dict[int, list[str]] = {}
+
+    def feed_lines(self, lines: list[bytes]) -> tuple[list[StreamDelta], bool]:
+        """Parse complete SSE lines; (deltas, whether `[DONE]` was seen)."""
+        out: list[StreamDelta] = []
+        for line in lines:
+            if not line.startswith(b"data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                return out, True
+            chunk = json.loads(payload)
+            if "error" in chunk and not chunk.get("choices"):
+                raise StreamInterrupted(f"provider error in stream: {chunk['error']}")
+            out.extend(self.feed(chunk))
+        return out, False
 
     def feed(self, chunk: dict[str, Any]) -> list[StreamDelta]:
         usage = chunk.get("usage")
@@ -209,25 +239,6 @@ class _StreamAssembler:
             call.arguments = "".join(self.args[index])
             self.response.tool_calls.append(call)
         return self.response
-
-
-async def _stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator[StreamDelta, None]:
-    assembler = _StreamAssembler()
-    async with async_client(ref).chat.completions.with_streaming_response.create(
-        model=ref.name, stream=True, stream_options={"include_usage": True}, **request
-    ) as raw:
-        async for line in raw.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                break
-            chunk = json.loads(payload)
-            if "error" in chunk and not chunk.get("choices"):
-                raise StreamInterrupted(f"provider error in stream: {chunk['error']}")
-            for delta in assembler.feed(chunk):
-                yield delta
-    yield ("done", assembler.finish())
 
 
 def list_models_sync(ref: ModelRef) -> list[str]:

@@ -19,7 +19,7 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
-from agents.runtime.persistence import Replay, run_begin, run_finish
+from agents.runtime.persistence import MemoryWrite, Replay, run_begin, run_finish
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.turn import PreparedCall
@@ -85,6 +85,9 @@ def _finish_kwargs(
         "result": result,
         "error": error,
         "status": status,
+        "memory": MemoryWrite(session=setup.memory_session, messages=setup.turn.messages)
+        if setup.memory_session is not None
+        else None,
     }
 
 
@@ -200,19 +203,45 @@ class _Step:
         return [ev.ReasoningEnd(id=self.reasoning_id)]
 
 
-async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
-    """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`."""
-    turn = setup.turn
-    finish = sync_to_async(run_finish, thread_sensitive=False)
-    if streaming or turn.options.idempotency_key:
-        replay = await sync_to_async(run_begin, thread_sensitive=False)(**_begin_kwargs(setup))
+async def _begin(
+    setup: RunSetup, *, streaming: bool
+) -> tuple[RunResult | None, asyncio.Future[Replay | None] | None]:
+    """(an earlier run's result to replay, or the insert of this run still in flight)."""
+    begin = sync_to_async(run_begin, thread_sensitive=False)
+    if setup.turn.options.idempotency_key:
+        replay = await begin(**_begin_kwargs(setup))
         if replay is not None:
-            replayed = _replayed(replay)
-            setup.extra["result"] = replayed
-            for event in _replay_events(replayed):
-                yield event
-            return
+            return _replayed(replay), None
         setup.inserted = True
+        return None, None
+    if streaming:
+        setup.inserted = True
+        return None, asyncio.ensure_future(begin(**_begin_kwargs(setup)))
+    return None, None
+
+
+async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
+    """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`.
+
+    A stream inserts its run row while the model is already being called (the
+    insert runs beside the request instead of before it); a request with an
+    idempotency key checks for an earlier run first.
+    """
+    turn = setup.turn
+    replayed, inserting = await _begin(setup, streaming=streaming)
+    if replayed is not None:
+        setup.extra["result"] = replayed
+        for event in _replay_events(replayed):
+            yield event
+        return
+
+    async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
+        if inserting is not None:
+            await inserting
+        await sync_to_async(run_finish, thread_sensitive=False)(
+            **_finish_kwargs(setup, result, error, status)
+        )
+
     model = setup.chain[0].id
     step = _Step(0)
     metadata = {"runId": str(setup.run_id), "traceId": str(setup.trace.id), "agentId": setup.spec.slug}
@@ -226,36 +255,24 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
                 async for event in step_events:
                     yield event
             model = step.model or model
-    except PlatformError as error:
-        setup.extra["error"] = error
-        partial = "".join(step.partial)
-        await finish(
-            **_finish_kwargs(
-                setup, _result(setup, status="failed", model=model, partial_text=partial), error, "failed"
-            )
-        )
-        yield ev.Error(error_text=error.message)
-        return
     except (GeneratorExit, asyncio.CancelledError):
         partial = "".join(step.partial)
-        result = _result(setup, status="aborted", model=model, partial_text=partial)
-        await asyncio.shield(finish(**_finish_kwargs(setup, result, None, "aborted")))
-        raise
-    except Exception:
-        logger.exception("run %s failed", setup.run_id)
-        internal = InternalRunError()
-        setup.extra["error"] = internal
-        partial = "".join(step.partial)
-        await finish(
-            **_finish_kwargs(
-                setup, _result(setup, status="failed", model=model, partial_text=partial), internal, "failed"
-            )
+        await asyncio.shield(
+            persist(_result(setup, status="aborted", model=model, partial_text=partial), None, "aborted")
         )
-        yield ev.Error(error_text=internal.message)
+        raise
+    except Exception as caught:
+        error = caught if isinstance(caught, PlatformError) else InternalRunError()
+        if error is not caught:
+            logger.exception("run %s failed", setup.run_id)
+        setup.extra["error"] = error
+        partial = "".join(step.partial)
+        await persist(_result(setup, status="failed", model=model, partial_text=partial), error, "failed")
+        yield ev.Error(error_text=error.message)
         return
     result = _result(setup, status="completed", model=model)
     setup.extra["result"] = result
-    await finish(**_finish_kwargs(setup, result, None, "completed"))
+    await persist(result, None, "completed")
     yield ev.Finish(
         finish_reason=result.finish_reason,  # type: ignore[arg-type]
         metadata={**metadata, "usage": result.usage.as_dict(), "finishReason": result.finish_reason},
@@ -271,9 +288,10 @@ async def _step_events(setup: RunSetup, step: _Step, *, streaming: bool) -> Asyn
             chain=setup.chain, request=turn.request(), trace=setup.trace, on_first=step.set_model
         )
         async with aclosing(deltas):
-            async for kind, value in deltas:
-                for event in step.events(kind, value):
-                    yield event
+            async for batch in deltas:
+                for kind, value in batch:
+                    for event in step.events(kind, value):
+                        yield event
         response = step.response
         assert response is not None  # noqa: S101 - a finished stream always ends with "done"
     else:

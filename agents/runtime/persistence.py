@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError
 
 from agents.models import Run
+from agents.runtime.memory_hooks import MemorySession, memory_close
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
@@ -17,6 +18,14 @@ from core.db import fast_commit
 from core.errors import PlatformError
 from observability.redaction import redact
 from observability.tracing import Trace
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemoryWrite:
+    """What the run leaves in memory: the session and the turn's messages."""
+
+    session: MemorySession
+    messages: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,8 +145,9 @@ def run_finish(
     result: RunResult | None,
     error: PlatformError | None,
     status: str,
+    memory: MemoryWrite | None = None,
 ) -> None:
-    """Write the run's outcome and its trace in one transaction."""
+    """Write the run's outcome, the assistant's message (with memory) and the trace in one transaction."""
     fields: dict[str, Any] = {
         "status": status,
         "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
@@ -157,4 +167,13 @@ def run_finish(
         else:
             row = _row(run_id, spec, context, thread_id, input_payload, None, trace, started_at)
             Run.objects.create(**{**row, **fields})
+        if memory is not None:
+            with trace.span("memory.save", kind="memory", thread_id=thread_id):
+                memory_close(
+                    session=memory.session,
+                    messages=memory.messages,
+                    run_id=str(run_id),
+                    status=status,
+                    partial_text=result.text if result is not None and status != "completed" else "",
+                )
         trace.flush()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents.providers.config import ModelRef, resolve
+from agents.runtime.memory_hooks import WORKING_MEMORY_TOOL, MemorySession, memory_open
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load
 from agents.runtime.turn import Turn
@@ -35,6 +36,7 @@ class RunSetup:
     thread_id: str
     memory: MemoryOptions | None
     inserted: bool = False
+    memory_session: MemorySession | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -120,12 +122,19 @@ def run_setup(
         model=chain[0].id,
         thread_id=thread_id,
     )
-    turn = Turn(
-        spec=spec,
-        messages=[{"role": "system", "content": spec.instructions}, *new_messages],
-        tools=allowed_tools(spec),
-        options=options,
-    )
+    tools = allowed_tools(spec)
+    model_messages: list[dict[str, Any]] = [{"role": "system", "content": spec.instructions}, *new_messages]
+    memory_session = None
+    if memory is not None:
+        with trace.span("memory.load", kind="memory", thread_id=thread_id) as span:
+            memory_session, model_messages = memory_open(
+                spec=spec, context=run_context, memory=memory, new_messages=new_messages, run_id=str(run_id)
+            )
+            span.set(history_messages=len(model_messages) - len(new_messages) - 1)
+        working_memory_tool = registry.get(WORKING_MEMORY_TOOL)
+        if memory_session.working_memory_enabled and working_memory_tool is not None:
+            tools.setdefault(WORKING_MEMORY_TOOL, working_memory_tool)
+    turn = Turn(spec=spec, messages=model_messages, tools=tools, options=options)
     return RunSetup(
         run_id=run_id,
         spec=spec,
@@ -138,4 +147,5 @@ def run_setup(
         input_payload={"messages": new_messages, "requestContext": dict(run_context.values)},
         thread_id=thread_id,
         memory=memory,
+        memory_session=memory_session,
     )

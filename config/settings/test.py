@@ -24,3 +24,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["level"] = "WARNING"
+EMBEDDER_PRELOAD = False  # tests load the model once per session where they need it
+WEBHOOK_BACKOFF_BASE_S = 0.0
+WEBHOOK_TIMEOUT_S = 2.0

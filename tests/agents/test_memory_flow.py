@@ -1,18 +1,13 @@
-"""Across threads: a fact saved to working memory in one thread, and a message recalled
-semantically, both reach the model in a new thread. Memory is composed around the
-runtime the way a run with `memory=` uses it: user message saved first, context
-built, the agent run, the answer saved."""
+"""Memory through the runtime: a fact saved to working memory in one thread, and a
+message recalled semantically, both reach the model in a new thread; the user's
+message is stored before the model is called and survives a provider failure."""
 
 from __future__ import annotations
-
-import uuid
 
 import pytest
 
 from agents.runtime import MemoryOptions, generate
 from core.context import RequestContext
-from memory.config import MemoryConfig
-from memory.services import MessageInput, memory_context_build, message_save, thread_ensure
 from tests.fakes.openai_server import ChatReply, ToolCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,34 +20,7 @@ MEMORY = {
 
 
 def _turn(ctx: RequestContext, thread_id: str, prompt: str) -> str:
-    config = MemoryConfig.model_validate(MEMORY)
-    resource = ctx.resource_id or ""
-    thread_ensure(tenant_id=ctx.tenant_id, thread_id=thread_id, resource_id=resource, agent_id="helper")
-    message_save(
-        tenant_id=ctx.tenant_id,
-        thread_id=thread_id,
-        message=MessageInput(id=uuid.uuid4().hex, role="user", parts=[{"type": "text", "text": prompt}]),
-    )
-    context = memory_context_build(
-        tenant_id=ctx.tenant_id, thread_id=thread_id, resource_id=resource, config=config, query=prompt
-    )
-    system = [{"role": "system", "content": s} for s in context.system_sections]
-    result = generate(
-        "helper",
-        context=ctx,
-        messages=[*system, *context.history, {"role": "user", "content": prompt}],
-        memory=MemoryOptions(thread_id=thread_id, resource_id=resource),
-    )
-    message_save(
-        tenant_id=ctx.tenant_id,
-        thread_id=thread_id,
-        message=MessageInput(
-            id=uuid.uuid4().hex,
-            role="assistant",
-            parts=[{"type": "text", "text": result.text}],
-            run_id=str(result.run_id),
-        ),
-    )
+    result = generate("helper", context=ctx, prompt=prompt, memory=MemoryOptions(thread_id=thread_id))
     return result.text
 
 
@@ -83,6 +51,16 @@ def test_the_agent_remembers_across_threads(openai_server, settings, make_agent,
     assert all(
         m["role"] != "assistant" or "Ada" not in (m["content"] or "") for m in sent
     )  # a new thread: no history
+
+    from memory.models import Message
+
+    monday = list(
+        Message.objects.filter(thread_id="monday").order_by("created_at").values_list("role", "status")
+    )
+    assert monday == [("user", "complete"), ("assistant", "complete")] * 2
+    first_answer = Message.objects.filter(thread_id="monday", role="assistant").order_by("created_at")[0]
+    assert [p["type"] for p in first_answer.parts] == ["tool-call", "tool-result", "text"]
+    assert first_answer.parts[1]["output"]["ok"] is True
 
 
 @pytest.fixture

@@ -119,3 +119,26 @@ async def test_concurrent_agenerate_calls_each_persist_their_run(openai_server, 
     results = await asyncio.gather(*(agenerate("helper", context=ctx, prompt=f"q{i}") for i in range(10)))
     assert {r.text for r in results} == {"ok"}
     assert await Run.objects.filter(status="completed").acount() == 10
+
+
+async def test_an_aborted_stream_keeps_the_partial_answer_in_memory_marked_aborted(
+    openai_server, make_agent, ctx
+):
+    from agents.runtime import MemoryOptions
+    from memory.models import Message
+
+    await sync_to_async(make_agent)(memory={"last_messages": 10})
+    openai_server.script(ChatReply(text=" ".join(f"w{i}" for i in range(200)), chunk_delay_s=0.01))
+    events = stream(
+        "helper", context=ctx, prompt="talk", memory=MemoryOptions(thread_id="chat-1", resource_id="me")
+    )
+    deltas = 0
+    async for event in events:
+        deltas += event.type == "text-delta"
+        if deltas == 3:
+            break
+    await events.aclose()
+    stored = [m async for m in Message.objects.filter(thread_id="chat-1").order_by("created_at")]
+    assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "aborted")]
+    assert stored[0].parts == [{"type": "text", "text": "talk"}]
+    assert stored[1].parts[0]["text"].startswith("w0 w1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.tasks_memory import thread_title_generate
+from agents.tasks import thread_title_generate
 from memory.models import Thread
 from tests.fakes.openai_server import ChatReply
 from tests.memory.conftest import say

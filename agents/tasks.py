@@ -10,6 +10,7 @@ from django.db import transaction
 
 from agents.providers import resolve
 from agents.providers.calls import call_sync
+from core.errors import PlatformError
 from memory import selectors
 from memory.models import Thread
 from memory.services import thread_title_set
@@ -23,6 +24,16 @@ TITLE_PROMPT = (
 )
 
 
+def _thread_agent_model(thread: Thread) -> str | None:
+    from agents.models import Agent
+
+    return (
+        Agent.objects.filter(slug=thread.agent_id).values_list("model", flat=True).first()
+        if thread.agent_id
+        else None
+    )
+
+
 def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
     """Title an untitled thread from its first user and assistant messages; None when not applicable."""
     thread = Thread.objects.filter(pk=thread_id, tenant_id=tenant_id).first()
@@ -32,11 +43,12 @@ def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
     if not any(m.role == "user" for m in first):
         return None
     excerpt = "\n".join(f"{m.role}: {m.text[:1000]}" for m in first)
+    model = settings.MEMORY_TITLE_MODEL or _thread_agent_model(thread) or settings.DEFAULT_MODEL
     trace = trace_start(name="memory.thread_title", tenant_id=tenant_id, thread_id=thread_id)
     try:
         with trace.span("memory.thread_title", kind="task"):
             _, response = call_sync(
-                chain=[resolve(settings.MEMORY_TITLE_MODEL or settings.DEFAULT_MODEL)],
+                chain=[resolve(model)],
                 request={
                     "messages": [
                         {"role": "system", "content": TITLE_PROMPT},
@@ -46,6 +58,9 @@ def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
                 },
                 trace=trace,
             )
+    except PlatformError as error:  # a title is a nicety: log and leave the thread untitled
+        logger.warning("thread title for %s not generated: %s", thread_id, error.message)
+        return None
     finally:
         trace.flush()
     title = response.text.strip().strip("\"'").splitlines()[0][:120] if response.text.strip() else ""

@@ -1,0 +1,138 @@
+"""The agent form: pretty JSON fields, and validation that keeps bad settings out of the runtime."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+from django import forms
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.models import Agent
+from agents.providers.config import UnknownProvider, resolve
+
+
+class PrettyJSONField(forms.JSONField):
+    """A JSON textarea that shows the stored value indented, so operators can read and edit it."""
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, cls=self.encoder)
+
+
+def _json_widget(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "cols": 80, "class": "vLargeTextField", "spellcheck": "false"})
+
+
+class ModelSettings(BaseModel):
+    """The sampling settings the runtime passes to the model; anything else is a typo."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = None
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+
+
+def _pydantic_messages(error: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()]
+
+
+def _check_model(name: str) -> None:
+    try:
+        resolve(name)
+    except UnknownProvider as exc:
+        raise forms.ValidationError(exc.message) from exc
+
+
+class AgentAdminForm(forms.ModelForm[Agent]):
+    version_note = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Optional: why you changed the agent. Saved with the new version.",
+    )
+
+    class Meta:
+        model = Agent
+        fields = (
+            "slug",
+            "name",
+            "description",
+            "tenant",
+            "enabled",
+            "instructions",
+            "model",
+            "fallback_models",
+            "model_settings",
+            "allow_model_override",
+            "max_steps",
+            "tools",
+            "require_approval",
+            "memory",
+            "request_context_schema",
+        )
+        field_classes = {
+            "fallback_models": PrettyJSONField,
+            "model_settings": PrettyJSONField,
+            "memory": PrettyJSONField,
+            "request_context_schema": PrettyJSONField,
+        }
+        widgets = {
+            "instructions": forms.Textarea(
+                attrs={"rows": 24, "cols": 100, "class": "vLargeTextField agent-instructions"}
+            ),
+            "description": forms.Textarea(attrs={"rows": 2, "cols": 100}),
+            "fallback_models": _json_widget(3),
+            "model_settings": _json_widget(6),
+            "memory": _json_widget(8),
+            "request_context_schema": _json_widget(12),
+        }
+
+    def clean_model(self) -> str:
+        model: str = self.cleaned_data["model"].strip()
+        _check_model(model)
+        return model
+
+    def clean_fallback_models(self) -> list[str]:
+        value = self.cleaned_data.get("fallback_models")
+        if value in (None, ""):
+            return []
+        if not isinstance(value, list) or not all(isinstance(m, str) and m.strip() for m in value):
+            raise forms.ValidationError('Enter a JSON list of model names, e.g. ["openai/gpt-4o"].')
+        for model in value:
+            _check_model(model)
+        return [m.strip() for m in value]
+
+    def clean_model_settings(self) -> dict[str, Any]:
+        value = self._json_object("model_settings")
+        try:
+            ModelSettings.model_validate(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(_pydantic_messages(exc)) from exc
+        return value
+
+    def clean_memory(self) -> dict[str, Any]:
+        return self._json_object("memory")
+
+    def clean_request_context_schema(self) -> dict[str, Any]:
+        value = self._json_object("request_context_schema")
+        if value:
+            try:
+                jsonschema.Draft202012Validator.check_schema(value)
+            except jsonschema.SchemaError as exc:
+                path = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+                raise forms.ValidationError(f"Not a valid JSON Schema at {path}: {exc.message}") from exc
+        return value
+
+    def _json_object(self, name: str) -> dict[str, Any]:
+        value = self.cleaned_data.get(name)
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Enter a JSON object ({...}).")
+        return value

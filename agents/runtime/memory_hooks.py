@@ -1,0 +1,150 @@
+"""Memory around a run: context before the first model call, the new messages after.
+
+The user's message is persisted before the model is called, so a provider
+failure never loses it; the assistant's message is written with the run's
+outcome (complete, failed or aborted, with whatever was produced), in the same
+transaction as the run and its trace.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agents.runtime.spec import AgentSpec
+from agents.runtime.types import MemoryOptions
+from core.context import RequestContext
+from core.errors import ValidationFailed
+from memory.config import MemoryConfig
+from memory.services import MessageInput, memory_context_build, message_save, thread_ensure
+
+WORKING_MEMORY_TOOL = "update_working_memory"
+_MESSAGE_STATUS = {"completed": "complete", "failed": "failed", "aborted": "aborted"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemorySession:
+    tenant_id: int
+    thread_id: str
+    resource_id: str
+    config: MemoryConfig
+    first_message_index: int  # where this run's new messages start in the turn's message list
+
+    @property
+    def working_memory_enabled(self) -> bool:
+        wm = self.config.working_memory
+        return wm is not None and wm.enabled
+
+
+def memory_open(
+    *,
+    spec: AgentSpec,
+    context: RequestContext,
+    memory: MemoryOptions,
+    new_messages: list[dict[str, Any]],
+    run_id: str,
+) -> tuple[MemorySession, list[dict[str, Any]]]:
+    """Persist the user's message and build the messages the model sees (system, history, new ones)."""
+    config = MemoryConfig.model_validate(spec.memory or {})
+    resource_id = memory.resource_id or context.resource_id
+    if not resource_id:
+        raise ValidationFailed(
+            "Memory needs a resource (the owner of the thread).", details={"memory": ["No resource."]}
+        )
+    thread_ensure(
+        tenant_id=context.tenant_id, thread_id=memory.thread_id, resource_id=resource_id, agent_id=spec.slug
+    )
+    user_text = ""
+    for index, message in enumerate(new_messages):
+        if message["role"] == "user":
+            user_text = message["content"]
+        message_save(
+            tenant_id=context.tenant_id,
+            thread_id=memory.thread_id,
+            message=MessageInput(
+                id=f"{run_id}-in-{index}",
+                role=message["role"],
+                parts=[{"type": "text", "text": message["content"]}],
+                run_id=run_id,
+            ),
+        )
+    loaded = memory_context_build(
+        tenant_id=context.tenant_id,
+        thread_id=memory.thread_id,
+        resource_id=resource_id,
+        config=config,
+        query=user_text,
+    )
+    system = "\n\n".join([spec.instructions, *loaded.system_sections])
+    messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]
+    session = MemorySession(
+        tenant_id=context.tenant_id,
+        thread_id=memory.thread_id,
+        resource_id=resource_id,
+        config=config,
+        first_message_index=len(messages),
+    )
+    return session, messages
+
+
+def assistant_parts(messages: list[dict[str, Any]], partial_text: str) -> list[dict[str, Any]]:
+    """This run's assistant and tool messages as stored parts, in order."""
+    parts: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    for message in messages:
+        if message["role"] == "assistant":
+            if message.get("content"):
+                parts.append({"type": "text", "text": message["content"]})
+            for call in message.get("tool_calls") or ():
+                names[call["id"]] = call["function"]["name"]
+                try:
+                    arguments = json.loads(call["function"]["arguments"] or "{}")
+                except ValueError:
+                    arguments = call["function"]["arguments"]
+                parts.append(
+                    {
+                        "type": "tool-call",
+                        "toolCallId": call["id"],
+                        "toolName": names[call["id"]],
+                        "input": arguments,
+                    }
+                )
+        elif message["role"] == "tool":
+            content = json.loads(message["content"])
+            is_error = isinstance(content, dict) and set(content) == {"error"}
+            parts.append(
+                {
+                    "type": "tool-result",
+                    "toolCallId": message["tool_call_id"],
+                    "toolName": names.get(message["tool_call_id"], ""),
+                    "output": content,
+                    "isError": is_error,
+                }
+            )
+    if partial_text and not any(p["type"] == "text" and p["text"] == partial_text for p in parts):
+        parts.append({"type": "text", "text": partial_text})
+    return parts
+
+
+def memory_close(
+    *, session: MemorySession, messages: list[dict[str, Any]], run_id: str, status: str, partial_text: str
+) -> None:
+    """Write the assistant's message with the run's outcome; ask for a thread title after commit."""
+    parts = assistant_parts(messages[session.first_message_index :], partial_text)
+    if parts:
+        message_save(
+            tenant_id=session.tenant_id,
+            thread_id=session.thread_id,
+            message=MessageInput(
+                id=f"{run_id}-out",
+                role="assistant",
+                parts=parts,
+                status=_MESSAGE_STATUS.get(status, "partial"),  # type: ignore[arg-type]
+                run_id=run_id,
+            ),
+        )
+    if session.config.generate_titles and status == "completed":
+        from agents.tasks import thread_title_enqueue
+
+        thread_title_enqueue(tenant_id=session.tenant_id, thread_id=session.thread_id)  # after commit

@@ -1,0 +1,104 @@
+"""Helpers the storage services share: validation, tags, emptying a location, handles."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import PlatformError, ValidationFailed
+from storage_kit.backend import ObjectStore, StoreError, StoreNotFound
+from storage_kit.credentials import credential_load
+from storage_kit.models import Fork, Workspace
+from storage_kit.types import StorageHandle
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+TAG_MANAGED = "storage-kit"
+TAG_EXPIRES = "storage-kit-expires"
+TAG_TENANT = "storage-kit-tenant"
+_ensured: set[tuple[str, str]] = set()
+_ensure_lock = threading.Lock()
+
+
+def bucket_name_validate(name: str, *, field: str = "name") -> str:
+    """S3 bucket naming rules; the error names the field and the rule."""
+    if not _BUCKET_NAME.match(name) or ".." in name or _IP_LIKE.match(name) or name.startswith("xn--"):
+        raise ValidationFailed(
+            f"{name!r} is not a valid bucket name.",
+            details={
+                field: [
+                    "3-63 characters: lowercase letters, digits, dots and hyphens, "
+                    "starting and ending with a letter or digit, not an IP address."
+                ]
+            },
+        )
+    return name
+
+
+def expiry_from_ttl(ttl_s: int | None) -> datetime:
+    ttl = settings.STORAGE_DEFAULT_TTL_S if ttl_s is None else ttl_s
+    if ttl <= 0:
+        raise ValidationFailed("The TTL must be positive.", details={"ttl_s": ["Must be greater than 0."]})
+    return timezone.now() + timedelta(seconds=ttl)
+
+
+def bucket_tags(*, tenant_id: int, kind: str, expires_at: datetime) -> dict[str, str]:
+    return {TAG_MANAGED: kind, TAG_EXPIRES: str(int(expires_at.timestamp())), TAG_TENANT: str(tenant_id)}
+
+
+def shared_bucket_ensure(*, store: ObjectStore, bucket: str, versioned: bool) -> None:
+    """Create a shared bucket (workspaces in prefix mode, fork overlays) once per process."""
+    key = (settings.S3_ENDPOINT_URL, bucket)
+    with _ensure_lock:
+        if key in _ensured:
+            return
+        if not store.bucket_exists(bucket=bucket):
+            store.bucket_create(bucket=bucket, tags={TAG_MANAGED: "shared"})
+        if versioned and not store.bucket_versioning_enabled(bucket=bucket):
+            store.bucket_enable_versioning(bucket=bucket)
+        _ensured.add(key)
+
+
+def location_empty(*, store: ObjectStore, bucket: str, prefix: str, delete_bucket: bool) -> list[str]:
+    """Delete every version (and delete marker) under the prefix, then the bucket if asked.
+
+    Returns one message per failure instead of raising: teardown continues past them.
+    """
+    errors: list[str] = []
+    try:
+        versions = [(v.key, v.version_id) for v in store.versions(bucket=bucket, prefix=prefix)]
+        errors.extend(f"s3://{bucket}/{e}" for e in store.versions_delete(bucket=bucket, versions=versions))
+    except StoreNotFound:
+        return []
+    except PlatformError as exc:
+        return [f"s3://{bucket}/{prefix}: objects not deleted: {exc.message}"]
+    if delete_bucket and not errors:
+        try:
+            store.bucket_delete(bucket=bucket)
+        except StoreNotFound:
+            pass
+        except StoreError as exc:
+            errors.append(f"s3://{bucket}: bucket not deleted: {exc.message}")
+    return errors
+
+
+def handle_for(row: Workspace | Fork) -> StorageHandle:
+    """The handle a tool receives (credentials decrypted from the row's key)."""
+    is_fork = isinstance(row, Fork)
+    return StorageHandle(
+        kind="fork" if is_fork else "workspace",
+        id=row.pk,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        bucket=row.bucket,
+        prefix=row.prefix,
+        role=row.role,
+        mode=row.mode if isinstance(row, Fork) else "workspace",
+        expires_at=row.expires_at,
+        credentials=credential_load(row.credential) if row.credential else None,
+        checkpoint_id=row.checkpoint_id if isinstance(row, Fork) else None,
+    )

@@ -1,0 +1,35 @@
+# mypy: disable-error-code="union-attr"
+from __future__ import annotations
+
+from django.urls import reverse
+
+from storage_kit.models import Fork, Lifecycle, Workspace
+from storage_kit.services.checkpoints import checkpoint_create
+from storage_kit.services.workspaces import workspace_create
+from tests.storage_kit.conftest import unique
+
+
+def test_admin_teardown_and_restore_actions(s3_settings, tenant, admin_client, source_bucket):
+    handle = workspace_create(tenant_id=tenant.pk, name=unique("adm"))
+    response = admin_client.post(
+        reverse("admin:storage_kit_workspace_changelist"),
+        {"action": "teardown", "_selected_action": [handle.id]},
+    )
+    assert response.status_code == 302
+    assert Workspace.objects.get(pk=handle.id).status == Lifecycle.TORN_DOWN
+    info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="adm")
+    admin_client.post(
+        reverse("admin:storage_kit_checkpoint_changelist"),
+        {"action": "restore", "_selected_action": [info.id]},
+    )
+    fork = Fork.objects.get(checkpoint_id=info.id)
+    assert fork.status == Lifecycle.ACTIVE
+    admin_client.post(
+        reverse("admin:storage_kit_fork_changelist"), {"action": "teardown", "_selected_action": [fork.pk]}
+    )
+    fork.refresh_from_db()
+    assert fork.status == Lifecycle.TORN_DOWN
+    for name in ("workspace", "fork", "checkpoint", "webhookdelivery", "coordination"):
+        assert admin_client.get(reverse(f"admin:storage_kit_{name}_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:storage_kit_workspace_change", args=[handle.id])).content.decode()
+    assert handle.credentials.secret_access_key not in page
