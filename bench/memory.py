@@ -100,13 +100,12 @@ def history_load(tenant_id: int) -> dict[str, float]:
 
 
 def turn_ratio(tenant_id: int) -> dict[str, float]:
-    from agents.runtime import generate
+    from agents.runtime import MemoryOptions, generate
     from agents.services import agent_save
     from config.celery import app
     from core.context import RequestContext
     from memory import dispatch
-    from memory.config import MemoryConfig
-    from memory.services import MessageInput, memory_context_build, message_save, thread_ensure
+    from memory.services import MessageInput, message_save, thread_ensure
     from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer
 
     server = ScriptedOpenAIServer().start()
@@ -126,7 +125,6 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
         model="scripted/gpt-test",
         tools=[],
     )
-    config = MemoryConfig(last_messages=20, generate_titles=False)
     thread_id = f"bench-turn-{uuid.uuid4().hex[:8]}"
     resource = "bench-user"
     ctx = RequestContext(tenant_id=tenant_id, user_id=None, resource_id=resource)
@@ -144,29 +142,11 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
 
     def memory_turn() -> None:
         prompt = f"turn {uuid.uuid4().hex[:6]}: what next?"
-        message_save(
-            tenant_id=tenant_id,
-            thread_id=thread_id,
-            message=MessageInput(id=uuid.uuid4().hex, role="user", parts=[{"type": "text", "text": prompt}]),
-        )
-        context = memory_context_build(
-            tenant_id=tenant_id, thread_id=thread_id, resource_id=resource, config=config, query=prompt
-        )
-        messages = [{"role": "system", "content": s} for s in context.system_sections]
-        result = generate(
+        generate(
             "bench-memory",
             context=ctx,
-            messages=[*messages, *context.history, {"role": "user", "content": prompt}],
-        )
-        message_save(
-            tenant_id=tenant_id,
-            thread_id=thread_id,
-            message=MessageInput(
-                id=uuid.uuid4().hex,
-                role="assistant",
-                parts=[{"type": "text", "text": result.text}],
-                run_id=str(result.run_id),
-            ),
+            prompt=prompt,
+            memory=MemoryOptions(thread_id=thread_id, resource_id=resource),
         )
 
     client = openai.OpenAI(base_url=server.base_url, api_key="sk-bench-scripted", max_retries=0)

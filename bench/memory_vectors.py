@@ -27,13 +27,13 @@ from pgvector.psycopg import register_vector
 DB = "bench_memory"
 N = int(os.environ.get("BENCH_VECTORS", "1000000"))
 DIM = 384
-CLUSTERS = int(os.environ.get("BENCH_CLUSTERS", "10000"))
-NOISE = float(os.environ.get("BENCH_NOISE", "1.2"))
+CLUSTERS = int(os.environ.get("BENCH_CLUSTERS", "2000"))
+NOISE = float(os.environ.get("BENCH_NOISE", "0.9"))
 # LATENT > 0: vectors live near a LATENT-dimensional subspace (as sentence embeddings do,
 # whose intrinsic dimension is far below 384), projected into 384 dimensions with a
 # little isotropic noise. LATENT = 0: clusters with isotropic noise in all 384
 # dimensions, a harder case than real embeddings.
-LATENT = int(os.environ.get("BENCH_LATENT", "0"))
+LATENT = int(os.environ.get("BENCH_LATENT", "48"))
 TABLE = f"items_c{CLUSTERS}_n{int(NOISE * 10)}" + (f"_l{LATENT}" if LATENT else "")
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64

@@ -96,14 +96,19 @@ class ThreadMessagesApi(APIView):
 
 
 class WorkingMemoryApi(APIView):
+    """Mastra's flat shape: `{workingMemory, format, scope, schema, updatedAt}`; `content` is accepted as an alias."""
+
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
-        workingMemory = serializers.JSONField()
+        workingMemory = serializers.JSONField(required=False)
+        content = serializers.JSONField(required=False)
         scope = serializers.ChoiceField(choices=["resource", "thread"], default="resource")
 
-        def validate_workingMemory(self, value: Any) -> Any:
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            value = attrs.get("workingMemory", attrs.get("content"))
             if not isinstance(value, str | dict):
-                raise serializers.ValidationError("Send markdown text or a JSON object.")
-            return value
+                raise serializers.ValidationError({"workingMemory": ["Send markdown text or a JSON object."]})
+            attrs["workingMemory"] = value
+            return attrs
 
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
@@ -111,7 +116,11 @@ class WorkingMemoryApi(APIView):
         scope = request.query_params.get("scope", "resource")
         key = thread_id if scope == "thread" else owner.resource_id
         row = selectors.working_memory_find(tenant_id=owner.tenant_id, scope=scope, key=key)
-        return Response({"workingMemory": WorkingMemoryOut(row).data if row else None})
+        if row is None:
+            return Response(
+                {"workingMemory": None, "scope": scope, "format": None, "schema": None, "updatedAt": None}
+            )
+        return Response(WorkingMemoryOut(row).data)
 
     def post(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
@@ -128,7 +137,7 @@ class WorkingMemoryApi(APIView):
             config=services.working_memory_config_for(row=existing, scope=scope),
             content=data.validated_data["workingMemory"],
         )
-        return Response({"workingMemory": WorkingMemoryOut(row).data})
+        return Response(WorkingMemoryOut(row).data)
 
 
 class SearchApi(APIView):

@@ -87,8 +87,15 @@ def test_working_memory_over_the_api_validates_against_the_stored_schema(api_cli
         "/api/memory/threads/t1/working-memory", {"workingMemory": {"age": 31}}, format="json"
     )
     assert good.status_code == 200
-    fetched = api_client.get("/api/memory/threads/t1/working-memory").json()["workingMemory"]
+    fetched = api_client.get("/api/memory/threads/t1/working-memory").json()
     assert (fetched["format"], fetched["workingMemory"]) == ("json", {"age": 31})
+    via_alias = api_client.post(
+        "/api/memory/threads/t1/working-memory", {"content": {"age": 32}}, format="json"
+    )
+    assert via_alias.json()["workingMemory"] == {"age": 32}, via_alias.json()
+    empty = api_client.post("/api/memory/threads/t1/working-memory", {"scope": "thread"}, format="json")
+    assert empty.status_code == 400
+    assert "workingMemory" in empty.json()["details"]
 
 
 def test_staff_may_act_for_another_resource_others_may_not(api_client, user, tenant):
