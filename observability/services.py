@@ -1,10 +1,13 @@
-"""Writes for traces: persistence (redacted) and export."""
+"""Writes for traces: persistence (redacted, one round trip) and export."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
-from core.db import fast_commit
+from django.conf import settings
+
+from core.db import Statement, execute_batch
 from observability.export import export_trace
 from observability.models import Span as SpanRow
 from observability.models import Trace as TraceRow
@@ -12,20 +15,64 @@ from observability.models import Trace as TraceRow
 if TYPE_CHECKING:
     from observability.tracing import Trace
 
+_TRACE_SQL = f"""INSERT INTO {TraceRow._meta.db_table}
+    (id, tenant_id, name, started_at, duration_ms, status, attributes)
+    VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)"""  # noqa: S608 - table name from model metadata
+_SPANS_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
+    (id, trace_id, parent_id, seq, name, kind, started_at, duration_ms, status, attributes, error)
+    SELECT id, trace_id, parent_id, seq, name, kind, started_at, duration_ms, status, attributes, error
+    FROM jsonb_to_recordset(%s::jsonb) AS s(id uuid, trace_id uuid, parent_id uuid, seq integer, name text,
+        kind text, started_at timestamptz, duration_ms double precision, status text, attributes jsonb, error text)
+"""  # noqa: S608
 
-def trace_persist(*, trace: Trace) -> None:
-    """Write a finished trace and its spans in one transaction, redacted first."""
+
+def trace_statements(*, trace: Trace) -> list[Statement]:
+    """The SQL that stores a finished trace and its spans, redacted first (for `execute_batch`)."""
     from observability.tracing import redacted_attributes, redacted_error
 
-    trace_row = TraceRow(
-        id=trace.id,
-        tenant_id=trace.tenant_id,
-        name=trace.name,
-        started_at=trace.started_at,
-        duration_ms=trace.duration_ms,
-        status=trace.status,
-        attributes=redacted_attributes(trace.attributes),
-    )
+    spans = [
+        {
+            "id": str(span.id),
+            "trace_id": str(trace.id),
+            "parent_id": str(span.parent_id) if span.parent_id else None,
+            "seq": span.seq,
+            "name": span.name,
+            "kind": span.kind,
+            "started_at": trace.span_started_at(span).isoformat(),
+            "duration_ms": span.duration_ms,
+            "status": span.status,
+            "attributes": redacted_attributes(span.attributes),
+            "error": redacted_error(span),
+        }
+        for span in trace.spans
+    ]
+    trace_values: list[Any] = [
+        trace.id,
+        trace.tenant_id,
+        trace.name,
+        trace.started_at,
+        trace.duration_ms,
+        trace.status,
+        json.dumps(redacted_attributes(trace.attributes), default=str),
+    ]
+    statements: list[Statement] = [(_TRACE_SQL, trace_values)]
+    if spans:
+        statements.append((_SPANS_SQL, [json.dumps(spans, default=str)]))
+    return statements
+
+
+def trace_persist(*, trace: Trace, extra: list[Statement] | None = None) -> None:
+    """Write a finished trace and its spans (and `extra` statements) in one transaction and one round trip."""
+    statements = [*(extra or []), *trace_statements(trace=trace)]
+    execute_batch(statements)
+    if settings.OTEL_EXPORTER_OTLP_ENDPOINT:
+        trace_export(trace=trace)
+
+
+def trace_export(*, trace: Trace) -> None:
+    from observability.tracing import redacted_attributes, redacted_error
+
+    trace_row = TraceRow(id=trace.id, tenant_id=trace.tenant_id, name=trace.name, started_at=trace.started_at)
     span_rows = [
         SpanRow(
             id=span.id,
@@ -42,7 +89,4 @@ def trace_persist(*, trace: Trace) -> None:
         )
         for span in trace.spans
     ]
-    with fast_commit():
-        trace_row.save(force_insert=True)
-        SpanRow.objects.bulk_create(span_rows)
     export_trace(trace_row=trace_row, span_rows=span_rows)

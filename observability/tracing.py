@@ -106,8 +106,8 @@ class Trace:
             span.end()
             _current_span.reset(token)
 
-    def flush(self) -> None:
-        """Redact and persist the trace and its spans; idempotent."""
+    def flush(self, *, extra: list[tuple[str, list[Any]]] | None = None) -> None:
+        """Redact and persist the trace and its spans (with `extra` statements, same transaction); idempotent."""
         from observability.services import trace_persist
 
         if self.flushed:
@@ -116,7 +116,7 @@ class Trace:
             span.end()
             if span.status == "error":
                 self.status = "error"
-        trace_persist(trace=self)
+        trace_persist(trace=self, extra=extra)
         self.flushed = True
 
     async def aflush(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from agents.runtime.memory_hooks import MemorySession, memory_close
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
-from core.db import fast_commit
+from core.db import Statement, fast_commit
 from core.errors import PlatformError
 from observability.redaction import redact
 from observability.tracing import Trace
@@ -161,19 +162,55 @@ def run_finish(
         )
     if error is not None:
         fields["error"] = redact({**error.as_dict(), "status": error.status})
+    statement = (
+        _run_update(run_id, fields)
+        if inserted
+        else _run_insert(
+            {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields}
+        )
+    )
+    if memory is None:
+        trace.flush(extra=[statement])  # one round trip: the run, the trace, its spans
+        return
     with fast_commit():
-        if inserted:
-            Run.objects.filter(id=run_id).update(**fields)
-        else:
-            row = _row(run_id, spec, context, thread_id, input_payload, None, trace, started_at)
-            Run.objects.create(**{**row, **fields})
-        if memory is not None:
-            with trace.span("memory.save", kind="memory", thread_id=thread_id):
-                memory_close(
-                    session=memory.session,
-                    messages=memory.messages,
-                    run_id=str(run_id),
-                    status=status,
-                    partial_text=result.text if result is not None and status != "completed" else "",
-                )
-        trace.flush()
+        with trace.span("memory.save", kind="memory", thread_id=thread_id):
+            memory_close(
+                session=memory.session,
+                messages=memory.messages,
+                run_id=str(run_id),
+                status=status,
+                partial_text=result.text if result is not None and status != "completed" else "",
+            )
+        trace.flush(extra=[statement])
+
+
+_RUN = Run._meta.db_table
+_JSON_FIELDS = frozenset({"input", "result", "usage", "error"})
+_RUN_COLUMNS = (
+    "id", "tenant_id", "agent_id", "agent_version", "user_id", "thread_id", "resource_id", "status",
+    "idempotency_key", "model", "input", "result", "usage", "error", "trace_id", "steps", "created_at", "duration_ms",
+)  # fmt: skip
+
+
+def _placeholder(column: str) -> str:
+    return "%s::jsonb" if column in _JSON_FIELDS else "%s"
+
+
+def _value(column: str, value: Any) -> Any:
+    return json.dumps(value, default=str) if column in _JSON_FIELDS else value
+
+
+def _run_insert(values: dict[str, Any]) -> Statement:
+    defaults = {"result": {}, "usage": {}, "error": {}, "steps": 0, "duration_ms": 0.0, "status": "running"}
+    row = {**defaults, **values}
+    columns = ", ".join(_RUN_COLUMNS)
+    placeholders = ", ".join(_placeholder(c) for c in _RUN_COLUMNS)
+    sql = f"INSERT INTO {_RUN} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
+    return sql, [_value(c, row.get(c)) for c in _RUN_COLUMNS]
+
+
+def _run_update(run_id: uuid.UUID, fields: dict[str, Any]) -> Statement:
+    names = sorted(fields)
+    assignments = ", ".join(f"{name} = {_placeholder(name)}" for name in names)
+    sql = f"UPDATE {_RUN} SET {assignments} WHERE id = %s"  # noqa: S608 - names from model metadata
+    return sql, [*(_value(name, fields[name]) for name in names), run_id]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Q
+import psycopg
+from django.db import connection
 
 from agents.models import Agent, ModelRoute, Tool
 from core.errors import Disabled, NotFound
@@ -36,39 +37,61 @@ class AgentSpec:
         return model in self.disabled_routes or f"{provider}/*" in self.disabled_routes
 
 
+# One static statement (psycopg prepares it after a few executions): the agent with
+# its allowlist, and the operator switches that apply to every agent. Written as SQL
+# because building the equivalent ORM query costs more than running it.
+_AGENT = Agent._meta.db_table
+_TOOL = Tool._meta.db_table
+_ROUTE = ModelRoute._meta.db_table
+_ALLOWLIST = Agent.tools.through._meta.db_table
+_SPEC_SQL = f"""
+SELECT a.id, a.slug, a.name, a.version, a.instructions, a.model, a.fallback_models, a.model_settings,
+       a.allow_model_override, a.max_steps, a.require_approval, a.memory, a.request_context_schema, a.enabled,
+       ARRAY(SELECT at.tool_id FROM {_ALLOWLIST} at WHERE at.agent_id = a.id ORDER BY at.tool_id),
+       ARRAY(SELECT t.id FROM {_TOOL} t WHERE NOT t.enabled),
+       ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled)
+FROM {_AGENT} a
+WHERE a.slug = %s AND (a.tenant_id = %s OR a.tenant_id IS NULL)
+"""  # noqa: S608 - table names come from model metadata, values are bound parameters
+
+
 def agent_spec_load(*, slug: str, tenant_id: int) -> AgentSpec:
     """The current configuration of an agent this tenant may use.
 
     Unknown (or another tenant's) agent: NotFound. Disabled agent: Disabled (409).
     """
-    row = (
-        Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True), slug=slug)
-        .annotate(
-            allowlist=ArraySubquery(Tool.objects.filter(agents=OuterRef("pk")).values("id")),
-            disabled_tools=ArraySubquery(Tool.objects.filter(enabled=False).values("id")),
-            disabled_routes=ArraySubquery(ModelRoute.objects.filter(enabled=False).values("model")),
-        )
-        .first()
-    )
+    connection.ensure_connection()
+    # A server-side-binding cursor, so psycopg prepares the statement after a few runs
+    # and PostgreSQL stops re-planning it (Django's own cursors bind client-side).
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_SPEC_SQL, [slug, tenant_id], prepare=True)
+        row = cursor.fetchone()
     if row is None:
         raise NotFound(f"Agent {slug!r} not found.")
-    if not row.enabled:
+    (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
+     require_approval, memory, context_schema, enabled, allowlist, disabled_tools, disabled_routes) = row  # fmt: skip
+    if not enabled:
         raise Disabled(f"Agent {slug!r} is disabled by an operator.", details={"agent": slug})
     return AgentSpec(
-        pk=row.pk,
-        slug=row.slug,
-        name=row.name,
-        version=row.version,
-        instructions=row.instructions,
-        model=row.model,
-        fallback_models=tuple(row.fallback_models or ()),
-        model_settings=dict(row.model_settings or {}),
-        allow_model_override=row.allow_model_override,
-        max_steps=row.max_steps,
-        tool_ids=tuple(row.allowlist or ()),
-        disabled_tools=frozenset(row.disabled_tools or ()),
-        disabled_routes=frozenset(row.disabled_routes or ()),
-        require_approval=row.require_approval,
-        memory=dict(row.memory or {}),
-        request_context_schema=dict(row.request_context_schema or {}),
+        pk=pk,
+        slug=slug,
+        name=name,
+        version=version,
+        instructions=instructions,
+        model=model,
+        fallback_models=tuple(_json(fallbacks) or ()),
+        model_settings=dict(_json(model_settings) or {}),
+        allow_model_override=allow_override,
+        max_steps=max_steps,
+        tool_ids=tuple(allowlist or ()),
+        disabled_tools=frozenset(disabled_tools or ()),
+        disabled_routes=frozenset(disabled_routes or ()),
+        require_approval=require_approval,
+        memory=dict(_json(memory) or {}),
+        request_context_schema=dict(_json(context_schema) or {}),
     )
+
+
+def _json(value: Any) -> Any:
+    """jsonb columns arrive decoded from psycopg, or as text through some drivers."""
+    return json.loads(value) if isinstance(value, str) else value
