@@ -57,6 +57,7 @@ def _setup(server: ScriptedOpenAIServer) -> tuple[Any, str]:
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
     os.environ["SCRIPTED_API_KEY"] = KEY
     settings.MODEL_PROVIDERS = {
         **settings.MODEL_PROVIDERS,

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
@@ -54,21 +55,42 @@ def _workers_available() -> bool:
     return available
 
 
-def dispatch(task: Any, inline: Callable[..., object], *args: Any) -> None:
-    """Enqueue `task(*args)`; without an answering worker, call `inline(*args)` here.
+_background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memory-background")
 
+
+def dispatch(task: Any, inline: Callable[..., object], *args: Any) -> None:
+    """Enqueue `task(*args)`; without an answering worker, run `inline(*args)` in a background thread.
+
+    Never on the caller's path: embedding a message on the CPU takes milliseconds
+    that a chat turn should not wait for. With Celery eager (tests) it runs inline.
     `inline` is the service the task wraps; its failures are logged, not raised,
-    because the caller's data is already committed (a periodic sweep retries).
+    because the caller's data is already committed (a periodic sweep retries, and
+    also catches what a process that died before running it left behind).
     """
-    if not settings.CELERY_TASK_ALWAYS_EAGER and _workers_available():
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _run(inline, *args)
+        return
+    if _workers_available():
         try:
             task.delay(*args)
             return
         except Exception:
-            logger.warning("enqueueing %s failed; running it inline", task.name, exc_info=True)
+            logger.warning("enqueueing %s failed; running it in the background", task.name, exc_info=True)
+    _background.submit(_run_in_thread, inline, *args)
+
+
+def _run(inline: Callable[..., object], *args: Any) -> None:
     try:
         inline(*args)
     except Exception:
-        logger.warning(
-            "inline %s failed; it will be retried", getattr(inline, "__name__", inline), exc_info=True
-        )
+        logger.warning("%s failed; it will be retried", getattr(inline, "__name__", inline), exc_info=True)
+
+
+def _run_in_thread(inline: Callable[..., object], *args: Any) -> None:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    try:
+        _run(inline, *args)
+    finally:
+        close_old_connections()
