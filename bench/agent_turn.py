@@ -1,14 +1,13 @@
 """Agent turn, tool round trip and concurrent throughput, against the direct `openai` SDK.
 
-Both sides talk to the same scripted OpenAI-compatible server over HTTP in the
-same process and run. The platform side persists the run and its spans as in
+Both sides talk to the same scripted OpenAI-compatible server over HTTP, in one
+run; the server runs in a process of its own. The platform side persists the run and its spans as in
 production. Run: `make bench` or `.venv/bin/python bench/agent_turn.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -28,7 +27,7 @@ from agents.services import agent_save, tools_sync
 from agents.tools import ToolContext, tool
 from core.context import RequestContext
 from core.tenancy import tenant_get_or_create
-from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer, Step, ToolCall
+from tests.fakes.openai_server import ServerProcess
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 CONCURRENCY = 50
@@ -46,15 +45,6 @@ class LookupOut(BaseModel):
 @tool(id="bench_lookup", description="Look a key up", side_effect="read")
 def bench_lookup(ctx: ToolContext, args: LookupIn) -> LookupOut:
     return LookupOut(value=args.key.upper())
-
-
-def responder(body: dict[str, Any]) -> Step:
-    last = body["messages"][-1]
-    if last["role"] == "tool":
-        return ChatReply(text="The value is " + json.loads(last["content"])["value"])
-    if body.get("tools") and "lookup" in last["content"]:
-        return ChatReply(tool_calls=[ToolCall(name="bench_lookup", arguments={"key": "abc"}, id="call_1")])
-    return ChatReply(text="Hello! How can I help you today?")
 
 
 def direct_tool_round_trip(client: Any, tools: list[dict[str, Any]]) -> str:
@@ -83,7 +73,7 @@ async def rps(make_call: Any) -> float:
 
 
 def main() -> None:
-    server = ScriptedOpenAIServer().respond_with(responder).start()
+    server = ServerProcess(responder="bench").start()  # its own process: no shared GIL with the client
     os.environ["BENCH_KEY"] = "sk-bench-key-0000000"
     settings.MODEL_PROVIDERS = {
         **settings.MODEL_PROVIDERS,

@@ -106,9 +106,9 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
     from core.context import RequestContext
     from memory import dispatch
     from memory.services import MessageInput, message_save, thread_ensure
-    from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer
+    from tests.fakes.openai_server import ChatReply, ServerProcess
 
-    server = ScriptedOpenAIServer().start()
+    server = ServerProcess().start()  # its own process: no shared GIL with the client
     server.always(ChatReply(text="Sure, noted.", prompt_tokens=200, completion_tokens=4))
     os.environ["SCRIPTED_API_KEY"] = "sk-bench-scripted"
     settings.MODEL_PROVIDERS["scripted"] = {"base_url": server.base_url, "api_key_env": "SCRIPTED_API_KEY"}
@@ -161,7 +161,7 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
         client.chat.completions.create(model="gpt-test", messages=prompt22)  # type: ignore[arg-type]
 
     memory_turn()
-    sent = server.chat_requests[-1].messages
+    sent = server.last_chat_messages()
     assert len(sent) == 22, len(sent)
     samples_memory, samples_direct = [], []
     for _ in range(10):

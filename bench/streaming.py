@@ -39,7 +39,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import AsyncClient  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
 
-from tests.fakes.openai_server import ChatReply, ScriptedOpenAIServer  # noqa: E402
+from tests.fakes.openai_server import ChatReply, ServerProcess  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "30"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "200"))
@@ -48,7 +48,7 @@ SHORT = " ".join(f"w{i}" for i in range(50))
 KEY = "sk-bench-scripted"
 
 
-def _setup(server: ScriptedOpenAIServer) -> tuple[Any, str]:
+def _setup(server: ServerProcess) -> tuple[Any, str]:
     from rest_framework.authtoken.models import Token
 
     from agents.services import agent_save, tools_sync
@@ -85,7 +85,7 @@ def _ms(samples: list[float]) -> float:
     return round(statistics.median(kept) * 1000, 2)
 
 
-async def bench_sdk(server: ScriptedOpenAIServer) -> tuple[float, float]:
+async def bench_sdk(server: ServerProcess) -> tuple[float, float]:
     client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
     firsts, totals = [], []
     for _ in range(N + 1):
@@ -182,7 +182,7 @@ async def bench_sse(token: str) -> tuple[float, float]:
     return _ms(firsts), _ms(totals)
 
 
-async def bench_concurrent(server: ScriptedOpenAIServer, token: str) -> dict[str, Any]:
+async def bench_concurrent(server: ServerProcess, token: str) -> dict[str, Any]:
     server.always(ChatReply(text=SHORT))
     t0 = time.perf_counter()
     results = await asyncio.gather(
@@ -201,7 +201,7 @@ async def bench_concurrent(server: ScriptedOpenAIServer, token: str) -> dict[str
 
 
 async def main() -> None:
-    server = ScriptedOpenAIServer().start()
+    server = ServerProcess().start()  # its own process: no shared GIL with the clients measured
     server.always(ChatReply(text=ANSWER))
     user, token = await sync_to_async(_setup)(server)
     sdk = await bench_sdk(server)

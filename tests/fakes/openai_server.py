@@ -259,6 +259,14 @@ class ScriptedOpenAIServer:
         return True
 
     async def _route(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
+        if request.method == "POST" and request.path == "/_control/always":  # used by ServerProcess
+            self._state.requests.pop()
+            self.always(ChatReply(**request.body) if request.body else None)
+            return await self._send(writer, 200, {"ok": True})
+        if request.method == "GET" and request.path == "/_control/last-chat":  # used by ServerProcess
+            self._state.requests.pop()
+            chats = self.chat_requests
+            return await self._send(writer, 200, chats[-1].body if chats else {})
         if request.method == "GET" and request.path.endswith("/models"):
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self._state.models
@@ -486,16 +494,113 @@ def demo_responder(body: dict[str, Any]) -> Step:
     return ChatReply(text=f"You said: **{text}**. (This answer comes from the scripted demo model.)")
 
 
+def bench_responder(body: dict[str, Any]) -> Step:
+    """For benchmarks: a tool call when a tool is offered and the prompt says `lookup`, then an answer."""
+    last = body["messages"][-1]
+    if last.get("role") == "tool":
+        return ChatReply(text="The value is " + str(json.loads(last["content"]).get("value")))
+    if body.get("tools") and "lookup" in str(last.get("content")):
+        return ChatReply(
+            tool_calls=[
+                ToolCall(name=body["tools"][0]["function"]["name"], arguments={"key": "abc"}, id="call_1")
+            ]
+        )
+    return ChatReply(text="Hello! How can I help you today?")
+
+
+RESPONDERS: dict[str, Callable[[dict[str, Any]], Step] | None] = {
+    "demo": demo_responder,
+    "bench": bench_responder,
+    "none": None,
+}
+
+
+class ServerProcess:
+    """The scripted server in a process of its own, so a benchmark's client does not share its GIL.
+
+    `always(reply)` sets the answer over a control route; `base_url` as for the in-process server.
+    """
+
+    def __init__(self, responder: str = "none") -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.responder = responder
+        self._process: Any = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> ServerProcess:
+        import socket
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2]
+        self._process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.openai_server",
+                "--port",
+                str(self.port),
+                "--responder",
+                self.responder,
+            ],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("scripted server process did not start")
+
+    def always(self, reply: ChatReply | None) -> ServerProcess:
+        import dataclasses
+        import urllib.request
+
+        body = json.dumps(dataclasses.asdict(reply) if reply is not None else {}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/_control/always",
+            data=body,
+            method="POST",
+            headers={"content-type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+        return self
+
+    def last_chat_messages(self) -> list[dict[str, Any]]:
+        """The messages of the last chat completion the server received."""
+        import urllib.request
+
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.port}/_control/last-chat", timeout=5
+        ) as response:
+            return list(json.loads(response.read()).get("messages", []))
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(5)
+
+
 def main() -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(
-        description="Run the scripted OpenAI-compatible server with the demo responder."
-    )
+    parser = argparse.ArgumentParser(description="Run the scripted OpenAI-compatible server.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--responder", choices=sorted(RESPONDERS), default="demo")
     args = parser.parse_args()
-    server = ScriptedOpenAIServer(args.host, args.port).respond_with(demo_responder).start()
+    server = ScriptedOpenAIServer(args.host, args.port).respond_with(RESPONDERS[args.responder]).start()
     print(f"Scripted OpenAI-compatible server at {server.base_url}", flush=True)
     threading.Event().wait()
 
