@@ -57,14 +57,32 @@ def _check_parts(parts: list[dict[str, Any]]) -> None:
 # thread are serialised), upsert the message unless its id belongs to another thread, drop the
 # embedding of a message whose text changed, touch the thread. It changes nothing when the thread
 # is not found or the id is taken; the caller raises from what it returns.
-_SAVE_SQL = """
+_RELAX = """
 WITH relax AS (
     SELECT CASE WHEN %(relax)s::boolean THEN set_config('synchronous_commit', 'off', true) END AS done
-),
+),"""
+_THREAD = """
 thread AS (
     SELECT id, resource_id FROM memory_thread
     WHERE id = %(thread)s AND tenant_id = %(tenant)s FOR NO KEY UPDATE
+),"""
+# The thread created for its owner if missing (as `thread_ensure`), in the same statement. A
+# thread just created is not in the statement's snapshot: `existing` is then empty.
+_THREAD_ENSURED = """
+created AS (
+    INSERT INTO memory_thread (id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at)
+    VALUES (%(thread)s, %(tenant)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, resource_id
 ),
+existing AS (
+    SELECT id, resource_id FROM memory_thread
+    WHERE id = %(thread)s AND tenant_id = %(tenant)s AND resource_id = %(resource)s FOR NO KEY UPDATE
+),
+thread AS (
+    SELECT id, resource_id FROM created UNION ALL SELECT id, resource_id FROM existing
+),"""
+_UPSERT = """
 old AS (
     SELECT thread_id, text FROM memory_message WHERE id = %(id)s FOR UPDATE
 ),
@@ -94,6 +112,8 @@ touched AS (
 SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done
 FROM relax LEFT JOIN thread ON true LEFT JOIN saved ON true LEFT JOIN old ON true
 """
+_SAVE_SQL = _RELAX + _THREAD + _UPSERT
+_ENSURE_AND_SAVE_SQL = _RELAX + _THREAD_ENSURED + _UPSERT
 
 
 def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Message:
@@ -105,6 +125,24 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
     save commits without waiting for the WAL flush (messages are written on
     every turn, see core.db).
     """
+    return _save(tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None)
+
+
+def message_save_ensuring_thread(
+    *, tenant_id: int, thread_id: str, resource_id: str, agent_id: str | None, message: MessageInput
+) -> Message:
+    """`thread_ensure` then `message_save`, in one round trip (the first message of a turn).
+
+    A thread of another owner or tenant raises NotFound and nothing is written.
+    Outside a transaction, a thread created here commits as the message does
+    (without waiting for the WAL flush): both or neither survive a server crash.
+    """
+    return _save(
+        tenant_id=tenant_id, thread_id=thread_id, message=message, owner=(resource_id, agent_id or "")
+    )
+
+
+def _save(*, tenant_id: int, thread_id: str, message: MessageInput, owner: tuple[str, str] | None) -> Message:
     _check(message)
     text = parts_text(message.parts)
     now = timezone.now()
@@ -131,7 +169,10 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
         "tokens": values["token_count"],
         "now": now,
     }
-    resource_id, created_at, changed, _ = fetch_prepared(_SAVE_SQL, params)[0]
+    if owner is not None:
+        params["resource"], params["agent"] = owner
+    sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
+    resource_id, created_at, changed, _ = fetch_prepared(sql, params)[0]
     if resource_id is None:
         raise NotFound("Thread not found.", details={"threadId": thread_id})
     if created_at is None:

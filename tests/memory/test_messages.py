@@ -7,7 +7,13 @@ import pytest
 from core.errors import Conflict, NotFound, ValidationFailed
 from memory.conversion import to_openai_messages
 from memory.models import Message, MessageEmbedding, Thread
-from memory.services import MessageInput, message_save, messages_embed_pending, thread_ensure
+from memory.services import (
+    MessageInput,
+    message_save,
+    message_save_ensuring_thread,
+    messages_embed_pending,
+    thread_ensure,
+)
 from tests.fakes.openai_server import EmbeddingReply, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,6 +98,30 @@ def test_the_saved_message_is_returned_as_stored(tenant):
         assert getattr(again, field) == getattr(stored, field), field
     assert stored.token_count > 0
     assert Thread.objects.get(pk="t").updated_at >= again.updated_at
+
+
+def test_saving_with_the_thread_ensured_creates_it_once_for_its_owner(tenant):
+    from tests.memory.conftest import new_tenant
+
+    def save(mid: str, resource_id: str = "u1", tenant_id: int = tenant.pk) -> Message:
+        return message_save_ensuring_thread(
+            tenant_id=tenant_id,
+            thread_id="t",
+            resource_id=resource_id,
+            agent_id="helper",
+            message=_text(mid, "hi"),
+        )
+
+    save("m1")
+    save("m2")
+    thread = Thread.objects.get(pk="t")
+    assert (thread.tenant_id, thread.resource_id, thread.agent_id) == (tenant.pk, "u1", "helper")
+    assert list(Message.objects.filter(thread=thread).values_list("id", flat=True)) == ["m1", "m2"]
+    with pytest.raises(NotFound):
+        save("m3", resource_id="u2")
+    with pytest.raises(NotFound):
+        save("m4", tenant_id=new_tenant().pk)
+    assert not Message.objects.filter(pk__in=["m3", "m4"]).exists()
 
 
 def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, settings, tenant):
