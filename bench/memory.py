@@ -172,6 +172,7 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
         samples_direct += timed(direct, 1, warmup=0)
     import redis
 
+    dispatch.wait_idle()  # the enqueues run in a background thread, off the turn's path
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     queued = broker.llen(QUEUE)
     broker.delete(QUEUE)

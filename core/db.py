@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connections, transaction
 
@@ -56,3 +57,31 @@ def execute_batch(statements: list[Statement], using: str = "default") -> None:
         except Exception:
             cursor.execute("ROLLBACK")
             raise
+
+
+def fast_commit_wanted(using: str = "default") -> bool:
+    """Whether a lone statement should relax its own commit (see `fast_commit`).
+
+    True outside a transaction when `DB_FAST_COMMIT` is on: a statement can then
+    carry `set_config('synchronous_commit', 'off', true)`, which applies to the
+    implicit transaction of that one statement. Inside a caller's transaction the
+    caller decides.
+    """
+    return bool(settings.DB_FAST_COMMIT) and not connections[using].in_atomic_block
+
+
+def fetch_prepared(
+    sql: str, params: Sequence[Any] | Mapping[str, Any], using: str = "default"
+) -> list[tuple[Any, ...]]:
+    """Run one statement with server-side binding, prepared after a few runs; its rows.
+
+    One round trip, and PostgreSQL stops re-planning the statement once psycopg has
+    prepared it (Django's cursors bind client-side, so every call is parsed and planned
+    anew). Outside a transaction the statement is its own transaction. Errors are
+    Django's database errors, as with a Django cursor.
+    """
+    connection = connections[using]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall() if cursor.description is not None else []

@@ -1,8 +1,9 @@
 """Run background work on a Celery worker, or here when none answers.
 
-Used from `transaction.on_commit` callbacks. With Celery eager (tests) or no
-worker answering a ping, the work runs synchronously in this process, so
-messages are embedded and documents indexed even without a worker.
+Used from `transaction.on_commit` callbacks. The caller only hands the work to a
+background thread, which enqueues it for a worker, or, with no worker answering
+a ping, runs it in this process, so messages are embedded and documents indexed
+even without a worker. With Celery eager (tests) it runs synchronously.
 """
 
 from __future__ import annotations
@@ -59,24 +60,35 @@ _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memory-backg
 
 
 def dispatch(task: Any, inline: Callable[..., object], *args: Any) -> None:
-    """Enqueue `task(*args)`; without an answering worker, run `inline(*args)` in a background thread.
+    """Enqueue `task(*args)` from a background thread; without a worker, run `inline(*args)` there.
 
     Never on the caller's path: embedding a message on the CPU takes milliseconds
-    that a chat turn should not wait for. With Celery eager (tests) it runs inline.
-    `inline` is the service the task wraps; its failures are logged, not raised,
-    because the caller's data is already committed (a periodic sweep retries, and
-    also catches what a process that died before running it left behind).
+    that a chat turn should not wait for, and so does publishing to the broker
+    (Celery's send path costs more than the statement that saved the message).
+    With Celery eager (tests) it runs inline. `inline` is the service the task
+    wraps; its failures are logged, not raised, because the caller's data is
+    already committed (a periodic sweep retries, and also catches what a process
+    that died before running it left behind).
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         _run(inline, *args)
         return
+    _background.submit(_enqueue_or_run, task, inline, *args)
+
+
+def wait_idle(timeout: float = 10.0) -> None:
+    """Wait until the background work submitted so far is done (tests, benchmarks, shutdown)."""
+    _background.submit(lambda: None).result(timeout=timeout)
+
+
+def _enqueue_or_run(task: Any, inline: Callable[..., object], *args: Any) -> None:
     if _workers_available():
         try:
             task.delay(*args)
             return
         except Exception:
-            logger.warning("enqueueing %s failed; running it in the background", task.name, exc_info=True)
-    _background.submit(_run_in_thread, inline, *args)
+            logger.warning("enqueueing %s failed; running it here", task.name, exc_info=True)
+    _run_in_thread(inline, *args)
 
 
 def _run(inline: Callable[..., object], *args: Any) -> None:

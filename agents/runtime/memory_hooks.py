@@ -17,7 +17,13 @@ from agents.runtime.types import MemoryOptions
 from core.context import RequestContext
 from core.errors import ValidationFailed
 from memory.config import MemoryConfig
-from memory.services import MessageInput, memory_context_build, message_save, thread_ensure
+from memory.services import (
+    MessageInput,
+    memory_context_build,
+    message_save,
+    message_save_ensuring_thread,
+    thread_ensure,
+)
 
 WORKING_MEMORY_TOOL = "update_working_memory"
 _MESSAGE_STATUS = {"completed": "complete", "failed": "failed", "aborted": "aborted"}
@@ -52,22 +58,32 @@ def memory_open(
         raise ValidationFailed(
             "Memory needs a resource (the owner of the thread).", details={"memory": ["No resource."]}
         )
-    thread_ensure(
-        tenant_id=context.tenant_id, thread_id=memory.thread_id, resource_id=resource_id, agent_id=spec.slug
-    )
     user_text = ""
     for index, message in enumerate(new_messages):
         if message["role"] == "user":
             user_text = message["content"]
-        message_save(
+        stored = MessageInput(
+            id=f"{run_id}-in-{index}",
+            role=message["role"],
+            parts=[{"type": "text", "text": message["content"]}],
+            run_id=run_id,
+        )
+        if index == 0:  # the thread is ensured (created for the resource if missing) in the same statement
+            message_save_ensuring_thread(
+                tenant_id=context.tenant_id,
+                thread_id=memory.thread_id,
+                resource_id=resource_id,
+                agent_id=spec.slug,
+                message=stored,
+            )
+        else:
+            message_save(tenant_id=context.tenant_id, thread_id=memory.thread_id, message=stored)
+    if not new_messages:
+        thread_ensure(
             tenant_id=context.tenant_id,
             thread_id=memory.thread_id,
-            message=MessageInput(
-                id=f"{run_id}-in-{index}",
-                role=message["role"],
-                parts=[{"type": "text", "text": message["content"]}],
-                run_id=run_id,
-            ),
+            resource_id=resource_id,
+            agent_id=spec.slug,
         )
     loaded = memory_context_build(
         tenant_id=context.tenant_id,

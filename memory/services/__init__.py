@@ -10,7 +10,7 @@ from memory.services.knowledge import (
     document_text_extract,
     knowledge_search,
 )
-from memory.services.messages import MessageInput, message_save
+from memory.services.messages import MessageInput, message_save, message_save_ensuring_thread
 from memory.services.threads import (
     resource_data_delete,
     thread_create,
@@ -42,6 +42,7 @@ __all__ = [
     "memory_context_build",
     "message_embed",
     "message_save",
+    "message_save_ensuring_thread",
     "messages_embed_pending",
     "recall",
     "reembed_all",

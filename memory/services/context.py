@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,13 +10,13 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from core.db import fetch_prepared
 from core.errors import NotFound
 from memory import tokens
 from memory.config import MemoryConfig, SemanticRecallConfig
 from memory.conversion import to_openai_messages
 from memory.embedders import embedder_get
 from memory.models import Message, MessageEmbedding, Thread
-from memory.selectors import messages_last, thread_get
 from memory.services.embeddings import cosine_distance, vector_filter
 from memory.services.working_memory import working_memory_get, working_memory_render
 
@@ -129,6 +130,47 @@ def limit_tokens(history: list[dict[str, Any]], budget: int) -> list[dict[str, A
     return history[start:]
 
 
+@dataclass(slots=True)
+class _Recent:
+    pk: str
+    role: str
+    parts: list[dict[str, Any]]
+    text: str
+
+
+# The owner's thread with its last messages, newest first, in one round trip. No row: the
+# thread is not this owner's (or does not exist); one row with a null id: no messages yet.
+_WINDOW_SQL = """
+SELECT m.id, m.role, m.parts, m.text
+FROM memory_thread t
+LEFT JOIN LATERAL (
+    SELECT id, role, parts, text, created_at FROM memory_message
+    WHERE thread_id = t.id AND tenant_id = %(tenant)s
+    ORDER BY created_at DESC, id DESC LIMIT %(limit)s
+) m ON true
+WHERE t.id = %(thread)s AND t.tenant_id = %(tenant)s AND t.resource_id = %(resource)s
+ORDER BY m.created_at DESC, m.id DESC
+"""
+
+
+def _recent_window(*, tenant_id: int, thread_id: str, resource_id: str, limit: int) -> list[_Recent]:
+    """The thread's last `limit` messages, oldest first; none for a thread not stored yet.
+
+    A thread of another owner or tenant raises NotFound.
+    """
+    params = {"tenant": tenant_id, "thread": thread_id, "resource": resource_id, "limit": limit}
+    rows = fetch_prepared(_WINDOW_SQL, params)
+    if not rows:
+        if Thread.objects.filter(pk=thread_id).exists():
+            raise NotFound("Thread not found.", details={"threadId": thread_id})
+        return []  # a new thread: nothing stored yet
+    return [
+        _Recent(pk, role, json.loads(parts) if isinstance(parts, str) else parts, text)
+        for pk, role, parts, text in reversed(rows)
+        if pk is not None
+    ]
+
+
 def memory_context_build(
     *, tenant_id: int, thread_id: str, resource_id: str, config: MemoryConfig, query: str
 ) -> MemoryContext:
@@ -139,17 +181,8 @@ def memory_context_build(
     is left out, so the caller appends the new user message itself. A recall
     failure (embedder down) is logged and the run goes on without recall.
     """
-    thread: Thread | None
-    try:
-        thread = thread_get(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
-    except NotFound:
-        if Thread.objects.filter(pk=thread_id).exists():
-            raise
-        thread = None  # a new thread: nothing stored yet
-    window = (
-        messages_last(tenant_id=tenant_id, thread_id=thread_id, limit=config.last_messages + 1)
-        if thread
-        else []
+    window = _recent_window(
+        tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, limit=config.last_messages + 1
     )
     recent = window
     exclude: set[str] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -9,12 +10,12 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
-from core.db import fast_commit
-from core.errors import Conflict, ValidationFailed
+from core.db import fast_commit_wanted, fetch_prepared
+from core.errors import Conflict, NotFound, ValidationFailed
 from memory import tokens
 from memory.conversion import parts_text
 from memory.dispatch import dispatch
-from memory.models import Message, MessageEmbedding, Thread
+from memory.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -52,56 +53,143 @@ def _check_parts(parts: list[dict[str, Any]]) -> None:
         )
 
 
+# One statement, one round trip: check the thread is the tenant's (and lock it, so saves to a
+# thread are serialised), upsert the message unless its id belongs to another thread, drop the
+# embedding of a message whose text changed, touch the thread. It changes nothing when the thread
+# is not found or the id is taken; the caller raises from what it returns.
+_RELAX = """
+WITH relax AS (
+    SELECT CASE WHEN %(relax)s::boolean THEN set_config('synchronous_commit', 'off', true) END AS done
+),"""
+_THREAD = """
+thread AS (
+    SELECT id, resource_id FROM memory_thread
+    WHERE id = %(thread)s AND tenant_id = %(tenant)s FOR NO KEY UPDATE
+),"""
+# The thread created for its owner if missing (as `thread_ensure`), in the same statement. A
+# thread just created is not in the statement's snapshot: `existing` is then empty.
+_THREAD_ENSURED = """
+created AS (
+    INSERT INTO memory_thread (id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at)
+    VALUES (%(thread)s, %(tenant)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, resource_id
+),
+existing AS (
+    SELECT id, resource_id FROM memory_thread
+    WHERE id = %(thread)s AND tenant_id = %(tenant)s AND resource_id = %(resource)s FOR NO KEY UPDATE
+),
+thread AS (
+    SELECT id, resource_id FROM created UNION ALL SELECT id, resource_id FROM existing
+),"""
+_UPSERT = """
+old AS (
+    SELECT thread_id, text FROM memory_message WHERE id = %(id)s FOR UPDATE
+),
+saved AS (
+    INSERT INTO memory_message AS m (
+        id, thread_id, tenant_id, resource_id, role, parts, text, status, run_id, metadata,
+        token_count, created_at, updated_at
+    )
+    SELECT %(id)s, thread.id, %(tenant)s, thread.resource_id, %(role)s, %(parts)s::jsonb, %(text)s,
+        %(status)s, %(run)s, %(metadata)s::jsonb, %(tokens)s::integer, %(now)s, %(now)s
+    FROM thread
+    ON CONFLICT (id) DO UPDATE SET
+        role = EXCLUDED.role, parts = EXCLUDED.parts, text = EXCLUDED.text, status = EXCLUDED.status,
+        run_id = EXCLUDED.run_id, metadata = EXCLUDED.metadata, token_count = EXCLUDED.token_count,
+        updated_at = EXCLUDED.updated_at
+    WHERE m.thread_id = EXCLUDED.thread_id
+    RETURNING m.created_at
+),
+unembedded AS (
+    DELETE FROM memory_messageembedding
+    WHERE message_id = %(id)s AND EXISTS (SELECT 1 FROM saved)
+        AND EXISTS (SELECT 1 FROM old WHERE old.text IS DISTINCT FROM %(text)s)
+),
+touched AS (
+    UPDATE memory_thread SET updated_at = %(now)s WHERE id = %(thread)s AND EXISTS (SELECT 1 FROM saved)
+)
+SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done
+FROM relax LEFT JOIN thread ON true LEFT JOIN saved ON true LEFT JOIN old ON true
+"""
+_SAVE_SQL = _RELAX + _THREAD + _UPSERT
+_ENSURE_AND_SAVE_SQL = _RELAX + _THREAD_ENSURED + _UPSERT
+
+
 def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Message:
     """Insert or update (by id) a message of a thread, then embed it after commit.
 
     The thread must exist in the tenant (see `thread_ensure`). The embedding is
     computed by a Celery task, or inline without a worker; its failure never
-    fails the save.
+    fails the save. One round trip to the database; outside a transaction the
+    save commits without waiting for the WAL flush (messages are written on
+    every turn, see core.db).
     """
+    return _save(tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None)
+
+
+def message_save_ensuring_thread(
+    *, tenant_id: int, thread_id: str, resource_id: str, agent_id: str | None, message: MessageInput
+) -> Message:
+    """`thread_ensure` then `message_save`, in one round trip (the first message of a turn).
+
+    A thread of another owner or tenant raises NotFound and nothing is written.
+    Outside a transaction, a thread created here commits as the message does
+    (without waiting for the WAL flush): both or neither survive a server crash.
+    """
+    return _save(
+        tenant_id=tenant_id, thread_id=thread_id, message=message, owner=(resource_id, agent_id or "")
+    )
+
+
+def _save(*, tenant_id: int, thread_id: str, message: MessageInput, owner: tuple[str, str] | None) -> Message:
     _check(message)
     text = parts_text(message.parts)
-    # Messages are written on every turn: commit without waiting for the WAL flush (see core.db).
-    with fast_commit():
-        thread = Thread.objects.select_for_update().filter(pk=thread_id, tenant_id=tenant_id).first()
-        if thread is None:
-            from core.errors import NotFound
-
-            raise NotFound("Thread not found.", details={"threadId": thread_id})
-        values = {
-            "role": message.role,
-            "parts": message.parts,
-            "text": text,
-            "status": message.status,
-            "run_id": message.run_id or "",
-            "metadata": message.metadata,
-            "token_count": tokens.count_parts(message.parts),
-        }
-        row = Message.objects.filter(pk=message.id).first()
-        if row is None:
-            row = Message.objects.create(
-                id=message.id,
-                thread=thread,
-                tenant_id=tenant_id,
-                resource_id=thread.resource_id,
-                created_at=timezone.now(),
-                **values,
-            )
-            changed = True
-        else:
-            if row.thread_id != thread.pk:
-                raise Conflict(
-                    "A message with this id belongs to another thread.", details={"id": [message.id]}
-                )
-            changed = row.text != text
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.save()
-            if changed:
-                MessageEmbedding.objects.filter(message=row).delete()
-        Thread.objects.filter(pk=thread.pk).update(updated_at=timezone.now())
-        if changed and text:
-            transaction.on_commit(lambda: message_embed_enqueue(message_id=row.pk))
+    now = timezone.now()
+    values = {
+        "role": message.role,
+        "parts": message.parts,
+        "text": text,
+        "status": message.status,
+        "run_id": message.run_id or "",
+        "metadata": message.metadata,
+        "token_count": tokens.count_parts(message.parts),
+    }
+    params = {
+        "relax": fast_commit_wanted(),
+        "thread": thread_id,
+        "tenant": tenant_id,
+        "id": message.id,
+        "role": message.role,
+        "parts": json.dumps(message.parts),
+        "text": text,
+        "status": message.status,
+        "run": values["run_id"],
+        "metadata": json.dumps(message.metadata),
+        "tokens": values["token_count"],
+        "now": now,
+    }
+    if owner is not None:
+        params["resource"], params["agent"] = owner
+    sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
+    resource_id, created_at, changed, _ = fetch_prepared(sql, params)[0]
+    if resource_id is None:
+        raise NotFound("Thread not found.", details={"threadId": thread_id})
+    if created_at is None:
+        raise Conflict("A message with this id belongs to another thread.", details={"id": [message.id]})
+    row = Message(
+        id=message.id,
+        thread_id=thread_id,
+        tenant_id=tenant_id,
+        resource_id=resource_id,
+        created_at=created_at,
+        updated_at=now,
+        **values,
+    )
+    row._state.adding = False
+    row._state.db = "default"
+    if changed and text:
+        transaction.on_commit(lambda: message_embed_enqueue(message_id=message.id))
     return row
 
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.utils import timezone
 
+from core.db import fetch_prepared
 from core.errors import NotFound
 from memory.models import Message, MessageEmbedding, Thread, WorkingMemory
 from memory.selectors import thread_get
+
+# The thread created if missing, else the stored one: one statement, one round trip.
+_ENSURE_SQL = """
+WITH created AS (
+    INSERT INTO memory_thread (id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at)
+    VALUES (%(id)s, %(tenant)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at
+)
+SELECT * FROM created
+UNION ALL
+SELECT id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at
+FROM memory_thread WHERE id = %(id)s AND NOT EXISTS (SELECT 1 FROM created)
+"""
 
 
 def thread_ensure(*, tenant_id: int, thread_id: str, resource_id: str, agent_id: str | None = None) -> Thread:
@@ -17,15 +34,30 @@ def thread_ensure(*, tenant_id: int, thread_id: str, resource_id: str, agent_id:
     A thread id already used by another resource or tenant raises NotFound, as if
     it did not exist, so ids cannot be probed.
     """
-    thread = Thread.objects.filter(pk=thread_id).first()
-    if thread is None:
-        try:
-            with transaction.atomic():
-                return Thread.objects.create(
-                    id=thread_id, tenant_id=tenant_id, resource_id=resource_id, agent_id=agent_id or ""
-                )
-        except IntegrityError:  # created concurrently
-            thread = Thread.objects.get(pk=thread_id)
+    params = {
+        "id": thread_id,
+        "tenant": tenant_id,
+        "resource": resource_id,
+        "agent": agent_id or "",
+        "now": timezone.now(),
+    }
+    rows = fetch_prepared(_ENSURE_SQL, params)
+    if rows:
+        id_, tenant, resource, agent, title, metadata, created_at, updated_at = rows[0]
+        thread = Thread(
+            id=id_,
+            tenant_id=tenant,
+            resource_id=resource,
+            agent_id=agent,
+            title=title,
+            metadata=json.loads(metadata) if isinstance(metadata, str) else metadata,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        thread._state.adding = False
+        thread._state.db = "default"
+    else:  # created by a transaction that committed after this statement began
+        thread = Thread.objects.get(pk=thread_id)
     if thread.tenant_id != tenant_id or thread.resource_id != resource_id:
         raise NotFound("Thread not found.", details={"threadId": thread_id})
     return thread

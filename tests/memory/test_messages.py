@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from memory.conversion import to_openai_messages
-from memory.models import Message, MessageEmbedding
-from memory.services import MessageInput, message_save, messages_embed_pending, thread_ensure
+from memory.models import Message, MessageEmbedding, Thread
+from memory.services import (
+    MessageInput,
+    message_save,
+    message_save_ensuring_thread,
+    messages_embed_pending,
+    thread_ensure,
+)
 from tests.fakes.openai_server import EmbeddingReply, Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,6 +69,59 @@ def test_thread_of_another_owner_or_tenant_is_not_found(tenant):
         thread_ensure(tenant_id=new_tenant().pk, thread_id="t", resource_id="u1")
     with pytest.raises(NotFound):
         message_save(tenant_id=new_tenant().pk, thread_id="t", message=_text("m", "hi"))
+
+
+def test_an_id_of_another_thread_conflicts_and_changes_nothing(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="a", resource_id="u1")
+    thread_ensure(tenant_id=tenant.pk, thread_id="b", resource_id="u1")
+    message_save(tenant_id=tenant.pk, thread_id="a", message=_text("m", "first"))
+    touched = Thread.objects.get(pk="b").updated_at
+
+    with pytest.raises(Conflict):
+        message_save(tenant_id=tenant.pk, thread_id="b", message=_text("m", "second"))
+
+    row = Message.objects.get(pk="m")
+    assert (row.thread_id, row.text) == ("a", "first")
+    assert Thread.objects.get(pk="b").updated_at == touched
+
+
+def test_the_saved_message_is_returned_as_stored(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    first = message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m", "hello there", "assistant"))
+    again = message_save(
+        tenant_id=tenant.pk, thread_id="t", message=_text("m", "hello there, friend", "assistant", "partial")
+    )
+
+    stored = Message.objects.get(pk="m")
+    assert again.created_at == first.created_at == stored.created_at
+    for field in ("thread_id", "tenant_id", "resource_id", "role", "parts", "text", "status", "token_count"):
+        assert getattr(again, field) == getattr(stored, field), field
+    assert stored.token_count > 0
+    assert Thread.objects.get(pk="t").updated_at >= again.updated_at
+
+
+def test_saving_with_the_thread_ensured_creates_it_once_for_its_owner(tenant):
+    from tests.memory.conftest import new_tenant
+
+    def save(mid: str, resource_id: str = "u1", tenant_id: int = tenant.pk) -> Message:
+        return message_save_ensuring_thread(
+            tenant_id=tenant_id,
+            thread_id="t",
+            resource_id=resource_id,
+            agent_id="helper",
+            message=_text(mid, "hi"),
+        )
+
+    save("m1")
+    save("m2")
+    thread = Thread.objects.get(pk="t")
+    assert (thread.tenant_id, thread.resource_id, thread.agent_id) == (tenant.pk, "u1", "helper")
+    assert list(Message.objects.filter(thread=thread).values_list("id", flat=True)) == ["m1", "m2"]
+    with pytest.raises(NotFound):
+        save("m3", resource_id="u2")
+    with pytest.raises(NotFound):
+        save("m4", tenant_id=new_tenant().pk)
+    assert not Message.objects.filter(pk__in=["m3", "m4"]).exists()
 
 
 def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, settings, tenant):
