@@ -53,9 +53,16 @@ def _configured_secrets() -> Iterable[str]:
         yield str(getattr(settings, attr, "") or "")
 
 
-@lru_cache(maxsize=4)
 def _pattern(version: int) -> re.Pattern[str] | None:
-    values = {v for v in (*_configured_secrets(), *_registered) if v and len(v) >= _MIN_SECRET_LEN}
+    """The pattern of every secret known now: configured values are re-read on each call
+    (a provider or key configured later is covered too); compiling is cached."""
+    configured = frozenset(v for v in _configured_secrets() if v and len(v) >= _MIN_SECRET_LEN)
+    return _compile(configured, version)
+
+
+@lru_cache(maxsize=16)
+def _compile(configured: frozenset[str], version: int) -> re.Pattern[str] | None:
+    values = configured | {v for v in _registered if len(v) >= _MIN_SECRET_LEN}
     if not values:
         return None
     return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))

@@ -110,3 +110,13 @@ def test_trace_api_requires_authentication(db):
     response = APIClient().get("/api/traces/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 401
     assert set(response.json()) == {"code", "message", "details"}
+
+
+def test_a_provider_configured_later_has_its_key_redacted(settings, monkeypatch):
+    redact({"warm": "the cache"})  # a pattern compiled before the provider existed
+    monkeypatch.setenv("LATE_PROVIDER_KEY", "sk-late-provider-secret-42")
+    settings.MODEL_PROVIDERS = {
+        **settings.MODEL_PROVIDERS,
+        "late": {"base_url": "http://x/v1", "api_key_env": "LATE_PROVIDER_KEY"},
+    }
+    assert redact({"text": "key sk-late-provider-secret-42"}) == {"text": f"key {REDACTED}"}
