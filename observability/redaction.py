@@ -81,6 +81,21 @@ def is_secret_key(key: str) -> bool:
     return "token" in (word.lower() for word in _WORD_BOUNDARY.split(key))
 
 
+class Redactor:
+    """Redaction with the secrets known at creation, for redacting many values at once (a trace)."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self) -> None:
+        self.pattern = _pattern(_version)
+
+    def __call__(self, value: Any) -> Any:
+        return _redact(value, self.pattern)
+
+    def text(self, text: str) -> str:
+        return self.pattern.sub(REDACTED, text) if self.pattern is not None else text
+
+
 def redact(value: Any) -> Any:
     """Return a copy of `value` (JSON-like) with secrets removed."""
     pattern = _pattern(_version)

@@ -11,6 +11,7 @@ from core.db import Statement, execute_batch
 from observability.export import export_trace
 from observability.models import Span as SpanRow
 from observability.models import Trace as TraceRow
+from observability.redaction import Redactor
 
 if TYPE_CHECKING:
     from observability.tracing import Trace
@@ -28,8 +29,7 @@ _SPANS_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
 
 def trace_statements(*, trace: Trace) -> list[Statement]:
     """The SQL that stores a finished trace and its spans, redacted first (for `execute_batch`)."""
-    from observability.tracing import redacted_attributes, redacted_error
-
+    redactor = Redactor()
     spans = [
         {
             "id": str(span.id),
@@ -41,8 +41,8 @@ def trace_statements(*, trace: Trace) -> list[Statement]:
             "started_at": trace.span_started_at(span).isoformat(),
             "duration_ms": span.duration_ms,
             "status": span.status,
-            "attributes": redacted_attributes(span.attributes),
-            "error": redacted_error(span),
+            "attributes": redactor(span.attributes),
+            "error": redactor.text(span.error),
         }
         for span in trace.spans
     ]
@@ -53,7 +53,7 @@ def trace_statements(*, trace: Trace) -> list[Statement]:
         trace.started_at,
         trace.duration_ms,
         trace.status,
-        json.dumps(redacted_attributes(trace.attributes), default=str),
+        json.dumps(redactor(trace.attributes), default=str),
     ]
     statements: list[Statement] = [(_TRACE_SQL, trace_values)]
     if spans:
