@@ -223,6 +223,7 @@ function onFrame(frame) {
       $("prompt").focus();
     }
     loadThreads();
+    loadMemory(); // the run may have updated the working memory (and created the thread)
   }
 }
 

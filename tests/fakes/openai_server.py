@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -476,22 +477,55 @@ def _stream_chunks(
 def demo_responder(body: dict[str, Any]) -> Step:
     """A rule-based stand-in for a real model, for trying the product without one.
 
-    It calls the first offered tool whose name appears in the user's message
-    (or `current_time` for questions about time), then answers with the tool's
-    output; anything else is echoed back.
+    - It answers a tool result by quoting it.
+    - "my name is X" / "I live in X" / "remember ...": saves it with `update_working_memory`.
+    - "what is my name" / "where do I live" / "what do you remember": answers from the
+      working-memory block and recalled messages in its system prompt.
+    - A question about time calls `current_time`; a research topic calls
+      `workspace_append_note`; a tool named in the message is called.
+    - Anything else is echoed back.
     """
     messages = body.get("messages") or [{}]
     last = messages[-1]
     if last.get("role") == "tool":
         return ChatReply(text=f"Here is what I found: `{last.get('content')}`")
     text = str(last.get("content") or "")
+    lowered = text.lower()
     tools = [t["function"]["name"] for t in body.get("tools") or []]
-    if "current_time" in tools and "time" in text.lower():
+    system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
+    facts = re.findall(r"(?:my name is|i live in|remember that)\s+([^.!?\n]+)", text, flags=re.IGNORECASE)
+    if facts and "update_working_memory" in tools:
+        note = "\n".join(f"- {fact.strip()}" for fact in facts)
+        return ChatReply(
+            tool_calls=[
+                ToolCall(name="update_working_memory", arguments={"content": f"# About the user\n{note}\n"})
+            ]
+        )
+    if any(q in lowered for q in ("my name", "where do i live", "what do you remember", "what did i")):
+        remembered = _between(system, "<working_memory", "</working_memory>")
+        recalled = _between(system, "<recalled_messages>", "</recalled_messages>")
+        return ChatReply(text=f"From my memory:\n\n{remembered or '(nothing yet)'}\n\n{recalled}".strip())
+    if "current_time" in tools and "time" in lowered:
         return ChatReply(tool_calls=[ToolCall(name="current_time", arguments={"timezone": "Europe/Paris"})])
+    if "workspace_append_note" in tools:
+        return ChatReply(
+            tool_calls=[
+                ToolCall(
+                    name="workspace_append_note", arguments={"title": "findings", "text": f"Notes on {text}"}
+                )
+            ]
+        )
     for name in tools:
         if name in text:
             return ChatReply(tool_calls=[ToolCall(name=name, arguments={})])
     return ChatReply(text=f"You said: **{text}**. (This answer comes from the scripted demo model.)")
+
+
+def _between(text: str, start: str, end: str) -> str:
+    if start not in text or end not in text:
+        return ""
+    inner = text.split(start, 1)[1].split(end, 1)[0]
+    return inner.split(">", 1)[1].strip() if start.endswith("_memory") else inner.strip()
 
 
 def bench_responder(body: dict[str, Any]) -> Step:
