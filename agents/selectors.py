@@ -16,6 +16,11 @@ def agent_list(*, tenant_id: int) -> QuerySet[Agent]:
     return Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True)).prefetch_related("tools")
 
 
+def agent_exists(*, slug: str, tenant_id: int) -> bool:
+    """Whether this tenant may use an agent with this id (one cheap query)."""
+    return Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True), slug=slug).exists()
+
+
 def agent_get(*, slug: str, tenant_id: int) -> Agent:
     agent = agent_list(tenant_id=tenant_id).filter(slug=slug).first()
     if agent is None:

@@ -58,6 +58,9 @@ def _setup(server: ServerProcess) -> tuple[Any, str]:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
+    # Embeddings from the scripted server's /embeddings (as bench/memory.py does): in production
+    # they are computed by the Celery worker, not by the process that streams.
+    settings.EMBEDDER = "scripted/embed-bench"
     os.environ["SCRIPTED_API_KEY"] = KEY
     settings.MODEL_PROVIDERS = {
         **settings.MODEL_PROVIDERS,

@@ -42,14 +42,9 @@ class PlatformRuntime:
     """Adapter over `agents.runtime.stream` with memory on the chat's thread."""
 
     def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
-        from agents.selectors import agent_get
-        from core.errors import NotFound
+        from agents.selectors import agent_exists
 
-        try:
-            agent_get(slug=agent_id, tenant_id=tenant_id)
-        except NotFound:
-            return False
-        return True
+        return agent_exists(slug=agent_id, tenant_id=tenant_id)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         from agents import runtime

@@ -104,6 +104,9 @@ def run_abort(*, run_id: str) -> bool:
     return True
 
 
+_YIELD_EVERY_S = 0.002
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, PlatformError):
         return scrub_text(exc.message)
@@ -113,15 +116,20 @@ def _error_text(exc: BaseException) -> str:
 async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -> None:
     coalescer = Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
     events: AsyncIterator[Event] | None = None
+    loop = asyncio.get_running_loop()
+    yielded_at = loop.time()
     try:
         events = chat_runtime().stream(request)
         async for event in events:
             chunk = event.to_chunk()
             run.status = _TERMINAL.get(chunk["type"], run.status)
             coalescer.push(chunk)
-            # A provider stream that is already buffered never suspends this loop: yield, so
-            # the publisher and the sockets deliver frames now rather than after the whole answer.
-            await asyncio.sleep(0)
+            # A provider stream that is already buffered never suspends this loop: yield now and
+            # then (well inside the coalescing window), so the publisher and the sockets deliver
+            # frames while the answer is still being read rather than after it.
+            if loop.time() - yielded_at >= _YIELD_EVERY_S:
+                await asyncio.sleep(0)
+                yielded_at = loop.time()
     except asyncio.CancelledError:
         coalescer.flush()
         run.status = "aborted"
