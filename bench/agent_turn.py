@@ -27,7 +27,7 @@ from agents.services import agent_save, tools_sync
 from agents.tools import ToolContext, tool
 from core.context import RequestContext
 from core.tenancy import tenant_get_or_create
-from tests.fakes.openai_server import ServerProcess
+from tests.fakes.server_process import ServerProcess
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 CONCURRENCY = 50

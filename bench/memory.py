@@ -106,7 +106,8 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
     from core.context import RequestContext
     from memory import dispatch
     from memory.services import MessageInput, message_save, thread_ensure
-    from tests.fakes.openai_server import ChatReply, ServerProcess
+    from tests.fakes.openai_server import ChatReply
+    from tests.fakes.server_process import ServerProcess
 
     server = ServerProcess().start()  # its own process: no shared GIL with the client
     server.always(ChatReply(text="Sure, noted.", prompt_tokens=200, completion_tokens=4))

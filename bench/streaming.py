@@ -39,7 +39,8 @@ from django.core.management import call_command  # noqa: E402
 from django.test import AsyncClient  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
 
-from tests.fakes.openai_server import ChatReply, ServerProcess  # noqa: E402
+from tests.fakes.openai_server import ChatReply  # noqa: E402
+from tests.fakes.server_process import ServerProcess  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "30"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "200"))

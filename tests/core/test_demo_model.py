@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes.openai_server import ChatReply, demo_responder
+from tests.fakes.openai_server import ChatReply
+from tests.fakes.responders import demo_responder
 
 
 def _tools(*names: str) -> list[dict[str, object]]:
