@@ -71,21 +71,34 @@ def _record(span: Span, response: ModelResponse) -> None:
 
 
 class _Chain:
-    """Walks (model, attempt) pairs and collects failures for the final error."""
+    """Walks (model, attempt) pairs, decides what each failure means, collects them for the final error."""
 
     def __init__(self, chain: list[ModelRef]) -> None:
         self.chain = chain
         self.failures: list[dict[str, Any]] = []
+        self._skip: ModelRef | None = None
 
     def attempts(self) -> Iterator[tuple[int, ModelRef, int]]:
         for fallback, ref in enumerate(self.chain):
             for attempt in range(settings.MODEL_MAX_RETRIES + 1):
-                yield fallback, ref, attempt
+                if ref is not self._skip:
+                    yield fallback, ref, attempt
 
-    def failed(self, ref: ModelRef, attempt: int, error: BaseException) -> bool:
-        """Record a failure; True when the same model should be tried again."""
+    def failed(self, ref: ModelRef, attempt: int, error: Exception, span: Span) -> float | None:
+        """Record a failure on its span; the delay before retrying the same model, or None to move on."""
+        if isinstance(error, ProviderNotConfigured):
+            span.record_error(error.message)
+            self.failures.append(
+                {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
+            )
+            self._skip = ref
+            return None
+        span.record_error(_describe(error))
         self.failures.append({"model": ref.id, "attempt": attempt + 1, "error": _describe(error)})
-        return isinstance(error, RETRYABLE) and attempt < settings.MODEL_MAX_RETRIES
+        if isinstance(error, RETRYABLE) and attempt < settings.MODEL_MAX_RETRIES:
+            return _delay(attempt, error)
+        self._skip = ref
+        return None
 
     def exhausted(self) -> PlatformError:
         only_unconfigured = self.failures and all(f.get("unconfigured") for f in self.failures)
@@ -99,30 +112,21 @@ class _Chain:
         )
 
 
+_FAILURES = (ProviderNotConfigured, *openai_client.ProviderError)
+
+
 def call_sync(
     *, chain: list[ModelRef], request: dict[str, Any], trace: Trace
 ) -> tuple[ModelRef, ModelResponse]:
     walker = _Chain(chain)
-    skip: ModelRef | None = None
     for fallback, ref, attempt in walker.attempts():
-        if ref is skip:
-            continue
         with _attempt_span(trace, ref, attempt, fallback) as span:
             try:
                 response = openai_client.complete_sync(ref, request)
-            except ProviderNotConfigured as error:
-                span.record_error(error.message)
-                walker.failures.append(
-                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
-                )
-                skip = ref
-                continue
-            except openai_client.ProviderError as error:
-                span.record_error(_describe(error))
-                if walker.failed(ref, attempt, error):
-                    time.sleep(_delay(attempt, error))
-                else:
-                    skip = ref
+            except _FAILURES as error:
+                delay = walker.failed(ref, attempt, error, span)
+                if delay is not None:
+                    time.sleep(delay)
                 continue
             _record(span, response)
             return ref, response
@@ -133,26 +137,14 @@ async def call_async(
     *, chain: list[ModelRef], request: dict[str, Any], trace: Trace
 ) -> tuple[ModelRef, ModelResponse]:
     walker = _Chain(chain)
-    skip: ModelRef | None = None
     for fallback, ref, attempt in walker.attempts():
-        if ref is skip:
-            continue
         with _attempt_span(trace, ref, attempt, fallback) as span:
             try:
                 response = await openai_client.complete_async(ref, request)
-            except ProviderNotConfigured as error:
-                span.record_error(error.message)
-                walker.failures.append(
-                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
-                )
-                skip = ref
-                continue
-            except openai_client.ProviderError as error:
-                span.record_error(_describe(error))
-                if walker.failed(ref, attempt, error):
-                    await asyncio.sleep(_delay(attempt, error))
-                else:
-                    skip = ref
+            except _FAILURES as error:
+                delay = walker.failed(ref, attempt, error, span)
+                if delay is not None:
+                    await asyncio.sleep(delay)
                 continue
             _record(span, response)
             return ref, response
@@ -168,10 +160,7 @@ async def call_stream(
 ) -> AsyncGenerator[list[StreamDelta], None]:
     """Stream (batches of deltas) with retries and fallback until the first batch; after that a failure is final."""
     walker = _Chain(chain)
-    skip: ModelRef | None = None
     for fallback, ref, attempt in walker.attempts():
-        if ref is skip:
-            continue
         started = False
         with _attempt_span(trace, ref, attempt, fallback) as span:
             try:
@@ -187,23 +176,15 @@ async def call_stream(
                             _record(span, batch[-1][1])
                         yield batch
                 return
-            except ProviderNotConfigured as error:
-                span.record_error(error.message)
-                walker.failures.append(
-                    {"model": ref.id, "attempt": 1, "error": error.message, "unconfigured": True}
-                )
-                skip = ref
-                continue
-            except openai_client.ProviderError as error:
-                span.record_error(_describe(error))
+            except _FAILURES as error:
                 if started:
+                    span.record_error(_describe(error))
                     raise ProviderUnavailable(
                         f"Model provider {ref.provider} failed mid-stream: {_describe(error)}",
                         details={"model": ref.id},
                     ) from error
-                if walker.failed(ref, attempt, error):
-                    await asyncio.sleep(_delay(attempt, error))
-                else:
-                    skip = ref
+                delay = walker.failed(ref, attempt, error, span)
+                if delay is not None:
+                    await asyncio.sleep(delay)
                 continue
     raise walker.exhausted()
