@@ -47,6 +47,7 @@ CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "200"))
 ANSWER = " ".join(f"tok{i}" for i in range(1000))
 SHORT = " ".join(f"w{i}" for i in range(50))
 KEY = "sk-bench-scripted"
+BENCH_QUEUE = "bench-streaming"
 
 
 def _setup(server: ServerProcess) -> tuple[Any, str]:
@@ -59,9 +60,15 @@ def _setup(server: ServerProcess) -> tuple[Any, str]:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
-    # Embeddings from the scripted server's /embeddings (as bench/memory.py does): in production
-    # they are computed by the Celery worker, not by the process that streams.
+    # As in production, embeddings are the Celery worker's job, not the streaming process's: they
+    # are enqueued (to a queue of the bench's own, drained at the end) as bench/memory.py does.
     settings.EMBEDDER = "scripted/embed-bench"
+    from config.celery import app
+    from memory import dispatch
+
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = BENCH_QUEUE
+    dispatch._last_check = (time.monotonic() + 10_000, True)  # a worker is assumed: enqueue
     os.environ["SCRIPTED_API_KEY"] = KEY
     settings.MODEL_PROVIDERS = {
         **settings.MODEL_PROVIDERS,
@@ -204,6 +211,15 @@ async def bench_concurrent(server: ServerProcess, token: str) -> dict[str, Any]:
     }
 
 
+def _drain_queue() -> None:
+    import redis
+
+    from memory import dispatch
+
+    dispatch.wait_idle()
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(BENCH_QUEUE)
+
+
 async def main() -> None:
     server = ServerProcess().start()  # its own process: no shared GIL with the clients measured
     server.always(ChatReply(text=ANSWER))
@@ -214,6 +230,7 @@ async def main() -> None:
     sse = await bench_sse(token)
     many = await bench_concurrent(server, token)
     server.stop()
+    await sync_to_async(_drain_queue)()
     print(f"1000-token answer, median of {N} (first text ms / whole ms)")
     print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
     print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
