@@ -42,14 +42,9 @@ class Credential(models.Model):
         return f"{self.strategy}:{self.principal}"
 
 
-class Workspace(models.Model):
-    """A (bucket, prefix) owned by one run; the prefix is empty when the bucket is the workspace."""
+class ScopedStorage(models.Model):
+    """What a workspace and a fork share: scoped credentials, a lifecycle and a TTL."""
 
-    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=63)
-    bucket = models.CharField(max_length=63)
-    prefix = models.CharField(max_length=200, blank=True, default="")
-    owns_bucket = models.BooleanField(default=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
     credential = models.ForeignKey(Credential, null=True, blank=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
@@ -57,6 +52,19 @@ class Workspace(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     torn_down_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Workspace(ScopedStorage):
+    """A (bucket, prefix) owned by one run; the prefix is empty when the bucket is the workspace."""
+
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=63)
+    bucket = models.CharField(max_length=63)
+    prefix = models.CharField(max_length=200, blank=True, default="")
+    owns_bucket = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -126,7 +134,7 @@ class ForkMode(models.TextChoices):
     MATERIALIZED = "materialized"
 
 
-class Fork(models.Model):
+class Fork(ScopedStorage):
     """A writable copy of a checkpoint: an overlay prefix, or a bucket of copies."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
@@ -138,13 +146,6 @@ class Fork(models.Model):
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="forks")
     bucket = models.CharField(max_length=63)
     prefix = models.CharField(max_length=200, blank=True, default="")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
-    credential = models.ForeignKey(Credential, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=20, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
-    errors = models.JSONField(default=list, blank=True)
-    expires_at = models.DateTimeField(db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    torn_down_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
