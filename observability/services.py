@@ -27,18 +27,18 @@ _SPANS_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
 """  # noqa: S608
 
 
-def trace_statements(*, trace: Trace) -> list[Statement]:
-    """The SQL that stores a finished trace and its spans, redacted first (for `execute_batch`)."""
+def _redacted_rows(trace: Trace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The trace's attributes and its spans as rows, redacted once for storage and export alike."""
     redactor = Redactor()
     spans = [
         {
-            "id": str(span.id),
-            "trace_id": str(trace.id),
-            "parent_id": str(span.parent_id) if span.parent_id else None,
+            "id": span.id,
+            "trace_id": trace.id,
+            "parent_id": span.parent_id,
             "seq": span.seq,
             "name": span.name,
             "kind": span.kind,
-            "started_at": trace.span_started_at(span).isoformat(),
+            "started_at": trace.span_started_at(span),
             "duration_ms": span.duration_ms,
             "status": span.status,
             "attributes": redactor(span.attributes),
@@ -46,6 +46,14 @@ def trace_statements(*, trace: Trace) -> list[Statement]:
         }
         for span in trace.spans
     ]
+    return redactor(trace.attributes), spans
+
+
+def trace_statements(
+    *, trace: Trace, rows: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+) -> list[Statement]:
+    """The SQL that stores a finished trace and its spans, redacted first (for `execute_batch`)."""
+    attributes, spans = rows or _redacted_rows(trace)
     trace_values: list[Any] = [
         trace.id,
         trace.tenant_id,
@@ -53,40 +61,24 @@ def trace_statements(*, trace: Trace) -> list[Statement]:
         trace.started_at,
         trace.duration_ms,
         trace.status,
-        json.dumps(redactor(trace.attributes), default=str),
+        json.dumps(attributes, default=str),
     ]
     statements: list[Statement] = [(_TRACE_SQL, trace_values)]
     if spans:
-        statements.append((_SPANS_SQL, [json.dumps(spans, default=str)]))
+        statements.append((_SPANS_SQL, [json.dumps(spans, default=_json_value)]))
     return statements
+
+
+def _json_value(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def trace_persist(*, trace: Trace, extra: list[Statement] | None = None) -> None:
     """Write a finished trace and its spans (and `extra` statements) in one transaction and one round trip."""
-    statements = [*(extra or []), *trace_statements(trace=trace)]
-    execute_batch(statements)
+    rows = _redacted_rows(trace)
+    execute_batch([*(extra or []), *trace_statements(trace=trace, rows=rows)])
     if settings.OTEL_EXPORTER_OTLP_ENDPOINT:
-        trace_export(trace=trace)
-
-
-def trace_export(*, trace: Trace) -> None:
-    from observability.tracing import redacted_attributes, redacted_error
-
-    trace_row = TraceRow(id=trace.id, tenant_id=trace.tenant_id, name=trace.name, started_at=trace.started_at)
-    span_rows = [
-        SpanRow(
-            id=span.id,
-            trace_id=trace.id,
-            parent_id=span.parent_id,
-            seq=span.seq,
-            name=span.name,
-            kind=span.kind,
-            started_at=trace.span_started_at(span),
-            duration_ms=span.duration_ms,
-            status=span.status,
-            attributes=redacted_attributes(span.attributes),
-            error=redacted_error(span),
+        trace_row = TraceRow(
+            id=trace.id, tenant_id=trace.tenant_id, name=trace.name, started_at=trace.started_at
         )
-        for span in trace.spans
-    ]
-    export_trace(trace_row=trace_row, span_rows=span_rows)
+        export_trace(trace_row=trace_row, span_rows=[SpanRow(**span) for span in rows[1]])

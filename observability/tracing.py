@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from observability.redaction import redact, scrub_text
-
 _current_span: contextvars.ContextVar[Span | None] = contextvars.ContextVar("current_span", default=None)
 
 
@@ -159,12 +157,3 @@ def traced_operation(name: str, *, kind: str, tenant_id: int | None, **attribute
             yield span
     finally:
         trace.flush()
-
-
-def redacted_error(span: Span) -> str:
-    return scrub_text(span.error)
-
-
-def redacted_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = redact(attributes)
-    return result
