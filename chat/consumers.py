@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from chat.frames import ClientFrame, parse_client_frame
 from chat.runs import replay_after, run_abort, run_start, thread_group
 from chat.runtime import chat_runtime
-from chat.services import chat_request_build
+from chat.services import chat_request
 from core.errors import PlatformError
 from core.tenancy import tenant_for_user
 
@@ -42,11 +42,13 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED, reason="Authentication required.")
             return
-        if not await database_sync_to_async(_agent_known)(user=user, agent_id=self.agent_id):
+        tenant_id = await database_sync_to_async(_tenant_with_agent)(user=user, agent_id=self.agent_id)
+        if tenant_id is None:
             await self.accept()
             await self.close(code=CLOSE_UNKNOWN_AGENT, reason=f"No agent '{self.agent_id}'.")
             return
         self.user = user
+        self.tenant_id = tenant_id
         subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("token.")), None)
         await self.accept(subprotocol=subprotocol)
 
@@ -73,8 +75,11 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     async def _route(self, frame: ClientFrame) -> None:
         if frame.type == "message":
             await self._join(frame.thread_id)
-            request = await database_sync_to_async(chat_request_build)(
-                user=self.user,
+            # Tenant and agent were checked at connect; a run of an agent removed since
+            # then ends with the runtime's own `error` chunk.
+            request = chat_request(
+                tenant_id=self.tenant_id,
+                user_id=self.user.pk,
                 agent_id=self.agent_id,
                 thread_id=frame.thread_id,
                 text=frame.text,
@@ -142,6 +147,7 @@ class _NotJson:
     """Marks a text frame that is not JSON, so it is answered like any malformed frame."""
 
 
-def _agent_known(*, user: Any, agent_id: str) -> bool:
+def _tenant_with_agent(*, user: Any, agent_id: str) -> int | None:
+    """The user's tenant, when that tenant may use the agent; None otherwise."""
     tenant = tenant_for_user(user)
-    return chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk)
+    return tenant.pk if chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk) else None

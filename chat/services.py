@@ -21,7 +21,16 @@ def chat_request_build(
     tenant = tenant_for_user(user)
     if not chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
         raise NotFound(f"No agent '{agent_id}'.", details={"agentId": agent_id})
-    context = RequestContext(tenant_id=tenant.pk, user_id=user.pk, resource_id=str(user.pk))
+    return chat_request(
+        tenant_id=tenant.pk, user_id=user.pk, agent_id=agent_id, thread_id=thread_id, text=text, model=model
+    )
+
+
+def chat_request(
+    *, tenant_id: int, user_id: int, agent_id: str, thread_id: str, text: str, model: str | None
+) -> ChatRequest:
+    """Describe a turn whose caller and agent were already checked (the WebSocket checks at connect)."""
+    context = RequestContext(tenant_id=tenant_id, user_id=user_id, resource_id=str(user_id))
     return ChatRequest(
         agent_id=agent_id, context=context, thread_id=thread_id, text=text, model=model or None
     )
