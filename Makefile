@@ -38,7 +38,7 @@ typecheck: install-dev
 # The recall-at-scale part of bench/memory.py needs its vector table built first (many minutes):
 #   nohup .venv/bin/python bench/memory_vectors.py setup > var/bench_vectors.log 2>&1 &
 # Without it, run `BENCH_SKIP_VECTORS=1 make bench`.
-bench: install-dev services
+bench: install-dev migrate
 	$(PY) bench/agent_turn.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/streaming.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/memory.py

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class AgentsConfig(AppConfig):
@@ -18,6 +18,24 @@ class AgentsConfig(AppConfig):
         builtin_tools.load_all()
         autodiscover_modules("tools")  # any installed app may define tools in tools.py
         post_migrate.connect(_sync_tools, sender=self)
+        _watch_config()
+
+
+def _watch_config() -> None:
+    """Changes made through the ORM in this process drop the cached agent specs at once.
+
+    Other processes learn of them from PostgreSQL (see `agents.runtime.spec`).
+    """
+    from agents.models import Agent, ModelRoute, Tool
+    from agents.runtime.spec import agent_config_changed
+
+    def changed(**kwargs: Any) -> None:
+        agent_config_changed()
+
+    for model in (Agent, Tool, ModelRoute):
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"config-save-{model.__name__}")
+        post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"config-del-{model.__name__}")
+    m2m_changed.connect(changed, sender=Agent.tools.through, weak=False, dispatch_uid="config-allowlist")
 
 
 def _sync_tools(**kwargs: Any) -> None:

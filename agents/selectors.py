@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from agents.models import Agent, AgentVersion, Run, Tool
 from core.errors import NotFound
+from core.writebehind import writer
 
 
 def agent_list(*, tenant_id: int) -> QuerySet[Agent]:
@@ -40,7 +41,12 @@ def tool_get(*, tool_id: str) -> Tool:
 
 
 def run_get(*, run_id: uuid.UUID | str, tenant_id: int) -> Run:
-    run = Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id).first()
+    """A run of this tenant. A run this process just finished may still be queued to be
+    written (`core.writebehind`): it is written before the answer is "not found"."""
+    runs = Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id)
+    run = runs.first()
+    if run is None and writer.pending and writer.flush(timeout=2.0):
+        run = runs.first()
     if run is None:
         raise NotFound("Run not found.")
     return run

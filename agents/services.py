@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 
 from agents.models import Agent, AgentVersion, ModelRoute, Tool
+from agents.runtime.spec import agent_config_changed
 from agents.tools.registry import registry
 from core.errors import NotFound
 
@@ -41,6 +42,7 @@ def agent_version_record(
 ) -> AgentVersion:
     """Write an immutable version of the agent as it is now (call after every save, allowlist included)."""
     Agent.objects.filter(pk=agent.pk).update(version=F("version") + 1)
+    agent_config_changed()  # QuerySet.update sends no signal
     agent.refresh_from_db(fields=["version"])
     return AgentVersion.objects.create(
         agent=agent,
@@ -80,6 +82,7 @@ def agent_rollback(*, agent: Agent, number: int, user: AbstractBaseUser | None =
     config = dict(version.config)
     tools = config.pop("tools", [])
     Agent.objects.filter(pk=agent.pk).update(**{k: v for k, v in config.items() if k in VERSIONED_FIELDS})
+    agent_config_changed()
     agent.refresh_from_db()
     agent.tools.set(Tool.objects.filter(id__in=tools))
     return agent_version_record(agent=agent, user=user, note=f"Rolled back to version {number}")
@@ -93,7 +96,9 @@ def agent_set_enabled(*, agent: Agent, enabled: bool, user: AbstractBaseUser | N
 
 
 def tool_set_enabled(*, tool_id: str, enabled: bool) -> int:
-    return Tool.objects.filter(id=tool_id).update(enabled=enabled)
+    changed = Tool.objects.filter(id=tool_id).update(enabled=enabled)
+    agent_config_changed()
+    return changed
 
 
 def model_route_set_enabled(*, model: str, enabled: bool, note: str = "") -> ModelRoute:
@@ -121,4 +126,5 @@ def tools_sync() -> list[str]:
         )
         seen.append(definition.id)
     Tool.objects.exclude(id__in=seen).update(in_code=False)
+    agent_config_changed()
     return seen

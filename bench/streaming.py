@@ -60,6 +60,8 @@ def _setup(server: ServerProcess) -> tuple[Any, str]:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
+    settings.AGENT_CONFIG_CACHE = True  # as in production (the test settings read it every run)
+    settings.RUN_RECORDS_WRITE_BEHIND = True
     # As in production, embeddings are the Celery worker's job, not the streaming process's: they
     # are enqueued (to a queue of the bench's own, drained at the end) as bench/memory.py does.
     settings.EMBEDDER = "scripted/embed-bench"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from core.db import Statement, execute_batch
+from core.writebehind import writer
 from observability.export import export_trace
 from observability.models import Span as SpanRow
 from observability.models import Trace as TraceRow
@@ -73,10 +74,17 @@ def _json_value(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def trace_persist(*, trace: Trace, extra: list[Statement] | None = None) -> None:
-    """Write a finished trace and its spans (and `extra` statements) in one transaction and one round trip."""
+def trace_persist(*, trace: Trace, extra: list[Statement] | None = None, behind: bool = False) -> None:
+    """Write a finished trace and its spans (and `extra` statements) in one transaction and one round trip.
+
+    `behind`: queue them for the process's write-behind thread (`core.writebehind`) instead.
+    """
     rows = _redacted_rows(trace)
-    execute_batch([*(extra or []), *trace_statements(trace=trace, rows=rows)])
+    statements = [*(extra or []), *trace_statements(trace=trace, rows=rows)]
+    if behind:
+        writer.submit(statements)
+    else:
+        execute_batch(statements)
     if settings.OTEL_EXPORTER_OTLP_ENDPOINT:
         trace_row = TraceRow(
             id=trace.id, tenant_id=trace.tenant_id, name=trace.name, started_at=trace.started_at

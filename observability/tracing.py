@@ -104,8 +104,11 @@ class Trace:
             span.end()
             _current_span.reset(token)
 
-    def flush(self, *, extra: list[tuple[str, list[Any]]] | None = None) -> None:
-        """Redact and persist the trace and its spans (with `extra` statements, same transaction); idempotent."""
+    def flush(self, *, extra: list[tuple[str, list[Any]]] | None = None, behind: bool = False) -> None:
+        """Redact and persist the trace and its spans (with `extra` statements, same transaction); idempotent.
+
+        `behind`: hand the write to the process's write-behind thread and return.
+        """
         from observability.services import trace_persist
 
         if self.flushed:
@@ -114,7 +117,7 @@ class Trace:
             span.end()
             if span.status == "error":
                 self.status = "error"
-        trace_persist(trace=self, extra=extra)
+        trace_persist(trace=self, extra=extra, behind=behind)
         self.flushed = True
 
     async def aflush(self) -> None:

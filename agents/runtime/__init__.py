@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
+from functools import partial
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -23,6 +24,7 @@ from asgiref.sync import sync_to_async
 from agents.runtime.drivers import run_events, run_sync
 from agents.runtime.events import Event
 from agents.runtime.setup import RunSetup, run_setup
+from agents.runtime.spec import agent_spec_cached
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
 
@@ -101,11 +103,17 @@ async def _asetup(
     memory: MemoryOptions | None,
     options: RunOptions | None,
 ) -> RunSetup:
-    return await sync_to_async(run_setup, thread_sensitive=False)(
+    spec = agent_spec_cached(slug=agent_id, tenant_id=context.tenant_id) if memory is None else None
+    setup = partial(
+        run_setup,
         agent_id,
         context=context,
         prompt=prompt,
         messages=messages,
         memory=memory,
         options=options or RunOptions(),
+        spec=spec,
     )
+    if spec is not None:  # nothing to read from the database: stay on the event loop
+        return setup()
+    return await sync_to_async(setup, thread_sensitive=False)()

@@ -19,7 +19,7 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
-from agents.runtime.persistence import MemoryWrite, Replay, run_begin, run_finish
+from agents.runtime.persistence import MemoryWrite, Replay, run_begin, run_finish, writes_behind
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.turn import PreparedCall
@@ -203,32 +203,26 @@ class _Step:
         return [ev.ReasoningEnd(id=self.reasoning_id)]
 
 
-async def _begin(
-    setup: RunSetup, *, streaming: bool
-) -> tuple[RunResult | None, asyncio.Future[Replay | None] | None]:
-    """(an earlier run's result to replay, or the insert of this run still in flight)."""
-    begin = sync_to_async(run_begin, thread_sensitive=False)
-    if setup.turn.options.idempotency_key:
-        replay = await begin(**_begin_kwargs(setup))
-        if replay is not None:
-            return _replayed(replay), None
-        setup.inserted = True
-        return None, None
-    if streaming:
-        setup.inserted = True
-        return None, asyncio.ensure_future(begin(**_begin_kwargs(setup)))
-    return None, None
+async def _begin(setup: RunSetup) -> RunResult | None:
+    """An earlier run's result to replay (idempotency key), else None; such a run is inserted now."""
+    if not setup.turn.options.idempotency_key:
+        return None  # written once, when it ends
+    replay = await sync_to_async(run_begin, thread_sensitive=False)(**_begin_kwargs(setup))
+    if replay is not None:
+        return _replayed(replay)
+    setup.inserted = True
+    return None
 
 
 async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
     """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`.
 
-    A stream inserts its run row while the model is already being called (the
-    insert runs beside the request instead of before it); a request with an
-    idempotency key checks for an earlier run first.
+    The run is written when it ends (with its trace, in one round trip, behind the
+    answer where nothing waits on it); a request with an idempotency key checks
+    for an earlier run and inserts this one first.
     """
     turn = setup.turn
-    replayed, inserting = await _begin(setup, streaming=streaming)
+    replayed = await _begin(setup)
     if replayed is not None:
         setup.extra["result"] = replayed
         for event in _replay_events(replayed):
@@ -236,11 +230,11 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
         return
 
     async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
-        if inserting is not None:
-            await inserting
-        await sync_to_async(run_finish, thread_sensitive=False)(
-            **_finish_kwargs(setup, result, error, status)
-        )
+        kwargs = _finish_kwargs(setup, result, error, status)
+        if writes_behind(inserted=setup.inserted, memory=setup.memory_session is not None):
+            run_finish(**kwargs)  # builds the statements and queues them: no database I/O here
+        else:
+            await sync_to_async(run_finish, thread_sensitive=False)(**kwargs)
 
     model = setup.chain[0].id
     step = _Step(0)

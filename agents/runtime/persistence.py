@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError
 
 from agents.models import Run
@@ -170,7 +171,9 @@ def run_finish(
         )
     )
     if memory is None:
-        trace.flush(extra=[statement])  # one round trip: the run, the trace, its spans
+        # One round trip: the run, the trace, its spans. A run nobody waits on (no
+        # idempotency key, so nothing was inserted at its start) is written behind.
+        trace.flush(extra=[statement], behind=writes_behind(inserted=inserted, memory=False))
         return
     with fast_commit():
         with trace.span("memory.save", kind="memory", thread_id=thread_id):
@@ -182,6 +185,16 @@ def run_finish(
                 partial_text=result.text if result is not None and status != "completed" else "",
             )
         trace.flush(extra=[statement])
+
+
+def writes_behind(*, inserted: bool, memory: bool) -> bool:
+    """Whether `run_finish` queues the run's records instead of writing them (no database I/O then).
+
+    A run with memory writes its messages before returning (the next turn reads them);
+    a run inserted at its start (an idempotency key) is updated before returning, so a
+    repeated request finds its outcome.
+    """
+    return bool(settings.RUN_RECORDS_WRITE_BEHIND) and not inserted and not memory
 
 
 _RUN = Run._meta.db_table

@@ -99,9 +99,15 @@ def run_setup(
     messages: Sequence[Mapping[str, Any]] | None,
     memory: MemoryOptions | None,
     options: RunOptions,
+    spec: AgentSpec | None = None,
 ) -> RunSetup:
-    """Load the agent, check the request, open the trace. Raises platform errors for bad input."""
-    spec = agent_spec_load(slug=agent_id, tenant_id=context.tenant_id)
+    """Load the agent (unless `spec` is given), check the request, open the trace.
+
+    Raises platform errors for bad input. Without memory and with `spec` given, it does
+    no database I/O (the async entry points then call it on the event loop).
+    """
+    if spec is None:
+        spec = agent_spec_load(slug=agent_id, tenant_id=context.tenant_id)
     run_context = request_context_build(
         tenant_id=context.tenant_id,
         user_id=context.user_id,

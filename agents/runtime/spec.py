@@ -1,4 +1,10 @@
-"""The agent configuration a run uses, loaded in one query."""
+"""The agent configuration a run uses: loaded in one query, cached per process until it changes.
+
+The cache is emptied whenever PostgreSQL announces a change to an agent, its
+allowlist, a tool switch or a model route (triggers on those tables notify the
+`agent_config` channel; see `core.pgnotify`), and at once by the process that
+made the change. `AGENT_CONFIG_CACHE=false` reads the database on every run.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 
 from agents.models import Agent, ModelRoute, Tool
 from core.errors import Disabled, NotFound
+from core.pgnotify import NotifiedCache
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,11 +63,51 @@ WHERE a.slug = %s AND (a.tenant_id = %s OR a.tenant_id IS NULL)
 """  # noqa: S608 - table names come from model metadata, values are bound parameters
 
 
+# (slug, tenant id) -> (the spec, whether the agent is enabled)
+specs: NotifiedCache[tuple[str, int], tuple[AgentSpec, bool]] = NotifiedCache("agent_config")
+
+
+def agent_config_changed() -> None:
+    """This process changed agent configuration: drop cached specs now and again at commit."""
+    specs.clear()
+    transaction.on_commit(specs.clear)
+
+
+def agent_spec_cached(*, slug: str, tenant_id: int) -> AgentSpec | None:
+    """The spec if this process holds it (no database I/O, safe on an event loop), else None.
+
+    A cached disabled agent raises Disabled, as `agent_spec_load` does.
+    """
+    cached = specs.get((slug, tenant_id)) if settings.AGENT_CONFIG_CACHE else None
+    if cached is None:
+        return None
+    return _enabled(cached)
+
+
+def _enabled(cached: tuple[AgentSpec, bool]) -> AgentSpec:
+    spec, enabled = cached
+    if not enabled:
+        raise Disabled(f"Agent {spec.slug!r} is disabled by an operator.", details={"agent": spec.slug})
+    return spec
+
+
 def agent_spec_load(*, slug: str, tenant_id: int) -> AgentSpec:
     """The current configuration of an agent this tenant may use.
 
     Unknown (or another tenant's) agent: NotFound. Disabled agent: Disabled (409).
     """
+    caching = settings.AGENT_CONFIG_CACHE
+    cached = specs.get((slug, tenant_id)) if caching else None
+    if cached is None:
+        generation = specs.generation()
+        cached = _load(slug, tenant_id)
+        # Reads inside a transaction may see uncommitted changes: never cache those.
+        if caching and not connection.in_atomic_block:
+            specs.put((slug, tenant_id), cached, generation)
+    return _enabled(cached)
+
+
+def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
     connection.ensure_connection()
     # A server-side-binding cursor, so psycopg prepares the statement after a few runs
     # and PostgreSQL stops re-planning it (Django's own cursors bind client-side).
@@ -70,9 +118,7 @@ def agent_spec_load(*, slug: str, tenant_id: int) -> AgentSpec:
         raise NotFound(f"Agent {slug!r} not found.")
     (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
      require_approval, memory, context_schema, enabled, allowlist, disabled_tools, disabled_routes) = row  # fmt: skip
-    if not enabled:
-        raise Disabled(f"Agent {slug!r} is disabled by an operator.", details={"agent": slug})
-    return AgentSpec(
+    spec = AgentSpec(
         pk=pk,
         slug=slug,
         name=name,
@@ -90,6 +136,7 @@ def agent_spec_load(*, slug: str, tenant_id: int) -> AgentSpec:
         memory=dict(_json(memory) or {}),
         request_context_schema=dict(_json(context_schema) or {}),
     )
+    return spec, bool(enabled)
 
 
 def _json(value: Any) -> Any:

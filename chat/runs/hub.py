@@ -105,6 +105,10 @@ def run_abort(*, run_id: str) -> bool:
 
 
 _YIELD_EVERY_S = 0.002
+# Until the first text has gone out (and briefly after), the pump yields after every
+# event: delivering a frame takes several turns of the loop (publisher, channel layer,
+# consumer, socket), and the first token is what the reader is waiting for.
+_EAGER_UNTIL_TEXT_PLUS_S = 0.003
 
 
 def _error_text(exc: BaseException) -> str:
@@ -118,18 +122,22 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
     events: AsyncIterator[Event] | None = None
     loop = asyncio.get_running_loop()
     yielded_at = loop.time()
+    eager_until = float("inf")
     try:
         events = chat_runtime().stream(request)
         async for event in events:
             chunk = event.to_chunk()
             run.status = _TERMINAL.get(chunk["type"], run.status)
             coalescer.push(chunk)
+            if eager_until == float("inf") and chunk["type"] == "text-delta":
+                eager_until = loop.time() + _EAGER_UNTIL_TEXT_PLUS_S
             # A provider stream that is already buffered never suspends this loop: yield now and
             # then (well inside the coalescing window), so the publisher and the sockets deliver
             # frames while the answer is still being read rather than after it.
-            if loop.time() - yielded_at >= _YIELD_EVERY_S:
+            now = loop.time()
+            if now < eager_until or now - yielded_at >= _YIELD_EVERY_S:
                 await asyncio.sleep(0)
-                yielded_at = loop.time()
+                yielded_at = now
     except asyncio.CancelledError:
         coalescer.flush()
         run.status = "aborted"

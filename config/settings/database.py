@@ -16,3 +16,10 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 # Runs, spans and messages commit without waiting for the WAL flush (see core.db.fast_commit).
 DB_FAST_COMMIT = env.bool("DB_FAST_COMMIT", default=True)
+
+# A finished run's record, trace and spans are written by a thread of the process just
+# after the answer is returned, batched (see core.writebehind); false writes them inline.
+RUN_RECORDS_WRITE_BEHIND = env.bool("RUN_RECORDS_WRITE_BEHIND", default=True)
+# Each process caches agent configuration until PostgreSQL announces a change (see
+# agents.runtime.spec); false reads it from the database on every run.
+AGENT_CONFIG_CACHE = env.bool("AGENT_CONFIG_CACHE", default=True)

@@ -27,3 +27,7 @@ LOGGING["root"]["level"] = "WARNING"
 EMBEDDER_PRELOAD = False  # tests load the model once per session where they need it
 WEBHOOK_BACKOFF_BASE_S = 0.0
 WEBHOOK_TIMEOUT_S = 2.0
+# Tests run inside transactions that other connections cannot see: records are written
+# inline and configuration is read on every run. Their own tests switch them on.
+RUN_RECORDS_WRITE_BEHIND = False
+AGENT_CONFIG_CACHE = False

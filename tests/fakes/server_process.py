@@ -53,6 +53,9 @@ class ServerProcess:
             cwd=root,
             stdout=subprocess.DEVNULL,
         )
+        import atexit
+
+        atexit.register(self.stop)  # a benchmark that dies must not leave its server behind
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -86,7 +89,7 @@ class ServerProcess:
             return list(json.loads(response.read()).get("messages", []))
 
     def stop(self) -> None:
-        if self._process is not None:
+        if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             self._process.wait(5)
 

@@ -1,0 +1,134 @@
+"""Records written behind the response: a thread of the process commits them in batches.
+
+A finished run's row, its trace and its spans do not need to be on disk before
+the caller gets its answer; they need to be on disk soon, complete and in one
+transaction. `writer.submit(statements)` queues them and returns; a thread of
+this process writes whatever has queued, many submissions in one round trip
+and one transaction (committed without waiting for the WAL flush, as
+`core.db.execute_batch`).
+
+What it guarantees:
+- a submission is written whole or not at all (its statements share a transaction);
+- when the database is unreachable the thread retries with backoff, keeping the
+  submissions; when `max_pending` are waiting, `submit` writes inline instead,
+  so memory stays bounded and the caller sees the database's error;
+- a submission the database refuses outright (not a connection problem) is
+  logged without its values and dropped, and does not hold up the others;
+- `flush()` waits until everything submitted so far is written (readers that
+  must see a run just finished call it; so does process exit).
+
+A process that is killed loses what it had queued: a few milliseconds of run
+records. Runs whose record someone depends on at once (an idempotency key) are
+written inline by the runtime, not here. `RUN_RECORDS_WRITE_BEHIND=false` writes
+every record inline.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections import deque
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+
+from core.db import Statement, execute_batch
+
+logger = logging.getLogger(__name__)
+
+
+class WriteBehind:
+    def __init__(self, *, using: str = "default", max_pending: int = 10_000, max_batch: int = 256) -> None:
+        self.using = using
+        self.max_pending = max_pending
+        self.max_batch = max_batch
+        self._queue: deque[list[Statement]] = deque()
+        self._wake = threading.Condition()
+        self._submitted = 0
+        self._done = 0
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, statements: list[Statement]) -> None:
+        """Queue one submission (written in one transaction), or write it now when the queue is full."""
+        self._ensure_thread()
+        with self._wake:
+            if len(self._queue) < self.max_pending:
+                self._queue.append(statements)
+                self._submitted += 1
+                self._wake.notify()
+                return
+        execute_batch(statements, using=self.using)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted before this call is written; False on timeout."""
+        with self._wake:
+            target = self._submitted
+            return self._wake.wait_for(lambda: self._done >= target, timeout=timeout)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def _ensure_thread(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid and self._thread is not None:
+            return
+        with self._wake:
+            if self._pid == pid and self._thread is not None:
+                return
+            self._pid = pid  # a forked child starts a thread of its own, with an empty queue
+            self._queue.clear()
+            self._submitted = self._done = 0
+            self._thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        delay = 0.05
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: bool(self._queue))
+                batch = [self._queue[i] for i in range(min(len(self._queue), self.max_batch))]
+            try:
+                self._write(batch)
+                delay = 0.05
+            except (OperationalError, InterfaceError) as error:
+                # The database is unreachable: keep the batch queued and try again later.
+                logger.warning("write-behind: database unavailable (%s); retrying", type(error).__name__)
+                connections[self.using].close()
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            finally:
+                connections[self.using].close_if_unusable_or_obsolete()
+            with self._wake:
+                for _ in batch:
+                    self._queue.popleft()
+                self._done += len(batch)
+                self._wake.notify_all()
+
+    def _write(self, batch: list[list[Statement]]) -> None:
+        try:
+            execute_batch([statement for submission in batch for statement in submission], using=self.using)
+            return
+        except (OperationalError, InterfaceError):
+            raise
+        except DatabaseError:
+            if len(batch) == 1:
+                logger.error("write-behind: the database refused a record; dropped it", exc_info=False)
+                return
+        for submission in batch:  # find the one the database refuses; write the others
+            self._write([submission])
+
+
+writer = WriteBehind()
+
+
+def _flush_at_exit() -> None:
+    if writer.pending:
+        writer.flush(timeout=10.0)
+
+
+atexit.register(_flush_at_exit)
