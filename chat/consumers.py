@@ -10,8 +10,10 @@ the AI SDK chunk untouched: `{"type": "chunk", "runId", "threadId", "seq",
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -36,6 +38,8 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
         self.groups_joined: set[str] = set()
+        self.local_runs: set[str] = set()  # runs this socket started: their frames come from the run
+        self.forwarding: set[asyncio.Task[None]] = set()
         # A close before the handshake completes reaches the browser as a bare HTTP 403;
         # accepting first lets the client read the application close code and reason.
         if user is None or not user.is_authenticated:
@@ -54,6 +58,8 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         # Runs are not tied to the socket: they finish and are persisted without it.
+        for task in list(self.forwarding):
+            task.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -86,6 +92,10 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                 model=frame.model,
             )
             run = run_start(request=request, group=self._group(frame.thread_id))
+            # This socket reads its own run straight from the process (one hop fewer than the
+            # channel layer, which still carries the frames to the thread's other tabs).
+            frames = run.subscribe()
+            self.local_runs.add(run.run_id)
             await self.send_json(
                 {
                     "type": "run-started",
@@ -94,6 +104,9 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                     "clientId": frame.client_id,
                 }
             )
+            task = asyncio.get_running_loop().create_task(self._forward(frames))
+            self.forwarding.add(task)
+            task.add_done_callback(self.forwarding.discard)
         elif frame.type == "subscribe":
             await self._join(frame.thread_id)
             await self.send_json({"type": "subscribed", "threadId": frame.thread_id})
@@ -128,8 +141,14 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: str, message: str, details: dict[str, Any]) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "details": details})
 
+    async def _forward(self, frames: AsyncIterator[dict[str, Any]]) -> None:
+        async for frame in frames:
+            await self.send_json(frame)
+
     # -- channel-layer handlers -------------------------------------------
     async def chat_frame(self, event: dict[str, Any]) -> None:
+        if event["frame"].get("runId") in self.local_runs:
+            return  # this socket started the run and reads it directly
         await self.send_json(event["frame"])
 
     async def chat_abort(self, event: dict[str, Any]) -> None:

@@ -137,7 +137,7 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
             now = loop.time()
             if now < eager_until or now - yielded_at >= _YIELD_EVERY_S:
                 await asyncio.sleep(0)
-                yielded_at = now
+                yielded_at = loop.time()  # after the turn: a busy loop must not make every event yield
     except asyncio.CancelledError:
         coalescer.flush()
         run.status = "aborted"
