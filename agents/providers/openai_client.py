@@ -163,9 +163,15 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
     )
     try:
         pending = b""
+        first = True
         async for data in response.aiter_bytes():
             lines = (pending + data).split(b"\n")
             pending = lines.pop()
+            if first:  # the first read may hold many chunks: hand on the first delta before parsing the rest
+                head, lines = _through_first_delta(assembler, lines)
+                if head:
+                    first = False
+                    yield head
             batch, done = assembler.feed_lines(lines)
             if batch:
                 yield batch
@@ -176,6 +182,20 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
     finally:
         await response.aclose()
     yield [("done", assembler.finish())]
+
+
+def _through_first_delta(
+    assembler: _StreamAssembler, lines: list[bytes]
+) -> tuple[list[StreamDelta], list[bytes]]:
+    """Parse lines up to the first one that yields a delta: (its deltas, the lines left)."""
+    for index, line in enumerate(lines):
+        if line.startswith(b"data:") and line[5:].strip() != b"[DONE]":
+            deltas, _ = assembler.feed_lines([line])
+            if deltas:
+                return deltas, lines[index + 1 :]
+        elif line.startswith(b"data:"):
+            return [], lines[index:]
+    return [], []
 
 
 class _StreamAssembler:

@@ -73,7 +73,11 @@ def _finish_kwargs(
     setup: RunSetup, result: RunResult | None, error: PlatformError | None, status: str
 ) -> dict[str, Any]:
     _close_run_span(setup, result, error)
+    behind = writes_behind(
+        inserted=setup.inserted, memory=setup.memory_session is not None, streaming=setup.streaming
+    )
     return {
+        "behind": behind,
         "run_id": setup.run_id,
         "inserted": setup.inserted,
         "spec": setup.spec,
@@ -222,6 +226,7 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
     for an earlier run and inserts this one first.
     """
     turn = setup.turn
+    setup.streaming = streaming
     replayed = await _begin(setup)
     if replayed is not None:
         setup.extra["result"] = replayed
@@ -231,7 +236,7 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
 
     async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
         kwargs = _finish_kwargs(setup, result, error, status)
-        if writes_behind(inserted=setup.inserted, memory=setup.memory_session is not None):
+        if kwargs["behind"]:
             run_finish(**kwargs)  # builds the statements and queues them: no database I/O here
         else:
             await sync_to_async(run_finish, thread_sensitive=False)(**kwargs)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from django.db import transaction
 
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import MemoryOptions
@@ -20,8 +23,10 @@ from memory.config import MemoryConfig
 from memory.services import (
     MessageInput,
     memory_context_build,
+    message_embed_enqueue,
     message_save,
     message_save_ensuring_thread,
+    message_save_with_history,
     thread_ensure,
 )
 
@@ -36,6 +41,9 @@ class MemorySession:
     resource_id: str
     config: MemoryConfig
     first_message_index: int  # where this run's new messages start in the turn's message list
+    # This turn's saved messages still to embed: enqueued when the run ends, so publishing
+    # them does not compete with the first model call (a sweep catches a process that died).
+    unembedded: tuple[str, ...] = ()
 
     @property
     def working_memory_enabled(self) -> bool:
@@ -59,6 +67,8 @@ def memory_open(
             "Memory needs a resource (the owner of the thread).", details={"memory": ["No resource."]}
         )
     user_text = ""
+    unembedded: list[str] = []
+    history: list[tuple[str, str, list[dict[str, Any]], str]] | None = None
     for index, message in enumerate(new_messages):
         if message["role"] == "user":
             user_text = message["content"]
@@ -68,13 +78,24 @@ def memory_open(
             parts=[{"type": "text", "text": message["content"]}],
             run_id=run_id,
         )
-        if index == 0:  # the thread is ensured (created for the resource if missing) in the same statement
+        if len(new_messages) == 1:  # the usual turn: thread ensured, message saved, history read at once
+            _, history = message_save_with_history(
+                tenant_id=context.tenant_id,
+                thread_id=memory.thread_id,
+                resource_id=resource_id,
+                agent_id=spec.slug,
+                message=stored,
+                history_limit=config.last_messages,
+                embed_later=unembedded,
+            )
+        elif index == 0:  # the thread is ensured (created for the resource if missing) in the same statement
             message_save_ensuring_thread(
                 tenant_id=context.tenant_id,
                 thread_id=memory.thread_id,
                 resource_id=resource_id,
                 agent_id=spec.slug,
                 message=stored,
+                embed_later=unembedded,
             )
         else:
             message_save(tenant_id=context.tenant_id, thread_id=memory.thread_id, message=stored)
@@ -91,6 +112,8 @@ def memory_open(
         resource_id=resource_id,
         config=config,
         query=user_text,
+        window=history,
+        current_ids=(f"{run_id}-in-0",) if history is not None else (),
     )
     system = "\n\n".join([spec.instructions, *loaded.system_sections])
     messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]
@@ -100,6 +123,7 @@ def memory_open(
         resource_id=resource_id,
         config=config,
         first_message_index=len(messages),
+        unembedded=tuple(unembedded),
     )
     return session, messages
 
@@ -160,6 +184,8 @@ def memory_close(
                 run_id=run_id,
             ),
         )
+    for message_id in session.unembedded:
+        transaction.on_commit(partial(message_embed_enqueue, message_id=message_id))
     if session.config.generate_titles and status == "completed":
         from agents.tasks import thread_title_enqueue
 

@@ -148,6 +148,7 @@ def run_finish(
     error: PlatformError | None,
     status: str,
     memory: MemoryWrite | None = None,
+    behind: bool = False,
 ) -> None:
     """Write the run's outcome, the assistant's message (with memory) and the trace in one transaction."""
     fields: dict[str, Any] = {
@@ -171,9 +172,8 @@ def run_finish(
         )
     )
     if memory is None:
-        # One round trip: the run, the trace, its spans. A run nobody waits on (no
-        # idempotency key, so nothing was inserted at its start) is written behind.
-        trace.flush(extra=[statement], behind=writes_behind(inserted=inserted, memory=False))
+        # One round trip: the run, the trace, its spans (queued, with `behind`; see `writes_behind`).
+        trace.flush(extra=[statement], behind=behind)
         return
     with fast_commit():
         with trace.span("memory.save", kind="memory", thread_id=thread_id):
@@ -187,14 +187,16 @@ def run_finish(
         trace.flush(extra=[statement])
 
 
-def writes_behind(*, inserted: bool, memory: bool) -> bool:
-    """Whether `run_finish` queues the run's records instead of writing them (no database I/O then).
+def writes_behind(*, inserted: bool, memory: bool, streaming: bool) -> bool:
+    """Whether the run's records may be queued for the write-behind thread (`run_finish(behind=True)`,
+    which then does no database I/O) instead of being written before the caller hears the end.
 
-    A run with memory writes its messages before returning (the next turn reads them);
-    a run inserted at its start (an idempotency key) is updated before returning, so a
-    repeated request finds its outcome.
+    Written before: a run with memory (the next turn reads its messages); a run inserted at
+    its start (an idempotency key: a repeated request must find its outcome); a stream (its
+    `finish` event tells the client the run and its trace can be read, and the write then
+    overlaps the stream rather than the next request).
     """
-    return bool(settings.RUN_RECORDS_WRITE_BEHIND) and not inserted and not memory
+    return bool(settings.RUN_RECORDS_WRITE_BEHIND) and not (inserted or memory or streaming)
 
 
 _RUN = Run._meta.db_table

@@ -36,6 +36,7 @@ class RunSetup:
     thread_id: str
     memory: MemoryOptions | None
     inserted: bool = False
+    streaming: bool = False
     memory_session: MemorySession | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

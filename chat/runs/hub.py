@@ -60,7 +60,14 @@ class Run:
         return {"runId": self.run_id, "threadId": self.thread_id, "seq": self.seq, **body}
 
     def emit_chunk(self, chunk: dict[str, Any]) -> None:
-        self.outbox.put_nowait(self.frame({"type": "chunk", "chunk": chunk}))
+        self.emit(self.frame({"type": "chunk", "chunk": chunk}))
+
+    def emit(self, frame: Frame | object) -> None:
+        """Local subscribers get the frame now; the publisher sends it on to the group and the replay buffer."""
+        if frame is not _END:
+            for queue in self.subscribers:
+                queue.put_nowait(frame)  # type: ignore[arg-type]
+        self.outbox.put_nowait(frame)
 
     def subscribe(self) -> AsyncIterator[Frame]:
         """Frames from now on, ending after `run-end` (used by the SSE route)."""
@@ -155,8 +162,8 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
         if events is not None and hasattr(events, "aclose"):
             with contextlib.suppress(Exception):
                 await events.aclose()
-        run.outbox.put_nowait(run.frame({"type": "run-end", "status": run.status}))
-        run.outbox.put_nowait(_END)
+        run.emit(run.frame({"type": "run-end", "status": run.status}))
+        run.emit(_END)
         await asyncio.shield(publisher)
         _RUNS.pop(run.run_id, None)
 
@@ -173,9 +180,8 @@ async def _publish(run: Run) -> None:
             batch.pop()
             finished = True
         # Live delivery first (latency), then the replay buffer, which keeps the same order.
+        # (Local subscribers already have these frames: `Run.emit`.)
         for frame in batch:
-            for queue in list(run.subscribers):
-                queue.put_nowait(frame)
             if layer is not None and run.group is not None:
                 try:
                     await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})

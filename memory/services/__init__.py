@@ -10,7 +10,13 @@ from memory.services.knowledge import (
     document_text_extract,
     knowledge_search,
 )
-from memory.services.messages import MessageInput, message_save, message_save_ensuring_thread
+from memory.services.messages import (
+    MessageInput,
+    message_embed_enqueue,
+    message_save,
+    message_save_ensuring_thread,
+    message_save_with_history,
+)
 from memory.services.threads import (
     resource_data_delete,
     thread_create,
@@ -41,8 +47,10 @@ __all__ = [
     "limit_tokens",
     "memory_context_build",
     "message_embed",
+    "message_embed_enqueue",
     "message_save",
     "message_save_ensuring_thread",
+    "message_save_with_history",
     "messages_embed_pending",
     "recall",
     "reembed_all",

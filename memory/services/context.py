@@ -172,23 +172,35 @@ def _recent_window(*, tenant_id: int, thread_id: str, resource_id: str, limit: i
 
 
 def memory_context_build(
-    *, tenant_id: int, thread_id: str, resource_id: str, config: MemoryConfig, query: str
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    config: MemoryConfig,
+    query: str,
+    window: list[tuple[str, str, list[dict[str, Any]], str]] | None = None,
+    current_ids: tuple[str, ...] = (),
 ) -> MemoryContext:
     """What the model sees from memory for the next turn of a thread.
 
-    `history` holds the thread's last messages up to, not including, the current
-    user turn: a trailing user message whose text is `query` (already persisted)
-    is left out, so the caller appends the new user message itself. A recall
-    failure (embedder down) is logged and the run goes on without recall.
+    The result's `history` holds the thread's last messages up to, not including,
+    the current user turn: a trailing user message whose text is `query` (already
+    persisted) is left out, so the caller appends the new user message itself.
+    A caller that read the thread's last messages with the turn's user message
+    (`message_save_with_history`) passes them as `window`, and that message's id
+    in `current_ids` (never recalled). A recall failure (embedder down) is logged
+    and the run goes on without recall.
     """
-    window = _recent_window(
-        tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, limit=config.last_messages + 1
-    )
-    recent = window
-    exclude: set[str] = set()
-    if recent and recent[-1].role == "user" and recent[-1].text == query.strip():
-        exclude.add(recent[-1].pk)  # the current turn, already persisted
-        recent = recent[:-1]
+    exclude: set[str] = set(current_ids)
+    if window is not None:  # read with the turn's user message (`message_save_with_history`)
+        recent = [_Recent(pk, role, parts, text) for pk, role, parts, text in window]
+    else:
+        recent = _recent_window(
+            tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, limit=config.last_messages + 1
+        )
+        if recent and recent[-1].role == "user" and recent[-1].text == query.strip():
+            exclude.add(recent[-1].pk)  # the current turn, already persisted
+            recent = recent[:-1]
     recent = recent[-config.last_messages :] if config.last_messages else []
     exclude |= {m.pk for m in recent}
     history = to_openai_messages(recent, drop_tool_calls=config.drop_tool_calls)

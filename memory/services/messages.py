@@ -109,11 +109,24 @@ unembedded AS (
 touched AS (
     UPDATE memory_thread SET updated_at = %(now)s WHERE id = %(thread)s AND EXISTS (SELECT 1 FROM saved)
 )
-SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done
+SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done"""
+_FROM = """
 FROM relax LEFT JOIN thread ON true LEFT JOIN saved ON true LEFT JOIN old ON true
 """
-_SAVE_SQL = _RELAX + _THREAD + _UPSERT
-_ENSURE_AND_SAVE_SQL = _RELAX + _THREAD_ENSURED + _UPSERT
+# The thread's last messages before this one, oldest first (the statement's snapshot does
+# not hold the row it inserts): a turn's history, read in the round trip saving its message.
+_HISTORY = """,
+    (SELECT json_agg(json_build_array(w.id, w.role, w.parts, w.text) ORDER BY w.created_at, w.id)
+     FROM (SELECT id, role, parts, text, created_at FROM memory_message
+           WHERE thread_id = %(thread)s AND tenant_id = %(tenant)s AND id <> %(id)s
+           ORDER BY created_at DESC, id DESC LIMIT %(limit)s) w
+     WHERE EXISTS (SELECT 1 FROM thread))"""
+_SAVE_SQL = _RELAX + _THREAD + _UPSERT + _FROM
+_ENSURE_AND_SAVE_SQL = _RELAX + _THREAD_ENSURED + _UPSERT + _FROM
+_ENSURE_SAVE_AND_HISTORY_SQL = _RELAX + _THREAD_ENSURED + _UPSERT + _HISTORY + _FROM
+# The same, also returning the thread's last messages before this one (the statement's
+# snapshot does not hold the row it inserts), oldest first: the turn's history in the
+# round trip that saves its user message.
 
 
 def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Message:
@@ -129,20 +142,65 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
 
 
 def message_save_ensuring_thread(
-    *, tenant_id: int, thread_id: str, resource_id: str, agent_id: str | None, message: MessageInput
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    agent_id: str | None,
+    message: MessageInput,
+    embed_later: list[str] | None = None,
 ) -> Message:
     """`thread_ensure` then `message_save`, in one round trip (the first message of a turn).
 
     A thread of another owner or tenant raises NotFound and nothing is written.
     Outside a transaction, a thread created here commits as the message does
     (without waiting for the WAL flush): both or neither survive a server crash.
+    With `embed_later`, a message that needs embedding has its id appended there
+    instead of being enqueued now (the caller enqueues it with `message_embed_enqueue`).
     """
     return _save(
-        tenant_id=tenant_id, thread_id=thread_id, message=message, owner=(resource_id, agent_id or "")
+        tenant_id=tenant_id,
+        thread_id=thread_id,
+        message=message,
+        owner=(resource_id, agent_id or ""),
+        embed_later=embed_later,
     )
 
 
-def _save(*, tenant_id: int, thread_id: str, message: MessageInput, owner: tuple[str, str] | None) -> Message:
+def message_save_with_history(
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    agent_id: str | None,
+    message: MessageInput,
+    history_limit: int,
+    embed_later: list[str] | None = None,
+) -> tuple[Message, list[tuple[str, str, list[dict[str, Any]], str]]]:
+    """`message_save_ensuring_thread`, also returning the thread's last `history_limit`
+    messages before this one, oldest first, as (id, role, parts, text): one round trip
+    for the start of a turn."""
+    history: list[tuple[str, str, list[dict[str, Any]], str]] = []
+    row = _save(
+        tenant_id=tenant_id,
+        thread_id=thread_id,
+        message=message,
+        owner=(resource_id, agent_id or ""),
+        embed_later=embed_later,
+        history=(history_limit, history),
+    )
+    return row, history
+
+
+def _save(
+    *,
+    tenant_id: int,
+    thread_id: str,
+    message: MessageInput,
+    owner: tuple[str, str] | None,
+    embed_later: list[str] | None = None,
+    history: tuple[int, list[tuple[str, str, list[dict[str, Any]], str]]] | None = None,
+) -> Message:
     _check(message)
     text = parts_text(message.parts)
     now = timezone.now()
@@ -172,7 +230,9 @@ def _save(*, tenant_id: int, thread_id: str, message: MessageInput, owner: tuple
     if owner is not None:
         params["resource"], params["agent"] = owner
     sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
-    resource_id, created_at, changed, _ = fetch_prepared(sql, params)[0]
+    if history is not None:
+        sql, params["limit"] = _ENSURE_SAVE_AND_HISTORY_SQL, history[0]
+    resource_id, created_at, changed, _, *rest = fetch_prepared(sql, params)[0]
     if resource_id is None:
         raise NotFound("Thread not found.", details={"threadId": thread_id})
     if created_at is None:
@@ -188,8 +248,14 @@ def _save(*, tenant_id: int, thread_id: str, message: MessageInput, owner: tuple
     )
     row._state.adding = False
     row._state.db = "default"
+    if history is not None and rest and rest[0]:
+        window = json.loads(rest[0]) if isinstance(rest[0], str) else rest[0]
+        history[1].extend((pk, role, parts, text) for pk, role, parts, text in window)
     if changed and text:
-        transaction.on_commit(lambda: message_embed_enqueue(message_id=message.id))
+        if embed_later is not None:
+            embed_later.append(message.id)
+        else:
+            transaction.on_commit(lambda: message_embed_enqueue(message_id=message.id))
     return row
 
 

@@ -83,7 +83,7 @@ def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
 ):
     from agents.models import Run
     from agents.providers.calls import ProviderUnavailable
-    from memory.models import Message
+    from memory.models import Message, MessageEmbedding
     from tests.fakes.openai_server import Fault
 
     settings.EMBEDDER = "scripted/embed-test"
@@ -96,6 +96,8 @@ def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
 
     assert list(Message.objects.values_list("role", "text")) == [("user", "Are you there?")]
     assert Run.objects.get().status == "failed"
+    # Its embedding is enqueued when the run ends, failed or not (recall finds it later).
+    assert MessageEmbedding.objects.filter(message__text="Are you there?").exists()
     _turn(ctx, "t", "Hello again?")
     sent = openai_server.chat_requests[-1].messages
     assert [m["content"] for m in sent if m["role"] == "user"] == ["Are you there?", "Hello again?"]

@@ -65,3 +65,29 @@ def test_a_run_with_an_idempotency_key_is_written_before_it_returns(
     again = generate("helper", context=ctx, prompt="Hi", options=RunOptions(idempotency_key="k-1"))
     assert again.replayed
     assert again.text == "Once."
+
+
+async def test_a_stream_is_written_before_its_finish_event(
+    settings: Any, make_agent: Any, user: Any, openai_server: Any
+) -> None:
+    from asgiref.sync import sync_to_async
+
+    from agents.runtime import stream
+    from agents.runtime.events import Start
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True
+    await sync_to_async(make_agent)()
+    openai_server.script(ChatReply(text="Streamed."))
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
+    run_id = ""
+    finished = False
+    async for event in stream("helper", context=ctx, prompt="Hi"):
+        if isinstance(event, Start):
+            run_id = event.message_id or ""
+        if event.type == "finish":  # no flush: the UI links the trace as soon as it sees this
+            run = await Run.objects.aget(id=run_id)
+            assert run.status == "completed"
+            assert await Trace.objects.filter(id=str(run.trace_id)).aexists()
+            finished = True
+    assert finished

@@ -11,6 +11,7 @@ from memory.services import (
     MessageInput,
     message_save,
     message_save_ensuring_thread,
+    message_save_with_history,
     messages_embed_pending,
     thread_ensure,
 )
@@ -185,3 +186,44 @@ def test_parts_convert_to_chat_history_in_order():
         {"role": "user", "content": "weather in Paris?"},
         {"role": "assistant", "content": "It is 21 degrees."},
     ]
+
+
+def test_saving_a_turns_message_returns_the_history_before_it_in_the_same_round_trip(tenant):
+    later: list[str] = []
+
+    def save(mid: str, text: str, limit: int = 2) -> list[tuple[str, str, list[dict], str]]:
+        _, history = message_save_with_history(
+            tenant_id=tenant.pk,
+            thread_id="t",
+            resource_id="u1",
+            agent_id="a",
+            message=_text(mid, text),
+            history_limit=limit,
+            embed_later=later,
+        )
+        return history
+
+    assert save("m1", "one") == []  # a new thread, created by the same statement
+    assert Thread.objects.get(pk="t").resource_id == "u1"
+    assert [h[0] for h in save("m2", "two")] == ["m1"]
+    assert [(h[0], h[1], h[3]) for h in save("m3", "three")] == [("m1", "user", "one"), ("m2", "user", "two")]
+    assert [h[0] for h in save("m4", "four")] == ["m2", "m3"]  # the last `limit`, oldest first
+    assert [h[0] for h in save("m4", "four again")] == ["m2", "m3"]  # a repeated save never sees itself
+    assert later == ["m1", "m2", "m3", "m4", "m4"]  # left to the caller to embed, none enqueued
+    assert not MessageEmbedding.objects.exists()
+    assert Message.objects.get(pk="m4").text == "four again"
+
+
+def test_saving_with_history_into_another_owners_thread_is_not_found(tenant):
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="owner")
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "secret"))
+    with pytest.raises(NotFound):
+        message_save_with_history(
+            tenant_id=tenant.pk,
+            thread_id="t",
+            resource_id="intruder",
+            agent_id="a",
+            message=_text("m2", "let me in"),
+            history_limit=10,
+        )
+    assert list(Message.objects.values_list("id", flat=True)) == ["m1"]
