@@ -5,7 +5,7 @@
    same scripted OpenAI-compatible server over HTTP. The memory side: the user
    message persisted, the last 20 messages loaded from PostgreSQL and converted,
    the run (with its spans) persisted by the runtime, the assistant message
-   persisted, and both messages' embeddings enqueued to Celery (Redis) for a worker.
+   persisted, and both messages' embeddings enqueued to Celery (Redis) as one task for a worker.
 2. Loading the last 20 messages of a 100,000-message thread.
 3. Recall p50/p99 and recall@10 against exact search over 1,000,000 synthetic
    384-d vectors with HNSW (see bench/memory_vectors.py; build it first).
@@ -186,7 +186,7 @@ def turn_ratio(tenant_id: int) -> dict[str, float]:
         "ratio_p50": m50 / d50,
         "memory_turn_p99_ms": m99,
         "direct_sdk_p99_ms": d99,
-        "embeddings_enqueued": float(queued),
+        "embedding_tasks_enqueued": float(queued),  # one per turn: its user and assistant messages
     }
 
 

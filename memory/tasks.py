@@ -21,6 +21,20 @@ def embed_message(message_id: str) -> bool:
 
 
 @shared_task(
+    name="memory.embed_messages",
+    autoretry_for=(EmbedderError,),
+    retry_backoff=5,
+    max_retries=5,
+    acks_late=True,
+)
+def embed_messages(message_ids: list[str]) -> int:
+    """The messages of one turn, embedded in one call to the embedder."""
+    from memory.services import messages_embed
+
+    return messages_embed(message_ids=message_ids)
+
+
+@shared_task(
     name="memory.ingest_document",
     autoretry_for=(EmbedderError,),
     retry_backoff=10,

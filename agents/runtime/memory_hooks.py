@@ -23,10 +23,10 @@ from memory.config import MemoryConfig
 from memory.services import (
     MessageInput,
     memory_context_build,
-    message_embed_enqueue,
     message_save,
     message_save_ensuring_thread,
     message_save_with_history,
+    messages_embed_enqueue,
     thread_ensure,
 )
 
@@ -172,6 +172,7 @@ def memory_close(
 ) -> None:
     """Write the assistant's message with the run's outcome; ask for a thread title after commit."""
     parts = assistant_parts(messages[session.first_message_index :], partial_text)
+    unembedded = list(session.unembedded)
     if parts:
         message_save(
             tenant_id=session.tenant_id,
@@ -183,9 +184,10 @@ def memory_close(
                 status=_MESSAGE_STATUS.get(status, "partial"),  # type: ignore[arg-type]
                 run_id=run_id,
             ),
+            embed_later=unembedded,
         )
-    for message_id in session.unembedded:
-        transaction.on_commit(partial(message_embed_enqueue, message_id=message_id))
+    # The turn's messages embedded together: one task, one call to the embedder.
+    transaction.on_commit(partial(messages_embed_enqueue, message_ids=unembedded))
     if session.config.generate_titles and status == "completed":
         from agents.tasks import thread_title_enqueue
 

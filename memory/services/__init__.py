@@ -1,7 +1,7 @@
 """Memory writes. The runtime calls these; `memory` never imports `agents`."""
 
 from memory.services.context import MemoryContext, RecalledMessage, limit_tokens, memory_context_build, recall
-from memory.services.embeddings import message_embed, messages_embed_pending, reembed_all
+from memory.services.embeddings import message_embed, messages_embed, messages_embed_pending, reembed_all
 from memory.services.knowledge import (
     KnowledgeHit,
     document_create,
@@ -16,6 +16,7 @@ from memory.services.messages import (
     message_save,
     message_save_ensuring_thread,
     message_save_with_history,
+    messages_embed_enqueue,
 )
 from memory.services.threads import (
     resource_data_delete,
@@ -51,6 +52,8 @@ __all__ = [
     "message_save",
     "message_save_ensuring_thread",
     "message_save_with_history",
+    "messages_embed",
+    "messages_embed_enqueue",
     "messages_embed_pending",
     "recall",
     "reembed_all",

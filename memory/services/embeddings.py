@@ -36,23 +36,33 @@ def message_embed(*, message_id: str) -> bool:
 
     Raises EmbedderError when the embedder fails (the task retries; the sweep catches up).
     """
-    message = Message.objects.filter(pk=message_id).first()
-    if message is None or not message.text:
-        return False
+    return messages_embed(message_ids=[message_id]) == 1
+
+
+def messages_embed(*, message_ids: list[str]) -> int:
+    """Embed these messages in one call to the embedder; how many had text to embed.
+
+    Raises EmbedderError when the embedder fails (the task retries; the sweep catches up).
+    """
+    messages = [m for m in Message.objects.filter(pk__in=message_ids) if m.text]
+    if not messages:
+        return 0
     embedder = embedder_get()
-    [vector] = embedder.embed([message.text])
-    MessageEmbedding.objects.update_or_create(
-        message=message,
-        defaults={
-            "thread_id": message.thread_id,
-            "tenant_id": message.tenant_id,
-            "resource_id": message.resource_id,
-            "embedder": embedder.name,
-            "dimensions": embedder.dimensions,
-            "embedding": vector,
-        },
-    )
-    return True
+    vectors = embedder.embed([m.text for m in messages])
+    with transaction.atomic():
+        for message, vector in zip(messages, vectors, strict=True):
+            MessageEmbedding.objects.update_or_create(
+                message=message,
+                defaults={
+                    "thread_id": message.thread_id,
+                    "tenant_id": message.tenant_id,
+                    "resource_id": message.resource_id,
+                    "embedder": embedder.name,
+                    "dimensions": embedder.dimensions,
+                    "embedding": vector,
+                },
+            )
+    return len(messages)
 
 
 def messages_embed_pending(*, older_than_s: float = 30.0, limit: int = 500) -> int:

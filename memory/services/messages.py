@@ -129,7 +129,9 @@ _ENSURE_SAVE_AND_HISTORY_SQL = _RELAX + _THREAD_ENSURED + _UPSERT + _HISTORY + _
 # round trip that saves its user message.
 
 
-def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Message:
+def message_save(
+    *, tenant_id: int, thread_id: str, message: MessageInput, embed_later: list[str] | None = None
+) -> Message:
     """Insert or update (by id) a message of a thread, then embed it after commit.
 
     The thread must exist in the tenant (see `thread_ensure`). The embedding is
@@ -138,7 +140,9 @@ def message_save(*, tenant_id: int, thread_id: str, message: MessageInput) -> Me
     save commits without waiting for the WAL flush (messages are written on
     every turn, see core.db).
     """
-    return _save(tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None)
+    return _save(
+        tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None, embed_later=embed_later
+    )
 
 
 def message_save_ensuring_thread(
@@ -264,3 +268,12 @@ def message_embed_enqueue(*, message_id: str) -> None:
     from memory.tasks import embed_message
 
     dispatch(embed_message, lambda mid: message_embed(message_id=mid), message_id)
+
+
+def messages_embed_enqueue(*, message_ids: list[str]) -> None:
+    """Embed several messages (a turn's) in the background: one task, one call to the embedder."""
+    from memory.services.embeddings import messages_embed
+    from memory.tasks import embed_messages
+
+    if message_ids:
+        dispatch(embed_messages, lambda ids: messages_embed(message_ids=ids), list(message_ids))

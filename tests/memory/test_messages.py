@@ -12,6 +12,7 @@ from memory.services import (
     message_save,
     message_save_ensuring_thread,
     message_save_with_history,
+    messages_embed_enqueue,
     messages_embed_pending,
     thread_ensure,
 )
@@ -227,3 +228,20 @@ def test_saving_with_history_into_another_owners_thread_is_not_found(tenant):
             history_limit=10,
         )
     assert list(Message.objects.values_list("id", flat=True)) == ["m1"]
+
+
+def test_a_turns_messages_are_embedded_in_one_call(openai_server, settings, tenant):
+    settings.EMBEDDER = "scripted/embed-test"
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    later: list[str] = []
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("q", "Where is Oslo?"), embed_later=later)
+    message_save(
+        tenant_id=tenant.pk, thread_id="t", message=_text("a", "In Norway.", "assistant"), embed_later=later
+    )
+    assert not MessageEmbedding.objects.exists()  # left to the caller
+
+    messages_embed_enqueue(message_ids=later)
+
+    assert set(MessageEmbedding.objects.values_list("message_id", flat=True)) == {"q", "a"}
+    calls = [r.body["input"] for r in openai_server.requests if r.path.endswith("/embeddings")]
+    assert calls == [["Where is Oslo?", "In Norway."]]
