@@ -22,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ ANSWER = " ".join(f"tok{i}" for i in range(1000))
 SHORT = " ".join(f"w{i}" for i in range(50))
 KEY = "sk-bench-scripted"
 BENCH_QUEUE = "bench-streaming"
+# Threads of this run only: each chat is a new thread, so its prompt is the same one message
+# the SDK baseline sends (threads reused across runs would carry earlier runs' history).
+RUN = uuid.uuid4().hex[:8]
 
 
 def _setup(server: ServerProcess) -> tuple[Any, str]:
@@ -166,7 +170,7 @@ async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float
 
 
 async def bench_ws(token: str) -> tuple[float, float]:
-    results = [await _ws_chat(token, f"bench-ws-{i}", ANSWER) for i in range(N + 1)]
+    results = [await _ws_chat(token, f"bench-ws-{RUN}-{i}", ANSWER) for i in range(N + 1)]
     assert not any(r[2] or r[3] for r in results), "a WebSocket run failed or lost frames"
     return _ms([r[0] for r in results]), _ms([r[1] for r in results])
 
@@ -176,7 +180,7 @@ async def bench_sse(token: str) -> tuple[float, float]:
     firsts, totals = [], []
     for i in range(N + 1):
         body = {
-            "id": f"bench-sse-{i}",
+            "id": f"bench-sse-{RUN}-{i}",
             "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}],
         }
         t0 = time.perf_counter()
@@ -199,7 +203,7 @@ async def bench_concurrent(server: ServerProcess, token: str) -> dict[str, Any]:
     server.always(ChatReply(text=SHORT))
     t0 = time.perf_counter()
     results = await asyncio.gather(
-        *[_ws_chat(token, f"bench-many-{i}", SHORT) for i in range(CONCURRENT)], return_exceptions=True
+        *[_ws_chat(token, f"bench-many-{RUN}-{i}", SHORT) for i in range(CONCURRENT)], return_exceptions=True
     )
     wall = time.perf_counter() - t0
     failures = [r for r in results if isinstance(r, BaseException)]
