@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,3 +73,20 @@ def test_a_full_queue_writes_inline_and_the_caller_sees_errors(probe_table: str)
     assert isinstance(refused.value.__cause__, psycopg.errors.UniqueViolation) or "duplicate" in str(
         refused.value
     )
+
+
+def test_a_celery_task_ends_with_its_records_written(probe_table: str) -> None:
+    from celery import signals
+
+    from core.writebehind import writer
+
+    params = {
+        k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")
+    }
+    with psycopg.Connection.connect(**params) as blocker:
+        blocker.execute("LOCK TABLE wb_probe IN EXCLUSIVE MODE")  # the writer waits on this
+        writer.submit(_insert("from a task"))
+        threading.Timer(0.3, blocker.rollback).start()
+        signals.task_postrun.send(sender=None)  # a worker child may exit right after: no atexit there
+        assert writer.pending == 0
+    assert "from a task" in _notes()
