@@ -220,3 +220,16 @@ async def test_a_tool_bug_ends_the_stream_without_leaking_its_message(scripted_c
     assert error["type"] == "error"
     assert "sk-should-not-leak" not in error["errorText"]
     await comm.disconnect()
+
+
+async def test_one_socket_runs_one_message_after_another(scripted_chat, token):
+    scripted_chat.script(ChatReply(text="First answer."), ChatReply(text="Second answer."))
+    comm = await _open(token)
+    for thread, expected in (("t-seq", "First answer."), ("t-seq-2", "Second answer.")):
+        await comm.send_json_to({"type": "message", "threadId": thread, "text": "hi"})
+        started = await comm.receive_json_from(timeout=5)
+        assert started["type"] == "run-started"
+        frames = await frames_until_end(comm)
+        assert text_of(frames) == expected
+        assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))  # each frame once
+    await comm.disconnect()
