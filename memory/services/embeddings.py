@@ -49,6 +49,12 @@ def messages_embed(*, message_ids: list[str]) -> int:
         return 0
     embedder = embedder_get()
     vectors = embedder.embed([m.text for m in messages])
+    _store(messages, vectors, embedder)
+    return len(messages)
+
+
+def _store(messages: list[Message], vectors: list[list[float]], embedder: Embedder) -> None:
+    """Each message's vector, replacing the one it had, in one transaction."""
     with transaction.atomic():
         for message, vector in zip(messages, vectors, strict=True):
             MessageEmbedding.objects.update_or_create(
@@ -62,7 +68,6 @@ def messages_embed(*, message_ids: list[str]) -> int:
                     "embedding": vector,
                 },
             )
-    return len(messages)
 
 
 def messages_embed_pending(*, older_than_s: float = 30.0, limit: int = 500) -> int:
@@ -77,20 +82,7 @@ def messages_embed_pending(*, older_than_s: float = 30.0, limit: int = 500) -> i
     done = 0
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
-        vectors = embedder.embed([m.text for m in batch])
-        with transaction.atomic():
-            for message, vector in zip(batch, vectors, strict=True):
-                MessageEmbedding.objects.update_or_create(
-                    message=message,
-                    defaults={
-                        "thread_id": message.thread_id,
-                        "tenant_id": message.tenant_id,
-                        "resource_id": message.resource_id,
-                        "embedder": embedder.name,
-                        "dimensions": embedder.dimensions,
-                        "embedding": vector,
-                    },
-                )
+        _store(batch, embedder.embed([m.text for m in batch]), embedder)
         done += len(batch)
     return done
 
