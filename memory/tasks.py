@@ -8,19 +8,6 @@ from memory.embedders import EmbedderError
 
 
 @shared_task(
-    name="memory.embed_message",
-    autoretry_for=(EmbedderError,),
-    retry_backoff=5,
-    max_retries=5,
-    acks_late=True,
-)
-def embed_message(message_id: str) -> bool:
-    from memory.services import message_embed
-
-    return message_embed(message_id=message_id)
-
-
-@shared_task(
     name="memory.embed_messages",
     autoretry_for=(EmbedderError,),
     retry_backoff=5,
@@ -28,7 +15,7 @@ def embed_message(message_id: str) -> bool:
     acks_late=True,
 )
 def embed_messages(message_ids: list[str]) -> int:
-    """The messages of one turn, embedded in one call to the embedder."""
+    """Messages (a turn's, or one saved through the API) embedded in one call to the embedder."""
     from memory.services import messages_embed
 
     return messages_embed(message_ids=message_ids)

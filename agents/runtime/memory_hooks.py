@@ -21,13 +21,12 @@ from core.context import RequestContext
 from core.errors import ValidationFailed
 from memory.config import MemoryConfig
 from memory.services import (
+    History,
     MessageInput,
     memory_context_build,
     message_save,
-    message_save_ensuring_thread,
     message_save_with_history,
     messages_embed_enqueue,
-    thread_ensure,
 )
 
 WORKING_MEMORY_TOOL = "update_working_memory"
@@ -68,7 +67,7 @@ def memory_open(
         )
     user_text = ""
     unembedded: list[str] = []
-    history: list[tuple[str, str, list[dict[str, Any]], str]] | None = None
+    history: History = []
     for index, message in enumerate(new_messages):
         if message["role"] == "user":
             user_text = message["content"]
@@ -78,7 +77,7 @@ def memory_open(
             parts=[{"type": "text", "text": message["content"]}],
             run_id=run_id,
         )
-        if len(new_messages) == 1:  # the usual turn: thread ensured, message saved, history read at once
+        if index == 0:  # the thread ensured, the message saved and the history before it read at once
             _, history = message_save_with_history(
                 tenant_id=context.tenant_id,
                 thread_id=memory.thread_id,
@@ -88,24 +87,13 @@ def memory_open(
                 history_limit=config.last_messages,
                 embed_later=unembedded,
             )
-        elif index == 0:  # the thread is ensured (created for the resource if missing) in the same statement
-            message_save_ensuring_thread(
+        else:
+            message_save(
                 tenant_id=context.tenant_id,
                 thread_id=memory.thread_id,
-                resource_id=resource_id,
-                agent_id=spec.slug,
                 message=stored,
                 embed_later=unembedded,
             )
-        else:
-            message_save(tenant_id=context.tenant_id, thread_id=memory.thread_id, message=stored)
-    if not new_messages:
-        thread_ensure(
-            tenant_id=context.tenant_id,
-            thread_id=memory.thread_id,
-            resource_id=resource_id,
-            agent_id=spec.slug,
-        )
     loaded = memory_context_build(
         tenant_id=context.tenant_id,
         thread_id=memory.thread_id,
@@ -113,7 +101,7 @@ def memory_open(
         config=config,
         query=user_text,
         window=history,
-        current_ids=(f"{run_id}-in-0",) if history is not None else (),
+        current_ids=tuple(f"{run_id}-in-{index}" for index in range(len(new_messages))),
     )
     system = "\n\n".join([spec.instructions, *loaded.system_sections])
     messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]

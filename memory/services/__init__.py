@@ -1,7 +1,7 @@
 """Memory writes. The runtime calls these; `memory` never imports `agents`."""
 
 from memory.services.context import MemoryContext, RecalledMessage, limit_tokens, memory_context_build, recall
-from memory.services.embeddings import message_embed, messages_embed, messages_embed_pending, reembed_all
+from memory.services.embeddings import messages_embed, messages_embed_pending, reembed_all
 from memory.services.knowledge import (
     KnowledgeHit,
     document_create,
@@ -11,8 +11,8 @@ from memory.services.knowledge import (
     knowledge_search,
 )
 from memory.services.messages import (
+    History,
     MessageInput,
-    message_embed_enqueue,
     message_save,
     message_save_ensuring_thread,
     message_save_with_history,
@@ -35,6 +35,7 @@ from memory.services.working_memory import (
 )
 
 __all__ = [
+    "History",
     "KnowledgeHit",
     "MemoryContext",
     "MessageInput",
@@ -47,8 +48,6 @@ __all__ = [
     "knowledge_search",
     "limit_tokens",
     "memory_context_build",
-    "message_embed",
-    "message_embed_enqueue",
     "message_save",
     "message_save_ensuring_thread",
     "message_save_with_history",

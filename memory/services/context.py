@@ -18,6 +18,7 @@ from memory.conversion import to_openai_messages
 from memory.embedders import embedder_get
 from memory.models import Message, MessageEmbedding, Thread
 from memory.services.embeddings import cosine_distance, vector_filter
+from memory.services.messages import History
 from memory.services.working_memory import working_memory_get, working_memory_render
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ def memory_context_build(
     resource_id: str,
     config: MemoryConfig,
     query: str,
-    window: list[tuple[str, str, list[dict[str, Any]], str]] | None = None,
+    window: History | None = None,
     current_ids: tuple[str, ...] = (),
 ) -> MemoryContext:
     """What the model sees from memory for the next turn of a thread.

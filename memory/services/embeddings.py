@@ -31,14 +31,6 @@ def vector_filter(embedder: Embedder) -> Q:
     return Q(embedder=embedder.name, dimensions=embedder.dimensions)
 
 
-def message_embed(*, message_id: str) -> bool:
-    """Embed one message with the current embedder; False if there is nothing to embed.
-
-    Raises EmbedderError when the embedder fails (the task retries; the sweep catches up).
-    """
-    return messages_embed(message_ids=[message_id]) == 1
-
-
 def messages_embed(*, message_ids: list[str]) -> int:
     """Embed these messages in one call to the embedder; how many had text to embed.
 

@@ -142,7 +142,7 @@ def message_save(
     """
     return _save(
         tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None, embed_later=embed_later
-    )
+    )[0]
 
 
 def message_save_ensuring_thread(
@@ -160,7 +160,7 @@ def message_save_ensuring_thread(
     Outside a transaction, a thread created here commits as the message does
     (without waiting for the WAL flush): both or neither survive a server crash.
     With `embed_later`, a message that needs embedding has its id appended there
-    instead of being enqueued now (the caller enqueues it with `message_embed_enqueue`).
+    instead of being enqueued now (the caller enqueues it with `messages_embed_enqueue`).
     """
     return _save(
         tenant_id=tenant_id,
@@ -168,7 +168,10 @@ def message_save_ensuring_thread(
         message=message,
         owner=(resource_id, agent_id or ""),
         embed_later=embed_later,
-    )
+    )[0]
+
+
+History = list[tuple[str, str, list[dict[str, Any]], str]]  # (id, role, parts, text), oldest first
 
 
 def message_save_with_history(
@@ -180,20 +183,17 @@ def message_save_with_history(
     message: MessageInput,
     history_limit: int,
     embed_later: list[str] | None = None,
-) -> tuple[Message, list[tuple[str, str, list[dict[str, Any]], str]]]:
+) -> tuple[Message, History]:
     """`message_save_ensuring_thread`, also returning the thread's last `history_limit`
-    messages before this one, oldest first, as (id, role, parts, text): one round trip
-    for the start of a turn."""
-    history: list[tuple[str, str, list[dict[str, Any]], str]] = []
-    row = _save(
+    messages before this one: one round trip for the start of a turn."""
+    return _save(
         tenant_id=tenant_id,
         thread_id=thread_id,
         message=message,
         owner=(resource_id, agent_id or ""),
         embed_later=embed_later,
-        history=(history_limit, history),
+        history_limit=history_limit,
     )
-    return row, history
 
 
 def _save(
@@ -203,8 +203,9 @@ def _save(
     message: MessageInput,
     owner: tuple[str, str] | None,
     embed_later: list[str] | None = None,
-    history: tuple[int, list[tuple[str, str, list[dict[str, Any]], str]]] | None = None,
-) -> Message:
+    history_limit: int | None = None,
+) -> tuple[Message, History]:
+    """Save (and with `owner`, ensure the thread); with `history_limit`, also read the history."""
     _check(message)
     text = parts_text(message.parts)
     now = timezone.now()
@@ -234,9 +235,9 @@ def _save(
     if owner is not None:
         params["resource"], params["agent"] = owner
     sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
-    if history is not None:
-        sql, params["limit"] = _ENSURE_SAVE_AND_HISTORY_SQL, history[0]
-    resource_id, created_at, changed, _, *rest = fetch_prepared(sql, params)[0]
+    if history_limit is not None:
+        sql, params["limit"] = _ENSURE_SAVE_AND_HISTORY_SQL, history_limit
+    resource_id, created_at, changed, _, *window = fetch_prepared(sql, params)[0]
     if resource_id is None:
         raise NotFound("Thread not found.", details={"threadId": thread_id})
     if created_at is None:
@@ -252,22 +253,15 @@ def _save(
     )
     row._state.adding = False
     row._state.db = "default"
-    if history is not None and rest and rest[0]:
-        window = json.loads(rest[0]) if isinstance(rest[0], str) else rest[0]
-        history[1].extend((pk, role, parts, text) for pk, role, parts, text in window)
+    rows = window[0] if window else None  # a json array (psycopg decodes it), or null
+    rows = json.loads(rows) if isinstance(rows, str) else rows or []
+    history: History = [(pk, role, parts, text) for pk, role, parts, text in rows]
     if changed and text:
         if embed_later is not None:
             embed_later.append(message.id)
         else:
-            transaction.on_commit(lambda: message_embed_enqueue(message_id=message.id))
-    return row
-
-
-def message_embed_enqueue(*, message_id: str) -> None:
-    from memory.services.embeddings import message_embed
-    from memory.tasks import embed_message
-
-    dispatch(embed_message, lambda mid: message_embed(message_id=mid), message_id)
+            transaction.on_commit(lambda: messages_embed_enqueue(message_ids=[message.id]))
+    return row, history
 
 
 def messages_embed_enqueue(*, message_ids: list[str]) -> None:
