@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from agents.models import Agent, AgentVersion, Run, Tool
 from core.errors import NotFound
-from core.writebehind import writer
+from core.writebehind import first_written
 
 
 def agent_list(*, tenant_id: int) -> QuerySet[Agent]:
@@ -43,10 +43,7 @@ def tool_get(*, tool_id: str) -> Tool:
 def run_get(*, run_id: uuid.UUID | str, tenant_id: int) -> Run:
     """A run of this tenant. A run this process just finished may still be queued to be
     written (`core.writebehind`): it is written before the answer is "not found"."""
-    runs = Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id)
-    run = runs.first()
-    if run is None and writer.pending and writer.flush(timeout=2.0):
-        run = runs.first()
+    run = first_written(Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id))
     if run is None:
         raise NotFound("Run not found.")
     return run

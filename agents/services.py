@@ -82,7 +82,6 @@ def agent_rollback(*, agent: Agent, number: int, user: AbstractBaseUser | None =
     config = dict(version.config)
     tools = config.pop("tools", [])
     Agent.objects.filter(pk=agent.pk).update(**{k: v for k, v in config.items() if k in VERSIONED_FIELDS})
-    agent_config_changed()
     agent.refresh_from_db()
     agent.tools.set(Tool.objects.filter(id__in=tools))
     return agent_version_record(agent=agent, user=user, note=f"Rolled back to version {number}")

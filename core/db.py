@@ -85,3 +85,12 @@ def fetch_prepared(
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall() if cursor.description is not None else []
+
+
+def connect(using: str = "default", *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A psycopg connection of its own to the database `using` (Django's settings, not its
+    pool): for a listener, or anything that must not share a request's connection."""
+    params = dict(connections[using].get_connection_params())
+    for django_only in ("cursor_factory", "context"):
+        params.pop(django_only, None)
+    return psycopg.Connection.connect(**params, autocommit=autocommit)

@@ -27,8 +27,7 @@ import threading
 import time
 from typing import Any, Generic, TypeVar
 
-import psycopg
-from django.db import connections
+from core.db import connect
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class NotifiedCache(Generic[K, V]):
         return self._generation
 
     def get(self, key: K) -> V | None:
-        self._ensure_listener()
+        self.start()
         if not self._listening:
             return None
         return self._entries.get(key)
@@ -81,7 +80,8 @@ class NotifiedCache(Generic[K, V]):
 
     # -- the listener -----------------------------------------------------------
 
-    def _ensure_listener(self) -> None:
+    def start(self) -> None:
+        """Start listening in this process, if not already (lookups call it)."""
         pid = os.getpid()
         if self._pid == pid and self._thread is not None:
             return
@@ -98,10 +98,7 @@ class NotifiedCache(Generic[K, V]):
         delay = 0.5
         while not self._stop.is_set():
             try:
-                params = dict(connections[self.using].get_connection_params())
-                params.pop("cursor_factory", None)
-                params.pop("context", None)
-                with psycopg.Connection.connect(**params, autocommit=True) as conn:
+                with connect(self.using, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self.clear()  # anything cached before the LISTEN may have been missed
                     self._listening = True
@@ -133,7 +130,7 @@ class NotifiedCache(Generic[K, V]):
 
 def wait_listening(cache: NotifiedCache[Any, Any], timeout: float = 5.0) -> bool:
     """Start the listener if needed and wait until it listens (tests, warm-up)."""
-    cache.get(None)
+    cache.start()
     deadline = time.monotonic() + timeout
     while not cache.listening and time.monotonic() < deadline:
         time.sleep(0.01)

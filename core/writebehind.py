@@ -31,8 +31,10 @@ import os
 import threading
 import time
 from collections import deque
+from typing import TypeVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db.models import Model, QuerySet
 
 from core.db import Statement, execute_batch
 
@@ -124,6 +126,17 @@ class WriteBehind:
 
 
 writer = WriteBehind()
+
+M = TypeVar("M", bound=Model)
+
+
+def first_written(queryset: QuerySet[M]) -> M | None:
+    """`queryset.first()`, and if nothing is found while records are queued, again once they
+    are written: for readers of a run this process may have just finished."""
+    found = queryset.first()
+    if found is None and writer.pending and writer.flush(timeout=2.0):
+        found = queryset.first()
+    return found
 
 
 def _flush_at_exit() -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 
 from core.errors import NotFound
-from core.writebehind import writer
+from core.writebehind import first_written
 from observability.models import Trace
 
 
 def trace_get(*, trace_id: uuid.UUID | str, tenant_id: int) -> Trace:
     """A trace of this tenant with its spans in order; another tenant's trace is not found."""
-    traces = Trace.objects.filter(id=trace_id, tenant_id=tenant_id).prefetch_related("spans")
-    trace = traces.first()
-    if trace is None and writer.pending and writer.flush(timeout=2.0):  # still queued to be written
-        trace = traces.first()
+    trace = first_written(Trace.objects.filter(id=trace_id, tenant_id=tenant_id).prefetch_related("spans"))
     if trace is None:
         raise NotFound("Trace not found.")
     return trace

@@ -78,10 +78,12 @@ def agent_spec_cached(*, slug: str, tenant_id: int) -> AgentSpec | None:
 
     A cached disabled agent raises Disabled, as `agent_spec_load` does.
     """
-    cached = specs.get((slug, tenant_id)) if settings.AGENT_CONFIG_CACHE else None
-    if cached is None:
-        return None
-    return _enabled(cached)
+    cached = _cached(slug, tenant_id)
+    return _enabled(cached) if cached is not None else None
+
+
+def _cached(slug: str, tenant_id: int) -> tuple[AgentSpec, bool] | None:
+    return specs.get((slug, tenant_id)) if settings.AGENT_CONFIG_CACHE else None
 
 
 def _enabled(cached: tuple[AgentSpec, bool]) -> AgentSpec:
@@ -96,13 +98,12 @@ def agent_spec_load(*, slug: str, tenant_id: int) -> AgentSpec:
 
     Unknown (or another tenant's) agent: NotFound. Disabled agent: Disabled (409).
     """
-    caching = settings.AGENT_CONFIG_CACHE
-    cached = specs.get((slug, tenant_id)) if caching else None
+    cached = _cached(slug, tenant_id)
     if cached is None:
         generation = specs.generation()
         cached = _load(slug, tenant_id)
         # Reads inside a transaction may see uncommitted changes: never cache those.
-        if caching and not connection.in_atomic_block:
+        if settings.AGENT_CONFIG_CACHE and not connection.in_atomic_block:
             specs.put((slug, tenant_id), cached, generation)
     return _enabled(cached)
 

@@ -129,20 +129,21 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
     events: AsyncIterator[Event] | None = None
     loop = asyncio.get_running_loop()
     yielded_at = loop.time()
-    eager_until = float("inf")
+    eager_until: float | None = None  # set at the first text
     try:
         events = chat_runtime().stream(request)
         async for event in events:
             chunk = event.to_chunk()
             run.status = _TERMINAL.get(chunk["type"], run.status)
             coalescer.push(chunk)
-            if eager_until == float("inf") and chunk["type"] == "text-delta":
+            if eager_until is None and chunk["type"] == "text-delta":
                 eager_until = loop.time() + _EAGER_UNTIL_TEXT_PLUS_S
             # A provider stream that is already buffered never suspends this loop: yield now and
             # then (well inside the coalescing window), so the publisher and the sockets deliver
             # frames while the answer is still being read rather than after it.
             now = loop.time()
-            if now < eager_until or now - yielded_at >= _YIELD_EVERY_S:
+            eager = eager_until is None or now < eager_until
+            if eager or now - yielded_at >= _YIELD_EVERY_S:
                 await asyncio.sleep(0)
                 yielded_at = loop.time()  # after the turn: a busy loop must not make every event yield
     except asyncio.CancelledError:

@@ -13,13 +13,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
 
 from agents.models import Agent, Tool
 from agents.runtime import agenerate, generate
 from agents.runtime.spec import agent_spec_cached, agent_spec_load, specs
 from agents.services import agent_save, agent_set_enabled, tool_set_enabled
 from core.context import RequestContext
+from core.db import connect
 from core.errors import Disabled
 from core.pgnotify import wait_listening
 from tests.fakes.openai_server import ChatReply
@@ -39,10 +39,7 @@ def cache_on(settings: Any) -> Iterator[None]:
 @pytest.fixture
 def other_connection() -> Iterator[psycopg.Connection[Any]]:
     """A connection of its own, as another process of the product would have."""
-    params = {
-        k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")
-    }
-    with psycopg.Connection.connect(**params, autocommit=True) as conn:
+    with connect(autocommit=True) as conn:
         yield conn
 
 

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from core.db import connect
 from core.writebehind import WriteBehind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,10 +81,7 @@ def test_a_celery_task_ends_with_its_records_written(probe_table: str) -> None:
 
     from core.writebehind import writer
 
-    params = {
-        k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")
-    }
-    with psycopg.Connection.connect(**params) as blocker:
+    with connect() as blocker:
         blocker.execute("LOCK TABLE wb_probe IN EXCLUSIVE MODE")  # the writer waits on this
         writer.submit(_insert("from a task"))
         threading.Timer(0.3, blocker.rollback).start()
