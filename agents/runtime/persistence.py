@@ -84,17 +84,17 @@ def run_begin(
     context: RequestContext,
     thread_id: str,
     input_payload: dict[str, Any],
-    idempotency_key: str | None,
+    idempotency_key: str,
     trace: Trace,
     started_at: datetime,
 ) -> Replay | None:
-    """Insert the run as running, or return the stored outcome of an earlier run with the same key."""
-    if idempotency_key:
-        existing = Run.objects.filter(
-            tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return _replay(existing)
+    """Insert a run with an idempotency key as running, or return the stored outcome of an
+    earlier run with the same key (runs without a key are written once, when they end)."""
+    existing = Run.objects.filter(
+        tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return _replay(existing)
     try:
         with fast_commit():
             Run.objects.create(

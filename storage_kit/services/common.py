@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from core.errors import PlatformError, ValidationFailed
 from storage_kit.backend import ObjectStore, StoreError, StoreNotFound
-from storage_kit.credentials import credential_load
-from storage_kit.models import Fork, Workspace
-from storage_kit.types import StorageHandle
+from storage_kit.credentials import credential_load, credential_revoke
+from storage_kit.models import Fork, Lifecycle, Workspace
+from storage_kit.types import StorageHandle, TeardownReport
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IP_LIKE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -102,3 +102,21 @@ def handle_for(row: Workspace | Fork) -> StorageHandle:
         credentials=credential_load(row.credential) if row.credential else None,
         checkpoint_id=row.checkpoint_id if isinstance(row, Fork) else None,
     )
+
+
+def teardown_revoke(*, store: ObjectStore, row: Workspace | Fork, report: TeardownReport) -> None:
+    """Revoke the row's scoped key, first thing in a teardown; a failure goes into the report."""
+    if row.credential is None:
+        return
+    try:
+        credential_revoke(store=store, credential=row.credential)
+    except PlatformError as exc:
+        report.errors.append(f"key {row.credential.access_key_id} not revoked: {exc.message}")
+
+
+def teardown_record(*, row: Workspace | Fork, report: TeardownReport) -> None:
+    """Torn down, or `teardown_failed` with its errors for the sweeper to retry (inside the caller's transaction)."""
+    row.errors = report.errors
+    row.status = Lifecycle.TEARDOWN_FAILED if report.errors else Lifecycle.TORN_DOWN
+    row.torn_down_at = None if report.errors else timezone.now()
+    row.save(update_fields=["errors", "status", "torn_down_at"])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
-from storage_kit.credentials import Grant, credential_mint, credential_revoke
+from storage_kit.credentials import Grant, credential_mint
 from storage_kit.models import (
     Checkpoint,
     Fork,
@@ -32,6 +32,8 @@ from storage_kit.services.common import (
     handle_for,
     location_empty,
     shared_bucket_ensure,
+    teardown_record,
+    teardown_revoke,
 )
 from storage_kit.types import ForkSetResult, StorageHandle, TeardownReport
 
@@ -238,11 +240,7 @@ def _teardown(*, store: ObjectStore, fork: Fork) -> TeardownReport:
     report = TeardownReport(resources=[f"fork:{fork.name}"])
     if fork.status == Lifecycle.TORN_DOWN:
         return report
-    if fork.credential is not None:
-        try:
-            credential_revoke(store=store, credential=fork.credential)
-        except PlatformError as exc:
-            report.errors.append(f"key {fork.credential.access_key_id} not revoked: {exc.message}")
+    teardown_revoke(store=store, row=fork, report=report)
     report.errors.extend(
         location_empty(
             store=store, bucket=fork.bucket, prefix=fork.prefix, delete_bucket=fork.mode != ForkMode.OVERLAY
@@ -251,10 +249,7 @@ def _teardown(*, store: ObjectStore, fork: Fork) -> TeardownReport:
     with transaction.atomic():
         if not report.errors:
             OverlayEntry.objects.filter(fork=fork).delete()
-        fork.errors = report.errors
-        fork.status = Lifecycle.TEARDOWN_FAILED if report.errors else Lifecycle.TORN_DOWN
-        fork.torn_down_at = None if report.errors else timezone.now()
-        fork.save(update_fields=["errors", "status", "torn_down_at"])
+        teardown_record(row=fork, report=report)
         checkpoint = fork.checkpoint
         live = Fork.objects.filter(checkpoint=checkpoint).exclude(status=Lifecycle.TORN_DOWN)
         if checkpoint.internal and checkpoint.deleted_at is None and not live.exists():

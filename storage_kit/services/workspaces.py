@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
-from storage_kit.credentials import Grant, credential_mint, credential_revoke
+from storage_kit.credentials import Grant, credential_mint
 from storage_kit.models import Checkpoint, Lifecycle, Role, Workspace
 from storage_kit.services.common import (
     bucket_name_validate,
@@ -20,6 +20,8 @@ from storage_kit.services.common import (
     handle_for,
     location_empty,
     shared_bucket_ensure,
+    teardown_record,
+    teardown_revoke,
 )
 from storage_kit.types import StorageHandle, TeardownReport
 
@@ -129,11 +131,7 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
     report = TeardownReport(resources=[f"workspace:{workspace.name}"])
     if workspace.status == Lifecycle.TORN_DOWN:
         return report
-    if workspace.credential is not None:
-        try:
-            credential_revoke(store=store, credential=workspace.credential)
-        except PlatformError as exc:
-            report.errors.append(f"key {workspace.credential.access_key_id} not revoked: {exc.message}")
+    teardown_revoke(store=store, row=workspace, report=report)
     pinned = Checkpoint.objects.filter(bucket=workspace.bucket, deleted_at__isnull=True)
     if workspace.owns_bucket and pinned.exists():
         report.errors.append(f"s3://{workspace.bucket}: has live checkpoints; delete them before the bucket")
@@ -147,8 +145,5 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
             )
         )
     with transaction.atomic():
-        workspace.errors = report.errors
-        workspace.status = Lifecycle.TEARDOWN_FAILED if report.errors else Lifecycle.TORN_DOWN
-        workspace.torn_down_at = None if report.errors else timezone.now()
-        workspace.save(update_fields=["errors", "status", "torn_down_at"])
+        teardown_record(row=workspace, report=report)
     return report
