@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import CombinedExpression, Func
 from django.db.models.functions import Cast
@@ -46,20 +45,24 @@ def messages_embed(*, message_ids: list[str]) -> int:
 
 
 def _store(messages: list[Message], vectors: list[list[float]], embedder: Embedder) -> None:
-    """Each message's vector, replacing the one it had, in one transaction."""
-    with transaction.atomic():
-        for message, vector in zip(messages, vectors, strict=True):
-            MessageEmbedding.objects.update_or_create(
+    """Each message's vector, replacing the one it had: one statement for the batch."""
+    MessageEmbedding.objects.bulk_create(
+        [
+            MessageEmbedding(
                 message=message,
-                defaults={
-                    "thread_id": message.thread_id,
-                    "tenant_id": message.tenant_id,
-                    "resource_id": message.resource_id,
-                    "embedder": embedder.name,
-                    "dimensions": embedder.dimensions,
-                    "embedding": vector,
-                },
+                thread_id=message.thread_id,
+                tenant_id=message.tenant_id,
+                resource_id=message.resource_id,
+                embedder=embedder.name,
+                dimensions=embedder.dimensions,
+                embedding=vector,
             )
+            for message, vector in zip(messages, vectors, strict=True)
+        ],
+        update_conflicts=True,
+        unique_fields=["message"],
+        update_fields=["thread", "tenant", "resource_id", "embedder", "dimensions", "embedding"],
+    )
 
 
 def messages_embed_pending(*, older_than_s: float = 30.0, limit: int = 500) -> int:
