@@ -349,6 +349,7 @@ class ScriptedOpenAIServer:
                 if step.chunk_delay_s:
                     await writer.drain()
                     await asyncio.sleep(step.chunk_delay_s)
+            writer.write(b"0\r\n\r\n")  # the end of the chunked body: the connection stays usable
             await writer.drain()
             return True
         except ConnectionError:
