@@ -112,9 +112,10 @@ def run_abort(*, run_id: str) -> bool:
 
 
 _YIELD_EVERY_S = 0.002
-# Until the first text has gone out (and briefly after), the pump yields after every
-# event: delivering a frame takes several turns of the loop (publisher, channel layer,
-# consumer, socket), and the first token is what the reader is waiting for.
+# For a moment from the first text on, the pump yields after every event: delivering a
+# frame takes several turns of the loop (publisher, channel layer, consumer, socket), and
+# the first token is what the reader is waiting for. Before it the pump does not: the
+# request to the provider goes out first, and the earlier frames leave while it waits.
 _EAGER_UNTIL_TEXT_PLUS_S = 0.003
 
 
@@ -142,7 +143,7 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
             # then (well inside the coalescing window), so the publisher and the sockets deliver
             # frames while the answer is still being read rather than after it.
             now = loop.time()
-            eager = eager_until is None or now < eager_until
+            eager = eager_until is not None and now < eager_until
             if eager or now - yielded_at >= _YIELD_EVERY_S:
                 await asyncio.sleep(0)
                 yielded_at = loop.time()  # after the turn: a busy loop must not make every event yield
