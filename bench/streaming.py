@@ -2,7 +2,8 @@
 
     DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python bench/streaming.py
 
-Measures, for a 1000-token answer (medians over N runs, milliseconds):
+Measures, for a 1000-token answer (medians over N rounds, each round sampling every path
+in turn so all see the same machine state; milliseconds):
   1. the `openai` SDK streaming directly from the scripted server (the baseline);
   2. the runtime's own `stream()` in-process (first text event, whole answer);
   3. the same run at a WebSocket client (Channels' WebsocketCommunicator over the
@@ -102,40 +103,27 @@ def _ms(samples: list[float]) -> float:
     return round(statistics.median(kept) * 1000, 2)
 
 
-async def bench_sdk(server: ServerProcess) -> tuple[float, float]:
-    client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
-    firsts, totals = [], []
-    for _ in range(N + 1):
-        t0 = time.perf_counter()
-        first = None
-        stream = await client.chat.completions.create(
-            model="gpt-test", messages=[{"role": "user", "content": "go"}], stream=True
-        )
-        async for chunk in stream:
-            if first is None and chunk.choices and chunk.choices[0].delta.content:
-                first = time.perf_counter() - t0
-        totals.append(time.perf_counter() - t0)
-        firsts.append(first or 0.0)
-    await client.close()
-    return _ms(firsts), _ms(totals)
+async def _sdk_once(client: Any) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    first = None
+    stream = await client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "go"}], stream=True
+    )
+    async for chunk in stream:
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter() - t0
+    return first or 0.0, time.perf_counter() - t0
 
 
-async def bench_runtime(user: Any) -> tuple[float, float]:
+async def _runtime_once(ctx: Any) -> tuple[float, float]:
     from agents.runtime import stream
-    from core.context import RequestContext
 
-    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
-    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk, resource_id=str(user.pk))
-    firsts, totals = [], []
-    for _ in range(N + 1):
-        t0 = time.perf_counter()
-        first = None
-        async for event in stream("bench-stream", context=ctx, prompt="go"):
-            if first is None and event.type == "text-delta":
-                first = time.perf_counter() - t0
-        totals.append(time.perf_counter() - t0)
-        firsts.append(first or 0.0)
-    return _ms(firsts), _ms(totals)
+    t0 = time.perf_counter()
+    first = None
+    async for event in stream("bench-stream", context=ctx, prompt="go"):
+        if first is None and event.type == "text-delta":
+            first = time.perf_counter() - t0
+    return first or 0.0, time.perf_counter() - t0
 
 
 async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float, bool, bool]:
@@ -169,34 +157,42 @@ async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float
     return first or 0.0, total, error, lost
 
 
-async def bench_ws(token: str) -> tuple[float, float]:
-    results = [await _ws_chat(token, f"bench-ws-{RUN}-{i}", ANSWER) for i in range(N + 1)]
-    assert not any(r[2] or r[3] for r in results), "a WebSocket run failed or lost frames"
-    return _ms([r[0] for r in results]), _ms([r[1] for r in results])
+async def _sse_once(client: Any, token: str, chat_id: str) -> tuple[float, float]:
+    body = {"id": chat_id, "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}]}
+    t0 = time.perf_counter()
+    response: Any = await client.post(
+        "/api/agents/bench-stream/chat",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"authorization": f"Token {token}"},
+    )
+    first = None
+    async for part in response.streaming_content:
+        if first is None and b'"text-delta"' in part:
+            first = time.perf_counter() - t0
+    return first or 0.0, time.perf_counter() - t0
 
 
-async def bench_sse(token: str) -> tuple[float, float]:
-    client = AsyncClient()
-    firsts, totals = [], []
+async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str, tuple[float, float]]:
+    """(first text, whole) medians of each path, sampled in turn (SDK, runtime, WebSocket,
+    SSE, then again), so that every path sees the same machine state."""
+    from core.context import RequestContext
+
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    sdk_client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
+    sse_client = AsyncClient()
+    samples: dict[str, list[tuple[float, float]]] = {"sdk": [], "runtime": [], "ws": [], "sse": []}
     for i in range(N + 1):
-        body = {
-            "id": f"bench-sse-{RUN}-{i}",
-            "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}],
-        }
-        t0 = time.perf_counter()
-        response: Any = await client.post(
-            "/api/agents/bench-stream/chat",
-            json.dumps(body),
-            content_type="application/json",
-            headers={"authorization": f"Token {token}"},
-        )
-        first = None
-        async for part in response.streaming_content:
-            if first is None and b'"text-delta"' in part:
-                first = time.perf_counter() - t0
-        totals.append(time.perf_counter() - t0)
-        firsts.append(first or 0.0)
-    return _ms(firsts), _ms(totals)
+        samples["sdk"].append(await _sdk_once(sdk_client))
+        samples["runtime"].append(await _runtime_once(ctx))
+        first, whole, error, lost = await _ws_chat(token, f"bench-ws-{RUN}-{i}", ANSWER)
+        if error or lost:
+            raise RuntimeError("a WebSocket run failed or lost frames")
+        samples["ws"].append((first, whole))
+        samples["sse"].append(await _sse_once(sse_client, token, f"bench-sse-{RUN}-{i}"))
+    await sdk_client.close()
+    return {path: (_ms([f for f, _ in got]), _ms([w for _, w in got])) for path, got in samples.items()}
 
 
 async def bench_concurrent(server: ServerProcess, token: str) -> dict[str, Any]:
@@ -230,14 +226,12 @@ async def main() -> None:
     server = ServerProcess().start()  # its own process: no shared GIL with the clients measured
     server.always(ChatReply(text=ANSWER))
     user, token = await sync_to_async(_setup)(server)
-    sdk = await bench_sdk(server)
-    runtime = await bench_runtime(user)
-    ws = await bench_ws(token)
-    sse = await bench_sse(token)
+    paths = await bench_paths(server, user, token)
+    sdk, runtime, ws, sse = paths["sdk"], paths["runtime"], paths["ws"], paths["sse"]
     many = await bench_concurrent(server, token)
     server.stop()
     await sync_to_async(_drain_queue)()
-    print(f"1000-token answer, median of {N} (first text ms / whole ms)")
+    print(f"1000-token answer, median of {N}, paths sampled in turn (first text ms / whole ms)")
     print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
     print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
     print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
