@@ -164,7 +164,12 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
     try:
         pending = b""
         first = True
+        done = False
         async for data in response.aiter_bytes():
+            if done:
+                # After `[DONE]` the body is read to its end, as the SDK's own stream does: a
+                # response left unread closes its connection, and the next call opens a new one.
+                continue
             lines = (pending + data).split(b"\n")
             pending = lines.pop()
             if first:  # the first read may hold many chunks: hand on the first delta before parsing the rest
@@ -175,10 +180,9 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
             batch, done = assembler.feed_lines(lines)
             if batch:
                 yield batch
-            if done:
-                break
     except (httpx2.HTTPError, json.JSONDecodeError) as error:
-        raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
+        if not done:  # a failure after `[DONE]` loses nothing: the answer is whole
+            raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
     finally:
         await response.aclose()
     yield [("done", assembler.finish())]

@@ -61,6 +61,19 @@ async def test_stream_emits_text_and_tool_chunks_in_order(openai_server, make_ag
     assert openai_server.chat_requests[0].body["stream"] is True
 
 
+async def test_streamed_calls_reuse_the_provider_connection(openai_server, make_agent, ctx):
+    # The provider's body is read to its end after `[DONE]`; a response left unread would
+    # close its connection and make every model call pay for a new one.
+    await sync_to_async(make_agent)()
+    openai_server.script(ChatReply(text="one"), ChatReply(text="two"), ChatReply(text="three"))
+    before = openai_server.connections
+    for prompt in ("a", "b", "c"):
+        chunks = await _collect(stream("helper", context=ctx, prompt=prompt))
+        assert chunks[-1]["type"] == "finish"
+    assert openai_server.connections - before <= 1
+    assert len(openai_server.chat_requests) == 3
+
+
 async def test_stream_failure_mid_way_ends_with_an_error_chunk_and_keeps_the_partial(
     openai_server, make_agent, ctx
 ):

@@ -103,6 +103,7 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     disconnects: int = 0
+    connections: int = 0  # accepted: a client that reuses its connection opens one
     models: list[str] = field(default_factory=lambda: ["gpt-test", "gpt-test-mini"])
     embedding_dimensions: int = 384
 
@@ -180,6 +181,10 @@ class ScriptedOpenAIServer:
         return self._state.disconnects
 
     @property
+    def connections(self) -> int:
+        return self._state.connections
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
@@ -220,6 +225,7 @@ class ScriptedOpenAIServer:
 
     # -- HTTP --------------------------------------------------------------
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._state.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
