@@ -44,3 +44,29 @@ def test_it_uses_the_time_and_workspace_tools_and_quotes_tool_results():
     quoted = demo_responder({"messages": [{"role": "tool", "content": '{"ok": true}'}]})
     assert isinstance(quoted, ChatReply)
     assert quoted.text == 'Here is what I found: `{"ok": true}`'
+
+
+def test_it_titles_a_thread_from_the_users_first_words_and_knows_a_few_cities():
+    from agents.tasks import TITLE_PROMPT
+
+    titled = demo_responder(
+        {
+            "messages": [
+                {"role": "system", "content": TITLE_PROMPT},
+                {
+                    "role": "user",
+                    "content": "user: What **time** is it in Tokyo right now?\nassistant: Noon.",
+                },
+            ]
+        }
+    )
+    assert isinstance(titled, ChatReply)
+    assert titled.text == "What time is it in Tokyo"
+    timed = demo_responder(
+        {
+            "messages": [{"role": "user", "content": "What time is it in Tokyo?"}],
+            "tools": _tools("current_time"),
+        }
+    )
+    assert isinstance(timed, ChatReply)
+    assert timed.tool_calls[0].arguments == {"timezone": "Asia/Tokyo"}

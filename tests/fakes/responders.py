@@ -17,12 +17,15 @@ def demo_responder(body: dict[str, Any]) -> Step:
     - "my name is X" / "I live in X" / "remember ...": saves it with `update_working_memory`.
     - "what is my name" / "where do I live" / "what do you remember": answers from the
       working-memory block and recalled messages in its system prompt.
-    - A question about time calls `current_time`; a research topic calls
+    - A request for a thread title answers with the first words of the conversation.
+    - A question about time calls `current_time` (for a city it knows, else Paris); a research topic calls
       `workspace_append_note`; a tool named in the message is called.
     - Anything else is echoed back.
     """
     messages = body.get("messages") or [{}]
     last = messages[-1]
+    if str(messages[0].get("content") or "").startswith("Write a short title"):
+        return ChatReply(text=_title(str(last.get("content") or "")))
     if last.get("role") == "tool":
         return ChatReply(text=f"Here is what I found: `{last.get('content')}`")
     text = str(last.get("content") or "")
@@ -42,7 +45,8 @@ def demo_responder(body: dict[str, Any]) -> Step:
         recalled = _between(system, "<recalled_messages>", "</recalled_messages>")
         return ChatReply(text=f"From my memory:\n\n{remembered or '(nothing yet)'}\n\n{recalled}".strip())
     if "current_time" in tools and "time" in lowered:
-        return ChatReply(tool_calls=[ToolCall(name="current_time", arguments={"timezone": "Europe/Paris"})])
+        timezone = next((tz for city, tz in _CITIES.items() if city in lowered), "Europe/Paris")
+        return ChatReply(tool_calls=[ToolCall(name="current_time", arguments={"timezone": timezone})])
     if "workspace_append_note" in tools:
         return ChatReply(
             tool_calls=[
@@ -55,6 +59,23 @@ def demo_responder(body: dict[str, Any]) -> Step:
         if name in text:
             return ChatReply(tool_calls=[ToolCall(name=name, arguments={})])
     return ChatReply(text=f"You said: **{text}**. (This answer comes from the scripted demo model.)")
+
+
+_CITIES = {
+    "tokyo": "Asia/Tokyo",
+    "new york": "America/New_York",
+    "london": "Europe/London",
+    "sydney": "Australia/Sydney",
+    "berlin": "Europe/Berlin",
+    "san francisco": "America/Los_Angeles",
+}
+
+
+def _title(excerpt: str) -> str:
+    """The first six words the user said (the excerpt's lines read `role: text`)."""
+    said = next((line[len("user:") :] for line in excerpt.splitlines() if line.startswith("user:")), excerpt)
+    words = re.sub(r"[*_`#]", "", said).split()[:6]
+    return " ".join(words).rstrip(".?!") or "New conversation"
 
 
 def _between(text: str, start: str, end: str) -> str:
