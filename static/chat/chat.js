@@ -237,6 +237,7 @@ function send(text) {
   addUserMessage(text);
   state.pendingBubble = bubble("assistant");
   state.pendingBubble.status.textContent = "Thinking…";
+  rememberPlace(state.threadId); // the thread exists once this message is stored
   const frame = { type: "message", threadId: state.threadId, text };
   const model = $("model-select").value;
   if (model) frame.model = model;
@@ -257,8 +258,19 @@ function stop() {
 }
 
 // -- threads, models, memory -------------------------------------------------
+// The agent and the open thread live in the address (`?agent=…&thread=…`), so a reload
+// or a bookmark comes back to the same conversation.
+function rememberPlace(threadId) {
+  const params = new URLSearchParams(location.search);
+  if (state.agent) params.set("agent", state.agent.id);
+  if (threadId) params.set("thread", threadId);
+  else params.delete("thread");
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+}
+
 function startThread() {
   state.threadId = crypto.randomUUID();
+  rememberPlace(null); // a new thread is stored with its first message
   $("messages").replaceChildren();
   $("trace-link").hidden = true;
   $("trace-empty").hidden = false;
@@ -270,6 +282,7 @@ function startThread() {
 
 async function openThread(threadId) {
   state.threadId = threadId;
+  rememberPlace(threadId);
   $("messages").replaceChildren();
   markCurrentThread();
   state.socket?.readyState === WebSocket.OPEN &&
@@ -279,6 +292,7 @@ async function openThread(threadId) {
     listOf(body).forEach(addStoredMessage);
   } catch (error) {
     notice(`Could not load this thread: ${error.message}`, "error");
+    startThread();
   }
   loadMemory();
   closeDrawers();
@@ -422,10 +436,12 @@ async function init() {
   }
   const select = $("agent-select");
   select.replaceChildren(...state.agents.map((a) => new Option(a.name || a.id, a.id)));
-  const wanted = new URLSearchParams(location.search).get("agent");
-  const first = state.agents.find((a) => a.id === wanted) || state.agents[0];
+  const params = new URLSearchParams(location.search);
+  const wantedThread = params.get("thread");
+  const first = state.agents.find((a) => a.id === params.get("agent")) || state.agents[0];
   select.value = first.id;
   await selectAgent(first.id);
+  if (wantedThread) await openThread(wantedThread);
   $("prompt").focus();
 }
 
