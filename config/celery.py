@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from celery import Celery, signals
@@ -30,3 +31,22 @@ def _write_records(**kwargs: Any) -> None:
 
     if writer.pending:
         writer.flush(timeout=30.0)
+
+
+@signals.worker_process_init.connect
+def _warm_embedder(**kwargs: Any) -> threading.Thread | None:
+    """Load the embedder in each worker process before its first task needs it.
+
+    The local model takes seconds to load; in the background, so the child still reports
+    ready at once (Celery waits only a few seconds for it), and a task that needs the
+    embedder meanwhile waits for the same load instead of starting another.
+    """
+    from django.conf import settings
+
+    from memory.embedders import embedder_warm_up
+
+    if not settings.EMBEDDER_PRELOAD:
+        return None
+    thread = threading.Thread(target=embedder_warm_up, name="embedder-warm-up", daemon=True)
+    thread.start()
+    return thread
