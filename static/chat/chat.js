@@ -153,6 +153,11 @@ function applyChunk(run, chunk) {
   }
 }
 
+function hideTrace() {
+  $("trace-link").hidden = true;
+  $("trace-empty").hidden = false;
+}
+
 function showTrace(traceId) {
   const link = $("trace-link");
   link.href = `/admin/observability/trace/${encodeURIComponent(traceId)}/change/`;
@@ -272,8 +277,7 @@ function startThread() {
   state.threadId = crypto.randomUUID();
   rememberPlace(null); // a new thread is stored with its first message
   $("messages").replaceChildren();
-  $("trace-link").hidden = true;
-  $("trace-empty").hidden = false;
+  hideTrace();
   state.socket?.readyState === WebSocket.OPEN &&
     state.socket.send(JSON.stringify({ type: "subscribe", threadId: state.threadId }));
   markCurrentThread();
@@ -287,9 +291,12 @@ async function openThread(threadId) {
   markCurrentThread();
   state.socket?.readyState === WebSocket.OPEN &&
     state.socket.send(JSON.stringify({ type: "subscribe", threadId }));
+  hideTrace();
   try {
-    const body = await api(`/api/memory/threads/${encodeURIComponent(threadId)}/messages`);
-    listOf(body).forEach(addStoredMessage);
+    const messages = listOf(await api(`/api/memory/threads/${encodeURIComponent(threadId)}/messages`));
+    messages.forEach(addStoredMessage);
+    const lastRunId = messages.findLast((m) => m.runId)?.runId;
+    if (lastRunId) showTrace((await api(`/api/runs/${encodeURIComponent(lastRunId)}`)).traceId);
   } catch (error) {
     notice(`Could not load this thread: ${error.message}`, "error");
     startThread();

@@ -80,6 +80,13 @@ def test_sign_in_chat_and_find_the_thread_again(
     page.reload()
     page.locator(".message.assistant .body", has_text="Machine m1").wait_for()
     page.locator(".message.user", has_text="Is m1 free?").wait_for()
+    if width < 760:
+        page.get_by_role("button", name="Memory", exact=True).click()
+    trace = page.get_by_role("link", name="Open the run's trace")
+    trace.wait_for()  # the thread's last run, found from its stored messages
+    assert "/admin/observability/trace/" in (trace.get_attribute("href") or "")
+    if width < 760:
+        page.get_by_role("button", name="Memory", exact=True).click()
     # And the thread list leads back to it from a new thread.
     if width < 760:
         page.get_by_role("button", name="Threads").click()
