@@ -9,9 +9,10 @@ so every attempt is traced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,15 +162,12 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
     response: httpx2.Response = await async_client(ref).post(  # type: ignore[assignment]
         _CHAT, body=body, cast_to=httpx2.Response, stream=True, stream_cls=openai.AsyncStream[Any]
     )
+    reads = response.aiter_bytes()
     try:
         pending = b""
         first = True
         done = False
-        async for data in response.aiter_bytes():
-            if done:
-                # After `[DONE]` the body is read to its end, as the SDK's own stream does: a
-                # response left unread closes its connection, and the next call opens a new one.
-                continue
+        async for data in reads:
             lines = (pending + data).split(b"\n")
             pending = lines.pop()
             if first:  # the first read may hold many chunks: hand on the first delta before parsing the rest
@@ -180,12 +178,30 @@ async def stream_async(ref: ModelRef, request: dict[str, Any]) -> AsyncGenerator
             batch, done = assembler.feed_lines(lines)
             if batch:
                 yield batch
+            if done:
+                break
     except (httpx2.HTTPError, json.JSONDecodeError) as error:
-        if not done:  # a failure after `[DONE]` loses nothing: the answer is whole
-            raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
+        raise StreamInterrupted(f"{type(error).__name__}: {error}") from error
+    else:
+        if done:
+            await _read_to_end(reads)
     finally:
         await response.aclose()
     yield [("done", assembler.finish())]
+
+
+# How long the end of a body may take to arrive after `[DONE]` (normally it comes with it).
+_END_OF_BODY_S = 0.05
+
+
+async def _read_to_end(reads: AsyncIterator[bytes]) -> None:
+    """Read what is left of a body after `[DONE]`, as the SDK's own stream does: a response
+    closed unread drops its connection, and the next call would open a new one. A server
+    that keeps the body open is not waited for: its connection is closed instead."""
+    with contextlib.suppress(TimeoutError, httpx2.HTTPError):
+        async with asyncio.timeout(_END_OF_BODY_S):
+            async for _ in reads:
+                pass
 
 
 def _through_first_delta(

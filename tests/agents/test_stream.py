@@ -74,6 +74,20 @@ async def test_streamed_calls_reuse_the_provider_connection(openai_server, make_
     assert len(openai_server.chat_requests) == 3
 
 
+async def test_a_provider_that_keeps_its_body_open_after_done_does_not_hold_the_run(
+    openai_server, make_agent, ctx
+):
+    # The end of the body is read only briefly after `[DONE]`; the run does not wait for the
+    # server's read timeout (5 s in the test settings) to finish.
+    await sync_to_async(make_agent)()
+    openai_server.script(ChatReply(text="done soon", linger_s=30))
+    chunks = await asyncio.wait_for(_collect(stream("helper", context=ctx, prompt="hi")), timeout=2)
+    assert chunks[-1]["type"] == "finish"
+    assert "".join(c["delta"] for c in chunks if c["type"] == "text-delta") == "done soon"
+    run = await Run.objects.aget(id=chunks[0]["messageMetadata"]["runId"])
+    assert run.status == "completed"
+
+
 async def test_stream_failure_mid_way_ends_with_an_error_chunk_and_keeps_the_partial(
     openai_server, make_agent, ctx
 ):

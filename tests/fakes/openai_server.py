@@ -59,6 +59,7 @@ class ChatReply:
     delay_s: float = 0.0  # before answering
     chunk_delay_s: float = 0.0  # between streamed chunks
     drop_after: int | None = None  # streamed: close the connection after this many chunks
+    linger_s: float = 0.0  # streamed: keep the body open this long after `[DONE]`
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
@@ -355,6 +356,10 @@ class ScriptedOpenAIServer:
                 if step.chunk_delay_s:
                     await writer.drain()
                     await asyncio.sleep(step.chunk_delay_s)
+            if step.linger_s:
+                await writer.drain()
+                with contextlib.suppress(TimeoutError):  # a client that closes ends the wait (and counts)
+                    await asyncio.wait_for(writer.wait_closed(), step.linger_s)
             writer.write(b"0\r\n\r\n")  # the end of the chunked body: the connection stays usable
             await writer.drain()
             return True
