@@ -82,12 +82,21 @@ function addUserMessage(text) {
 function addStoredMessage(message) {
   const role = message.role === "user" ? "user" : "assistant";
   if (role !== "user" && message.role !== "assistant") return;
-  const parts = message.parts || message.content?.parts;
-  const text = parts
+  const parts = message.parts || message.content?.parts || [];
+  const text = parts.length
     ? parts.filter((p) => p.type === "text").map((p) => p.text).join("")
     : typeof message.content === "string" ? message.content : "";
-  if (!text) return;
+  const calls = role === "assistant" ? parts.filter((p) => p.type === "tool-call") : [];
+  if (!text && !calls.length) return;
   const view = bubble(role);
+  // The tools the answer used, labelled as they were while it streamed.
+  const failed = new Set(parts.filter((p) => p.type === "tool-result" && p.isError).map((p) => p.toolCallId));
+  for (const call of calls) {
+    const item = document.createElement("li");
+    item.className = `tool ${failed.has(call.toolCallId) ? "failed" : "done"}`;
+    item.textContent = toolLabel(call);
+    view.tools.append(item);
+  }
   if (role === "user") view.body.textContent = text;
   else renderMarkdown(view.body, text);
 }

@@ -80,6 +80,9 @@ def test_sign_in_chat_and_find_the_thread_again(
     page.reload()
     page.locator(".message.assistant .body", has_text="Machine m1").wait_for()
     page.locator(".message.user", has_text="Is m1 free?").wait_for()
+    stored_tool = page.locator(".message.assistant .tool.done").first
+    stored_tool.wait_for()  # the stored tool call, with its declared label
+    assert stored_tool.inner_text().endswith("Checking machine availability…")
     if width < 760:
         page.get_by_role("button", name="Memory", exact=True).click()
     trace = page.get_by_role("link", name="Open the run's trace")
