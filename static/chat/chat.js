@@ -38,7 +38,7 @@ async function api(path, options = {}) {
     headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), ...(options.headers || {}) },
   });
   if (response.status === 401 || response.status === 403) {
-    window.location.assign(`/login/?next=${encodeURIComponent(location.pathname)}`);
+    window.location.assign(`/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
     throw new Error("signed out");
   }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
@@ -221,17 +221,50 @@ function onFrame(frame) {
   if (frame.threadId !== state.threadId || !frame.runId) return;
   let run = state.runs.get(frame.runId);
   if (!run) {
-    // A run started in another tab on this thread.
+    // A run started in another tab on this thread, or before this page was loaded.
     run = { view: bubble("assistant"), lastSeq: 0, threadId: frame.threadId };
     state.runs.set(frame.runId, run);
   }
   if (frame.seq <= run.lastSeq) return; // already seen (replay overlap)
+  if (frame.seq > run.lastSeq + 1) {
+    holdUntilReplayed(run, frame);
+    return;
+  }
+  applyFrame(run, frame);
+  // Frames held back while the missing ones were replayed, now in order.
+  while (run.held?.has(run.lastSeq + 1)) {
+    const next = run.held.get(run.lastSeq + 1);
+    run.held.delete(next.seq);
+    applyFrame(run, next);
+  }
+}
+
+// A frame after a gap (the run began before this page subscribed): ask the server once for
+// the frames in between, and hold this one until they come. If the replay buffer no longer
+// has them, the held frames are shown anyway after a moment.
+function holdUntilReplayed(run, frame) {
+  run.held ??= new Map();
+  run.held.set(frame.seq, frame);
+  if (run.replayAsked) return;
+  run.replayAsked = true;
+  state.socket?.send(
+    JSON.stringify({ type: "replay", threadId: frame.threadId, runId: frame.runId, afterSeq: run.lastSeq }),
+  );
+  setTimeout(() => {
+    const held = [...(run.held?.values() || [])].sort((x, y) => x.seq - y.seq);
+    run.held?.clear();
+    for (const next of held) if (next.seq > run.lastSeq) applyFrame(run, next);
+  }, 2000);
+}
+
+function applyFrame(run, frame) {
+  const runId = frame.runId;
   run.lastSeq = frame.seq;
   if (frame.type === "chunk") applyChunk(run, frame.chunk);
   if (frame.type === "run-end") {
     run.view.body.classList.remove("streaming");
-    state.runs.delete(frame.runId);
-    if (state.activeRunId === frame.runId) {
+    state.runs.delete(runId);
+    if (state.activeRunId === runId) {
       state.activeRunId = null;
       setBusy(false);
       $("prompt").focus();
@@ -304,14 +337,23 @@ async function openThread(threadId) {
   try {
     const messages = listOf(await api(`/api/memory/threads/${encodeURIComponent(threadId)}/messages`));
     messages.forEach(addStoredMessage);
-    const lastRunId = messages.findLast((m) => m.runId)?.runId;
-    if (lastRunId) showTrace((await api(`/api/runs/${encodeURIComponent(lastRunId)}`)).traceId);
+    showLastTrace(messages.findLast((m) => m.runId)?.runId);
   } catch (error) {
     notice(`Could not load this thread: ${error.message}`, "error");
     startThread();
   }
   loadMemory();
   closeDrawers();
+}
+
+async function showLastTrace(runId) {
+  if (!runId) return;
+  try {
+    const run = await api(`/api/runs/${encodeURIComponent(runId)}`);
+    if (state.threadId === run.threadId && run.traceId) showTrace(run.traceId);
+  } catch {
+    // A run still in progress is recorded when it ends; its trace link comes with its frames.
+  }
 }
 
 function markCurrentThread() {

@@ -102,3 +102,30 @@ def test_sign_in_chat_and_find_the_thread_again(
     thread.wait_for()
     thread.click()
     page.locator(".message.assistant .body", has_text="Machine m1").wait_for()
+
+
+def test_a_reload_during_a_run_keeps_the_thread(person, demo_agent, openai_server, daphne_url, browser):
+    # The run is recorded when it ends; until then the thread (with the user's message) is
+    # what a reload finds, and it stays open without an error.
+    words = [f"w{i} " for i in range(300)]
+    openai_server.script(ChatReply(chunks=words, chunk_delay_s=0.01))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{daphne_url}/")
+    page.get_by_label("Username").fill(person.username)
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{daphne_url}/")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("Count for me")
+    prompt.press("Enter")
+    page.locator(".message.assistant .body", has_text="w1").wait_for()
+    page.reload()
+    page.locator(".message.user", has_text="Count for me").wait_for()
+    page.wait_for_load_state("networkidle")  # the thread's requests have all been answered
+    assert "thread=" in page.url
+    assert page.locator("#notice.error-box").count() == 0
+    # The run goes on streaming into the reloaded page, from its first word (the frames sent
+    # before the reload are replayed).
+    page.locator(".message.assistant .body", has_text="w299").wait_for()
+    answer = page.locator(".message.assistant .body").last.inner_text()
+    assert answer.split() == [f"w{i}" for i in range(300)]
