@@ -340,7 +340,9 @@ async function openThread(threadId) {
     showLastTrace(messages.findLast((m) => m.runId)?.runId);
   } catch (error) {
     notice(`Could not load this thread: ${error.message}`, "error");
-    startThread();
+    startThread(); // loads the (empty) memory panel itself
+    closeDrawers();
+    return;
   }
   loadMemory();
   closeDrawers();
