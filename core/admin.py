@@ -11,5 +11,6 @@ class TenantAdmin(admin.ModelAdmin[Tenant]):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin[Membership]):
-    list_display = ("user", "tenant")
+    list_display = ("user", "tenant", "role")
+    list_filter = ("role",)
     list_select_related = ("user", "tenant")

@@ -21,8 +21,16 @@ class Tenant(models.Model):
 
 
 class Membership(models.Model):
+    """A user's place in a tenant. Members reach their own objects; tenant admins every
+    object of their tenant (see docs/security.md)."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member"
+        ADMIN = "admin", "tenant admin"
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.tenant_id}"

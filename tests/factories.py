@@ -36,6 +36,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         Membership.objects.update_or_create(
-            user_id=obj.pk, defaults={"tenant": cast(Tenant, extracted or TenantFactory())}
+            user_id=obj.pk,
+            defaults={
+                "tenant": cast(Tenant, extracted or TenantFactory()),
+                "role": kwargs.get("role", Membership.Role.MEMBER),
+            },
         )
         obj.save()
