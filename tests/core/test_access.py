@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_actor_for_a_member_and_a_tenant_admin(tenant: Any) -> None:
-    member = UserFactory(tenant=tenant)
-    admin = UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN)
+    member: Any = UserFactory(tenant=tenant)
+    admin: Any = UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN)
 
     assert actor_for_user(member) == Actor(tenant_id=tenant.pk, user_id=member.pk, is_tenant_admin=False)
     assert actor_for_user(admin).is_tenant_admin
@@ -30,8 +30,9 @@ def test_anonymous_is_not_an_actor() -> None:
 
 def test_owned_and_visible_filter_by_tenant_and_owner(tenant: Any) -> None:
     # Memberships are objects with a tenant and a user: a stand-in for any owned row.
-    me, colleague = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
-    stranger = UserFactory(tenant=TenantFactory())
+    me: Any = UserFactory(tenant=tenant)
+    colleague: Any = UserFactory(tenant=tenant)
+    stranger: Any = UserFactory(tenant=TenantFactory())
     rows = Membership.objects.all()
     member = Actor(tenant_id=tenant.pk, user_id=me.pk)
     admin = Actor(tenant_id=tenant.pk, user_id=colleague.pk, is_tenant_admin=True)
