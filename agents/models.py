@@ -121,7 +121,12 @@ class Run(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
     agent_version = models.PositiveIntegerField()
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run's owner: the user who started it (empty: the scheduler or an operator).",
     )
     thread_id = models.CharField(max_length=200, blank=True, default="")
     resource_id = models.CharField(max_length=200, blank=True, default="")
@@ -140,10 +145,13 @@ class Run(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # An idempotency key is the caller's: scoped to tenant, owner and agent (a run
+            # without a user, of the scheduler, shares the tenant's key space for system runs).
             models.UniqueConstraint(
-                fields=["tenant", "agent", "idempotency_key"],
+                fields=["tenant", "user", "agent", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
-                name="run_idempotency_unique",
+                nulls_distinct=False,
+                name="run_idempotency_owner_unique",
             )
         ]
         indexes = [models.Index(fields=["tenant", "-created_at"])]

@@ -9,6 +9,7 @@ import uuid
 from django.db.models import Q, QuerySet
 
 from agents.models import Agent, AgentVersion, Run, Tool
+from core.access import Actor, owned
 from core.errors import NotFound
 from core.writebehind import first_written
 
@@ -40,10 +41,13 @@ def tool_get(*, tool_id: str) -> Tool:
     return tool
 
 
-def run_get(*, run_id: uuid.UUID | str, tenant_id: int) -> Run:
-    """A run of this tenant. A run this process just finished may still be queued to be
-    written (`core.writebehind`): it is written before the answer is "not found"."""
-    run = first_written(Run.objects.select_related("agent").filter(id=run_id, tenant_id=tenant_id))
+def run_get(*, run_id: uuid.UUID | str, actor: Actor) -> Run:
+    """A run the actor may read: its own, or any of its tenant's for a tenant admin; any other
+    is "not found". A run this process just finished may still be queued to be written
+    (`core.writebehind`): it is written before the answer is "not found"."""
+    run = first_written(
+        owned(Run.objects.select_related("agent").filter(id=run_id), actor, owner_field="user_id")
+    )
     if run is None:
         raise NotFound("Run not found.")
     return run

@@ -24,8 +24,8 @@ from chat.frames import ClientFrame, parse_client_frame
 from chat.runs import replay_after, run_abort, run_start, thread_group
 from chat.runtime import chat_runtime
 from chat.services import chat_request
+from core.access import Actor, actor_for_user
 from core.errors import PlatformError
-from core.tenancy import tenant_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +46,14 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED, reason="Authentication required.")
             return
-        tenant_id = await database_sync_to_async(_tenant_with_agent)(user=user, agent_id=self.agent_id)
-        if tenant_id is None:
+        actor = await database_sync_to_async(_actor_with_agent)(user=user, agent_id=self.agent_id)
+        if actor is None:
             await self.accept()
             await self.close(code=CLOSE_UNKNOWN_AGENT, reason=f"No agent '{self.agent_id}'.")
             return
         self.user = user
-        self.tenant_id = tenant_id
+        self.actor: Actor = actor
+        self.tenant_id = actor.tenant_id
         subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("token.")), None)
         await self.accept(subprotocol=subprotocol)
 
@@ -117,7 +118,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             ):
                 await self.send_json(item)
         elif frame.type == "abort":
-            if not run_abort(run_id=frame.run_id):
+            if not run_abort(run_id=frame.run_id, actor=self.actor):
                 # The run may be consumed by another process: ask every member of the thread's group.
                 await self.channel_layer.group_send(
                     self._group(frame.thread_id), {"type": "chat.abort", "run_id": frame.run_id}
@@ -152,7 +153,8 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["frame"])
 
     async def chat_abort(self, event: dict[str, Any]) -> None:
-        run_abort(run_id=event["run_id"])
+        # The group is this user's thread: the check is the same as for the socket's own frame.
+        run_abort(run_id=event["run_id"], actor=self.actor)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -166,7 +168,7 @@ class _NotJson:
     """Marks a text frame that is not JSON, so it is answered like any malformed frame."""
 
 
-def _tenant_with_agent(*, user: Any, agent_id: str) -> int | None:
-    """The user's tenant, when that tenant may use the agent; None otherwise."""
-    tenant = tenant_for_user(user)
-    return tenant.pk if chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk) else None
+def _actor_with_agent(*, user: Any, agent_id: str) -> Actor | None:
+    """The user as an actor, when the user's tenant may use the agent; None otherwise."""
+    actor = actor_for_user(user)
+    return actor if chat_runtime().agent_exists(agent_id=agent_id, tenant_id=actor.tenant_id) else None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from core.access import Actor, owned
 from core.errors import NotFound
 from core.writebehind import first_written
 from observability.models import Trace
 
 
-def trace_get(*, trace_id: uuid.UUID | str, tenant_id: int) -> Trace:
-    """A trace of this tenant with its spans in order; another tenant's trace is not found."""
-    trace = first_written(Trace.objects.filter(id=trace_id, tenant_id=tenant_id).prefetch_related("spans"))
+def trace_get(*, trace_id: uuid.UUID | str, actor: Actor) -> Trace:
+    """A trace the actor may read, with its spans in order: its own, or any of its tenant's for a
+    tenant admin (traces without an owner, of background work, only for a tenant admin). Any other
+    trace is "not found"."""
+    trace = first_written(owned(Trace.objects.filter(id=trace_id), actor).prefetch_related("spans"))
     if trace is None:
         raise NotFound("Trace not found.")
     return trace

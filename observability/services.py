@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from observability.tracing import Trace
 
 _TRACE_SQL = f"""INSERT INTO {TraceRow._meta.db_table}
-    (id, tenant_id, name, started_at, duration_ms, status, attributes)
-    VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)"""  # noqa: S608 - table name from model metadata
+    (id, tenant_id, owner_id, name, started_at, duration_ms, status, attributes)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)"""  # noqa: S608 - table name from model metadata
 _SPANS_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
     (id, trace_id, parent_id, seq, name, kind, started_at, duration_ms, status, attributes, error)
     SELECT id, trace_id, parent_id, seq, name, kind, started_at, duration_ms, status, attributes, error
@@ -58,6 +58,7 @@ def trace_statements(
     trace_values: list[Any] = [
         trace.id,
         trace.tenant_id,
+        trace.owner_id,
         trace.name,
         trace.started_at,
         trace.duration_ms,

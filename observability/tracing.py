@@ -61,6 +61,7 @@ class Trace:
 
     name: str
     tenant_id: int | None
+    owner_id: int | None = None  # the user whose request it traces; None for background work
     id: uuid.UUID = field(default_factory=uuid.uuid4)
     attributes: dict[str, Any] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -135,8 +136,10 @@ class Trace:
         return (end - self.start_ns) / 1e6
 
 
-def trace_start(*, name: str, tenant_id: int | None, **attributes: Any) -> Trace:
-    return Trace(name=name, tenant_id=tenant_id, attributes=attributes)
+def trace_start(*, name: str, tenant_id: int | None, owner_id: int | None = None, **attributes: Any) -> Trace:
+    """A new trace of `tenant_id`, owned by the user `owner_id` (None: background work,
+    readable by the tenant's admins only; see docs/security.md)."""
+    return Trace(name=name, tenant_id=tenant_id, owner_id=owner_id, attributes=attributes)
 
 
 def current_span() -> Span | None:

@@ -24,6 +24,7 @@ from agents.api.serializers import (
 from agents.providers.catalog import models_catalog
 from agents.runtime import MemoryOptions, RunOptions, agenerate
 from agents.tools.execute import tool_execute, tool_execute_check
+from core.access import actor_for_user
 from core.context import RequestContext
 from core.errors import ValidationFailed
 from core.tenancy import tenant_for_user
@@ -111,7 +112,7 @@ class ToolExecuteApi(APIView):
 class RunDetailApi(APIView):
     @extend_schema(responses=RunOutputSerializer)
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
-        run = selectors.run_get(run_id=run_id, tenant_id=tenant_for_user(request.user).pk)
+        run = selectors.run_get(run_id=run_id, actor=actor_for_user(request.user))
         return Response(RunOutputSerializer(run).data)
 
 

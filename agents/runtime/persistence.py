@@ -89,10 +89,18 @@ def run_begin(
     started_at: datetime,
 ) -> Replay | None:
     """Insert a run with an idempotency key as running, or return the stored outcome of an
-    earlier run with the same key (runs without a key are written once, when they end)."""
-    existing = Run.objects.filter(
-        tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
-    ).first()
+    earlier run with the same key (runs without a key are written once, when they end).
+
+    A key is scoped to tenant, owner (the context's user) and agent: another member's
+    key never finds this run (docs/security.md)."""
+    # None (a run of the scheduler) matches IS NULL: the tenant's own key space for system runs.
+    key: dict[str, Any] = {
+        "tenant_id": context.tenant_id,
+        "user_id": context.user_id,
+        "agent_id": spec.pk,
+        "idempotency_key": idempotency_key,
+    }
+    existing = Run.objects.filter(**key).first()
     if existing is not None:
         return _replay(existing)
     try:
@@ -101,9 +109,7 @@ def run_begin(
                 **_row(run_id, spec, context, thread_id, input_payload, idempotency_key, trace, started_at)
             )
     except IntegrityError:
-        existing = Run.objects.get(
-            tenant_id=context.tenant_id, agent_id=spec.pk, idempotency_key=idempotency_key
-        )
+        existing = Run.objects.get(**key)
         return _replay(existing)
     return None
 

@@ -120,7 +120,12 @@ def run_setup(
     chain = model_chain(spec, options.model)
     run_id = uuid.UUID(options.run_id) if options.run_id else uuid.uuid4()
     thread_id = memory.thread_id if memory is not None else ""
-    trace = trace_start(name=f"agent.run {spec.slug}", tenant_id=context.tenant_id, run_id=str(run_id))
+    trace = trace_start(
+        name=f"agent.run {spec.slug}",
+        tenant_id=context.tenant_id,
+        owner_id=context.user_id,
+        run_id=str(run_id),
+    )
     run_span = trace.start_span(
         "agent.run",
         kind="run",

@@ -49,7 +49,7 @@ def tool_execute(*, tool_id: str, data: dict[str, Any], context: RequestContext)
         raise ValidationFailed("The tool's input is invalid.", details=details) from error
     call = PreparedCall(id=f"call_{uuid.uuid4().hex[:12]}", name=tool_id, arguments="", input=data, args=args)
     call.definition = definition
-    trace = trace_start(name=f"tool.execute {tool_id}", tenant_id=context.tenant_id)
+    trace = trace_start(name=f"tool.execute {tool_id}", tenant_id=context.tenant_id, owner_id=context.user_id)
     outcome = execute_sync(call, trace=trace, context=context, ids={"agent_id": ""})
     trace.flush()
     if outcome.error is not None:

@@ -27,6 +27,7 @@ from agents.runtime.events import Abort, Error, Event
 from chat.runs.coalesce import Coalescer
 from chat.runs.replay import replay_append
 from chat.runtime import ChatRequest, chat_runtime
+from core.access import Actor
 from core.errors import PlatformError
 from observability.redaction import scrub_text
 
@@ -49,6 +50,7 @@ class Run:
     thread_id: str
     user_id: int | str
     group: str | None
+    tenant_id: int | None = None
     seq: int = 0
     status: str = "running"
     subscribers: list[asyncio.Queue[Frame | None]] = field(default_factory=list)
@@ -95,16 +97,33 @@ def run_get(*, run_id: str) -> Run | None:
 def run_start(*, request: ChatRequest, group: str | None) -> Run:
     """Start a run as a task of its own; frames flow to `group` and subscribers."""
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
-    run = Run(run_id=uuid.uuid4().hex, thread_id=request.thread_id, user_id=user_id, group=group)
+    run = Run(
+        run_id=uuid.uuid4().hex,
+        thread_id=request.thread_id,
+        user_id=user_id,
+        group=group,
+        tenant_id=request.context.tenant_id,
+    )
     _RUNS[run.run_id] = run
     publisher = asyncio.get_running_loop().create_task(_publish(run))
     run.task = asyncio.get_running_loop().create_task(_pump(run, request, publisher))
     return run
 
 
-def run_abort(*, run_id: str) -> bool:
-    """Cancel a run consuming its stream in this process; False when it is not here."""
+def run_for(*, run_id: str, actor: Actor) -> Run | None:
+    """A run in flight in this process that the actor may manage (its own, or any of its
+    tenant's for a tenant admin); None otherwise, exactly as for a run that is not here."""
     run = _RUNS.get(run_id)
+    if run is None or run.tenant_id != actor.tenant_id:
+        return None
+    owner = run.user_id if isinstance(run.user_id, int) else None
+    return run if actor.may_manage(owner) else None
+
+
+def run_abort(*, run_id: str, actor: Actor) -> bool:
+    """Cancel a run of the actor's consuming its stream in this process; False when it is not
+    here or not the actor's to stop (the two are indistinguishable to the caller)."""
+    run = run_for(run_id=run_id, actor=actor)
     if run is None or run.task is None or run.task.done():
         return False
     run.task.cancel()

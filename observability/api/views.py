@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.tenancy import tenant_for_user
+from core.access import actor_for_user
 from observability.models import Span, Trace
 from observability.selectors import trace_get
 
@@ -38,5 +38,5 @@ class TraceDetailApi(APIView):
         spans = SpanOutputSerializer(many=True, source="spans.all")
 
     def get(self, request: Request, trace_id: uuid.UUID) -> Response:
-        trace = trace_get(trace_id=trace_id, tenant_id=tenant_for_user(request.user).pk)
+        trace = trace_get(trace_id=trace_id, actor=actor_for_user(request.user))
         return Response(self.OutputSerializer(trace).data)

@@ -233,3 +233,22 @@ async def test_one_socket_runs_one_message_after_another(scripted_chat, token):
         assert text_of(frames) == expected
         assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))  # each frame once
     await comm.disconnect()
+
+
+async def test_another_members_abort_frame_does_not_stop_the_run(scripted_chat, token, tenant):
+    from tests.factories import UserFactory
+
+    intruder = await sync_to_async(lambda: token_for(UserFactory(tenant=tenant)))()
+    scripted_chat.script(ChatReply(text=" ".join(f"w{i}" for i in range(40)), chunk_delay_s=0.01))
+    owner = await _open(token)
+    other = await _open(intruder)
+    await owner.send_json_to({"type": "message", "threadId": "t-owned", "text": "long please"})
+    run_id = (await owner.receive_json_from(timeout=5))["runId"]
+    while (await owner.receive_json_from(timeout=5)).get("chunk", {}).get("type") != "text-delta":
+        pass
+    await other.send_json_to({"type": "abort", "threadId": "t-owned", "runId": run_id})
+    frames = await frames_until_end(owner)
+    assert frames[-1]["status"] == "completed"
+    assert chunks(frames)[-1]["type"] == "finish"
+    await owner.disconnect()
+    await other.disconnect()

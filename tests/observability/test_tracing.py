@@ -87,7 +87,7 @@ def test_traced_operation_outside_a_run_persists_its_own_trace(tenant):
 
 
 def test_trace_api_is_scoped_to_the_tenant(api_client, user):
-    mine = trace_start(name="mine", tenant_id=user.membership.tenant_id)
+    mine = trace_start(name="mine", tenant_id=user.membership.tenant_id, owner_id=user.pk)
     with mine.span("run", kind="run"):
         pass
     mine.flush()
@@ -102,6 +102,16 @@ def test_trace_api_is_scoped_to_the_tenant(api_client, user):
     hidden = api_client.get(f"/api/traces/{theirs.id}")
     assert hidden.status_code == 404
     assert hidden.json()["code"] == "not_found"
+
+
+def test_a_trace_of_background_work_is_for_tenant_admins_only(api_client, user):
+    from core.models import Membership
+
+    background = trace_start(name="sweep", tenant_id=user.membership.tenant_id)
+    background.flush()
+    assert api_client.get(f"/api/traces/{background.id}").status_code == 404
+    Membership.objects.filter(user=user).update(role=Membership.Role.ADMIN)
+    assert api_client.get(f"/api/traces/{background.id}").status_code == 200
 
 
 def test_trace_api_requires_authentication(db):
