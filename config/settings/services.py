@@ -6,12 +6,33 @@ from config.env import env
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+# The Channels layer (core.channel_layer): channels-redis over a blocking pool per process.
+# Its blocking read lasts 5 s, so the read timeout must be longer (the layer refuses less);
+# callers wait up to CHANNEL_REDIS_POOL_TIMEOUT_S for one of the pool's connections.
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
+CHANNEL_REDIS_MAX_CONNECTIONS = env.int("CHANNEL_REDIS_MAX_CONNECTIONS", default=100)
+CHANNEL_REDIS_POOL_TIMEOUT_S = env.float("CHANNEL_REDIS_POOL_TIMEOUT_S", default=10.0)
+CHANNEL_REDIS_SOCKET_TIMEOUT_S = env.float("CHANNEL_REDIS_SOCKET_TIMEOUT_S", default=30.0)
+
+
+def redis_channel_layer(*, url: str, prefix: str) -> dict[str, object]:
+    """The channel layer's settings entry for the Redis at `url`, its keys under `prefix`."""
+    host = {
+        "address": url,
+        "socket_timeout": CHANNEL_REDIS_SOCKET_TIMEOUT_S,
+        "socket_connect_timeout": 5.0,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+        "max_connections": CHANNEL_REDIS_MAX_CONNECTIONS,
+        "timeout": CHANNEL_REDIS_POOL_TIMEOUT_S,
     }
-}
+    return {
+        "BACKEND": "core.channel_layer.RedisChannelLayer",
+        "CONFIG": {"hosts": [host], "prefix": prefix, "capacity": 1500, "expiry": 60},
+    }
+
+
+CHANNEL_LAYERS = {"default": redis_channel_layer(url=REDIS_URL, prefix=CHANNEL_LAYER_PREFIX)}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

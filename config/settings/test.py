@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlparse
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -11,12 +12,21 @@ os.environ["OPENAI_API_KEY"] = "sk-test-planted-secret-value-0001"
 os.environ.setdefault("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
 
 from config.settings.main import *  # noqa: F403
+from config.settings.services import REDIS_URL, redis_channel_layer
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-# Unit tests use the in-memory layer; tests of the Redis layer configure it explicitly.
+# Unit tests use the in-memory layer; the end-to-end chat tests (a real daphne) and tests of
+# the Redis layer use REDIS_CHANNEL_LAYERS: the production layer, its keys under a prefix of
+# this Redis database's own, so parallel runs on other databases never meet.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+_redis = urlparse(REDIS_URL)
+REDIS_CHANNEL_LAYERS = {
+    "default": redis_channel_layer(
+        url=REDIS_URL, prefix=f"test:{_redis.port or 6379}:{_redis.path.strip('/') or '0'}:asgi"
+    )
+}
 MODEL_RETRY_BASE_DELAY_S = 0.01
 MODEL_REQUEST_TIMEOUT_S = 5.0
 STORAGES = {

@@ -103,3 +103,26 @@ async def test_sse_route_over_a_real_socket(demo_agent, openai_server, daphne_ur
     assert lines[-1] == "data: [DONE]"
     chunks = [json.loads(line[6:]) for line in lines[:-1]]
     assert "".join(c["delta"] for c in chunks if c["type"] == "text-delta") == "Served by daphne."
+
+
+async def test_an_idle_socket_stays_open_on_the_redis_layer(demo_agent, openai_server, daphne_url, token):
+    # daphne runs on the Redis channel layer (tests/chat/daphne_settings.py). Its blocking read
+    # lasts 5 s; idling 25 s spans five of them, each of which used to close the socket (1011).
+    async with _ws(daphne_url, "demo", token) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "threadId": "d-idle"}))
+        assert json.loads(await ws.recv())["type"] == "subscribed"
+        loop = asyncio.get_running_loop()
+        idle_until = loop.time() + 25
+        while (left := idle_until - loop.time()) > 0:
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+            except TimeoutError:
+                break
+            assert frame["type"] == "heartbeat", frame
+        openai_server.script(ChatReply(text="Still here after idling."))
+        await ws.send(json.dumps({"type": "message", "threadId": "d-idle", "text": "still there?"}))
+        assert json.loads(await ws.recv())["type"] == "run-started"
+        frames = await _until_end(ws)
+    assert "".join(f["chunk"]["delta"] for f in frames if f.get("chunk", {}).get("type") == "text-delta") == (
+        "Still here after idling."
+    )
