@@ -1,1 +1,1 @@
-"""Evals: datasets, scorers and eval runs."""
+"""Evals: datasets of cases, scorers, and experiments that run a dataset against an agent."""

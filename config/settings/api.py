@@ -17,7 +17,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agent platform API",
-    "DESCRIPTION": "Agents, tools, memory, runs, workflows, storage workspaces, evals and traces.",
+    "DESCRIPTION": "Agents, tools, memory, runs, workflows, storage workspaces and traces.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

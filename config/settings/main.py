@@ -3,6 +3,7 @@
 from config.settings.api import *  # noqa: F403
 from config.settings.base import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.evals import *  # noqa: F403
 from config.settings.observability import *  # noqa: F403
 from config.settings.providers import *  # noqa: F403
 from config.settings.services import *  # noqa: F403

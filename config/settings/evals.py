@@ -1,0 +1,13 @@
+"""Evals: the judge model of model-judged scorers, and how long a case's run may hold its claim."""
+
+from __future__ import annotations
+
+from config.env import env
+from config.settings.providers import DEFAULT_MODEL
+
+# The model that judges answers (`provider/model`); unset: DEFAULT_MODEL. A scorer entry may name its own.
+EVALS_JUDGE_MODEL = env.str("EVALS_JUDGE_MODEL", default="") or DEFAULT_MODEL
+# A case result claimed longer ago than this is taken to belong to a dead worker and is run again.
+EVALS_CASE_LEASE_S = env.float("EVALS_CASE_LEASE_S", default=600.0)
+# How often beat looks for such results and for experiments whose queue was lost.
+EVALS_SWEEP_EVERY_S = env.float("EVALS_SWEEP_EVERY_S", default=60.0)

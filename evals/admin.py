@@ -1,0 +1,195 @@
+"""The evals admin: datasets with their cases (edited through the services, so each change is
+validated and bumps the dataset's version), experiments with their summary, results with scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from agents.admin.display import pretty_json
+from core.access import Actor
+from core.errors import PlatformError
+from evals import selectors
+from evals.models import Case, CaseResult, Dataset, Experiment, Score
+from evals.services import datasets as dataset_services
+from evals.services.experiments import experiment_cancel
+from evals.validation import case_validate
+
+
+class CaseInline(admin.TabularInline[Case, Dataset]):
+    model = Case
+    fields = ("case_link", "tags", "expected_output")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Dataset | None = None) -> bool:
+        return False
+
+    @admin.display(description="Case")
+    def case_link(self, obj: Case) -> SafeString:
+        return format_html('<a href="{}">{}</a>', reverse("admin:evals_case_change", args=[obj.pk]), obj.name)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin[Dataset]):
+    list_display = ("name", "version", "tenant", "owner", "updated_at")
+    search_fields = ("name",)
+    readonly_fields = ("version", "created_at", "updated_at")
+    inlines = [CaseInline]
+
+
+class CaseForm(forms.ModelForm[Case]):
+    class Meta:
+        model = Case
+        fields = (
+            "dataset", "name", "input_messages", "request_context", "expected_output", "expected_tools",
+            "forbidden_tools", "expected_tool_calls", "reference_context", "assertions", "tags",
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        fields = {k: v for k, v in data.items() if k != "dataset"}
+        try:
+            self.validated = case_validate(fields)
+        except PlatformError as error:
+            for field, problems in error.details.items():
+                name = field.split(".")[0]
+                target = name if name in self.fields else None
+                self.add_error(target, f"{field}: {problems}")
+        return data
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin[Case]):
+    form = CaseForm
+    list_display = ("name", "dataset", "tags")
+    list_filter = ("dataset",)
+    search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        actor = Actor.system(tenant_id=obj.dataset.tenant_id)
+        data = form.validated
+        saved = (
+            dataset_services.case_update(actor=actor, dataset_id=obj.dataset_id, case_id=obj.pk, data=data)
+            if change
+            else dataset_services.case_create(actor=actor, dataset_id=obj.dataset_id, data=data)
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Case) -> None:
+        actor = Actor.system(tenant_id=obj.dataset.tenant_id)
+        dataset_services.case_delete(actor=actor, dataset_id=obj.dataset_id, case_id=obj.pk)
+
+
+class ResultInline(admin.TabularInline[CaseResult, Experiment]):
+    model = CaseResult
+    fields = ("result_link", "repeat", "status", "attempts", "run_id")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
+        return False
+
+    @admin.display(description="Case")
+    def result_link(self, obj: CaseResult) -> SafeString:
+        url = reverse("admin:evals_caseresult_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.case_name)
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin[Experiment]):
+    list_display = ("id", "dataset", "dataset_version", "agent_slug", "agent_version", "status", "created_at")
+    list_filter = ("status", "agent_slug")
+    fields = (
+        "dataset", "dataset_version", "agent_slug", "agent_version", "status", "repeats", "concurrency",
+        "tenant", "owner", "created_at", "finished_at", "scorers_pretty", "summary_pretty",
+    )  # fmt: skip
+    readonly_fields = fields
+    inlines = [ResultInline]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
+        return obj is None or super().has_change_permission(request, obj)
+
+    @admin.display(description="Scorers")
+    def scorers_pretty(self, obj: Experiment) -> SafeString | str:
+        return pretty_json(obj.scorers)
+
+    @admin.display(description="Summary")
+    def summary_pretty(self, obj: Experiment) -> SafeString | str:
+        return pretty_json(selectors.experiment_summary(experiment=obj).as_dict())
+
+    @admin.action(description="Cancel the selected experiments")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
+        for experiment in queryset:
+            experiment_cancel(actor=Actor.system(tenant_id=experiment.tenant_id), experiment_id=experiment.pk)
+        self.message_user(request, f"Cancelled {queryset.count()} experiment(s).", messages.SUCCESS)
+
+
+class ScoreInline(admin.TabularInline[Score, CaseResult]):
+    model = Score
+    fields = ("scorer", "value", "passed", "errored", "reason", "details")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: CaseResult | None = None) -> bool:
+        return False
+
+
+@admin.register(CaseResult)
+class CaseResultAdmin(admin.ModelAdmin[CaseResult]):
+    list_display = ("case_name", "repeat", "experiment", "status", "attempts")
+    list_filter = ("status",)
+    fields = (
+        "experiment", "case_name", "repeat", "status", "attempts", "run_link", "trace_link",
+        "finished_at", "case_pretty", "output_pretty", "error_pretty",
+    )  # fmt: skip
+    readonly_fields = fields
+    inlines = [ScoreInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CaseResult | None = None) -> bool:
+        return obj is None
+
+    @admin.display(description="Run")
+    def run_link(self, obj: CaseResult) -> SafeString | str:
+        if obj.run_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:agents_run_change", args=[obj.run_id]), obj.run_id
+        )
+
+    @admin.display(description="Trace")
+    def trace_link(self, obj: CaseResult) -> SafeString | str:
+        if obj.trace_id is None:
+            return "—"
+        url = reverse("admin:observability_trace_change", args=[obj.trace_id])
+        return format_html('<a href="{}">{}</a>', url, obj.trace_id)
+
+    @admin.display(description="Case")
+    def case_pretty(self, obj: CaseResult) -> SafeString | str:
+        return pretty_json(obj.case_data)
+
+    @admin.display(description="Output")
+    def output_pretty(self, obj: CaseResult) -> SafeString | str:
+        return pretty_json(obj.output)
+
+    @admin.display(description="Error")
+    def error_pretty(self, obj: CaseResult) -> SafeString | str:
+        return pretty_json(obj.error)

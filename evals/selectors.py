@@ -1,0 +1,138 @@
+"""Reads, each filtered by the owner model (`core.access`): another owner's object is a 404.
+
+Members see their own datasets and experiments and the tenant-wide ones (no owner, such as
+those a fixture import or the gate created); tenant admins see every one of their tenant.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from core.access import Actor, visible
+from core.errors import NotFound
+from evals.models import Case, CaseResult, Dataset, Experiment, Score
+
+
+def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
+    return visible(Dataset.objects.all(), actor)
+
+
+def dataset_get(*, actor: Actor, dataset_id: int) -> Dataset:
+    dataset = dataset_list(actor=actor).filter(pk=dataset_id).first()
+    if dataset is None:
+        raise NotFound("Dataset not found.")
+    return dataset
+
+
+def dataset_get_by_name(*, actor: Actor, name: str) -> Dataset:
+    dataset = dataset_list(actor=actor).filter(name=name).first()
+    if dataset is None:
+        raise NotFound(f"Dataset {name!r} not found.")
+    return dataset
+
+
+def case_list(*, actor: Actor, dataset_id: int) -> QuerySet[Case]:
+    return dataset_get(actor=actor, dataset_id=dataset_id).cases.all()
+
+
+def case_get(*, actor: Actor, dataset_id: int, case_id: int) -> Case:
+    case = case_list(actor=actor, dataset_id=dataset_id).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("Case not found.")
+    return case
+
+
+def experiment_list(*, actor: Actor) -> QuerySet[Experiment]:
+    return visible(Experiment.objects.select_related("dataset"), actor)
+
+
+def experiment_get(*, actor: Actor, experiment_id: int) -> Experiment:
+    experiment = experiment_list(actor=actor).filter(pk=experiment_id).first()
+    if experiment is None:
+        raise NotFound("Experiment not found.")
+    return experiment
+
+
+def result_list(*, actor: Actor, experiment_id: int) -> QuerySet[CaseResult]:
+    return experiment_get(actor=actor, experiment_id=experiment_id).results.prefetch_related("scores")
+
+
+def scores_for_run(*, actor: Actor, run_id: uuid.UUID) -> QuerySet[Score]:
+    """Scores of the results whose agent run is `run_id`, in experiments the actor may read."""
+    experiments = experiment_list(actor=actor).values("pk")
+    return Score.objects.filter(result__run_id=run_id, result__experiment__in=experiments).select_related(
+        "result"
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScorerSummary:
+    scorer: str
+    count: int
+    mean: float | None
+    stdev: float | None
+    pass_rate: float | None
+    errors: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExperimentSummary:
+    """Counts by status (errors apart from failures) and per-scorer mean, spread and pass rate."""
+
+    total: int
+    done: int
+    counts: dict[str, int]
+    scorers: list[ScorerSummary]
+
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "done": self.done,
+            "progress": round(self.progress, 4),
+            "counts": self.counts,
+            "scorers": [asdict(s) for s in self.scorers],
+        }
+
+
+def experiment_summary(*, experiment: Experiment) -> ExperimentSummary:
+    """Read-only figures of an experiment the caller already holds (see `experiment_get`)."""
+    counts = {status: 0 for status in CaseResult.Status.values}
+    for row in experiment.results.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    total = sum(counts.values())
+    open_rows = counts[CaseResult.Status.PENDING] + counts[CaseResult.Status.RUNNING]
+    values: dict[str, list[float]] = {}
+    passed: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for scorer, value, ok, errored in Score.objects.filter(result__experiment=experiment).values_list(
+        "scorer", "value", "passed", "errored"
+    ):
+        values.setdefault(scorer, [])
+        passed.setdefault(scorer, 0)
+        errors.setdefault(scorer, 0)
+        if errored or value is None:
+            errors[scorer] += 1
+            continue
+        values[scorer].append(value)
+        passed[scorer] += int(ok)
+    scorers = [
+        ScorerSummary(
+            scorer=name,
+            count=len(vals),
+            mean=round(statistics.fmean(vals), 4) if vals else None,
+            stdev=round(statistics.pstdev(vals), 4) if vals else None,
+            pass_rate=round(passed[name] / len(vals), 4) if vals else None,
+            errors=errors[name],
+        )
+        for name, vals in sorted(values.items())
+    ]
+    return ExperimentSummary(total=total, done=total - open_rows, counts=counts, scorers=scorers)

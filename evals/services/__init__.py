@@ -1,0 +1,1 @@
+"""Services write: datasets and cases, experiments and their results."""
