@@ -33,12 +33,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from core.access import Actor  # noqa: E402
 from core.tenancy import tenant_get_or_create  # noqa: E402
 from storage_kit import credentials  # noqa: E402
 from storage_kit.backend import VersionInfo  # noqa: E402
 from storage_kit.models import Checkpoint  # noqa: E402
 from storage_kit.services.checkpoints import _manifest_copy, checkpoint_create  # noqa: E402
 from storage_kit.services.forks import forks_create, forks_teardown  # noqa: E402
+from storage_kit.services.locations import dataset_register  # noqa: E402
 from tests.storage_kit.conftest import moto_start  # noqa: E402
 
 BODY = b"x" * 64
@@ -116,6 +118,8 @@ def main() -> None:
         source = f"bench-src-{int(time.time())}"
         s3.create_bucket(Bucket=source)
         s3.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Enabled"})
+        dataset_register(tenant_id=tenant.pk, name=source, bucket=source)
+        actor = Actor.system(tenant_id=tenant.pk)
         print(
             f"{'objects':>8} {'populate s':>10} {'checkpoint s':>12} {'5 forks ms (median, min-max)':>30} "
             f"{'not IAM ms':>18} {'store bytes before':>18} {'after':>12} {'manifest MB':>11}"
@@ -147,7 +151,7 @@ def main() -> None:
                 _manifest_copy(checkpoint.pk, rows)
                 checkpoint_id = checkpoint.pk
             else:
-                checkpoint_id = checkpoint_create(tenant_id=tenant.pk, bucket=source, name=f"n{size}").id
+                checkpoint_id = checkpoint_create(actor=actor, bucket=source, name=f"n{size}").id
             checkpoint_s = time.perf_counter() - started
 
             buckets = [source, settings.STORAGE_FORKS_BUCKET] if size != sizes[0] else [source]
@@ -159,7 +163,7 @@ def main() -> None:
                 timed.spent_s = 0.0
                 started = time.perf_counter()
                 result = forks_create(
-                    tenant_id=tenant.pk,
+                    actor=actor,
                     checkpoint_id=checkpoint_id,
                     count=5,
                     name_prefix=f"b{size}-{n}-{int(time.time())}",
@@ -169,7 +173,7 @@ def main() -> None:
                 assert len(result.forks) == 5, result.failures
                 if n == 0:
                     after = stored_bytes(s3, [source, settings.STORAGE_FORKS_BUCKET])
-                report = forks_teardown(tenant_id=tenant.pk, fork_set_id=result.fork_set_id)
+                report = forks_teardown(actor=actor, fork_set_id=result.fork_set_id)
                 assert report.ok, report.errors
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_total_relation_size('storage_kit_manifestentry')")

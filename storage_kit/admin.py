@@ -6,14 +6,25 @@ Actions call the services; the credential secrets are never displayed.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.access import Actor
 from core.errors import PlatformError
-from storage_kit.models import Checkpoint, Coordination, DeliveryAttempt, Fork, WebhookDelivery, Workspace
-from storage_kit.services import forks, workspaces
+from storage_kit.models import (
+    Checkpoint,
+    Coordination,
+    Dataset,
+    DeliveryAttempt,
+    Fork,
+    WebhookDelivery,
+    Workspace,
+)
+from storage_kit.services import forks, locations, workspaces
 
 
 def _report(request: HttpRequest, label: str, errors: list[str]) -> None:
@@ -34,7 +45,9 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
     @admin.action(description="Tear down the selected workspaces")
     def teardown(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
         for workspace in queryset:
-            report = workspaces.workspace_teardown(tenant_id=workspace.tenant_id, workspace_id=workspace.pk)
+            report = workspaces.workspace_teardown(
+                actor=Actor.system(tenant_id=workspace.tenant_id), workspace_id=workspace.pk
+            )
             _report(request, workspace.name, report.errors)
 
 
@@ -49,7 +62,7 @@ class ForkAdmin(admin.ModelAdmin[Fork]):
     @admin.action(description="Tear down the selected forks")
     def teardown(self, request: HttpRequest, queryset: QuerySet[Fork]) -> None:
         for fork in queryset:
-            report = forks.fork_teardown(tenant_id=fork.tenant_id, fork_id=fork.pk)
+            report = forks.fork_teardown(actor=Actor.system(tenant_id=fork.tenant_id), fork_id=fork.pk)
             _report(request, fork.name, report.errors)
 
 
@@ -76,12 +89,57 @@ class CheckpointAdmin(admin.ModelAdmin[Checkpoint]):
             name = f"{checkpoint.bucket[:40]}-restore-{secrets.token_hex(3)}"
             try:
                 forks.checkpoint_restore(
-                    tenant_id=checkpoint.tenant_id, checkpoint_id=checkpoint.pk, fork_name=name
+                    actor=Actor.system(tenant_id=checkpoint.tenant_id),
+                    checkpoint_id=checkpoint.pk,
+                    fork_name=name,
                 )
             except PlatformError as exc:
                 messages.error(request, f"{checkpoint}: {exc.message}")
             else:
                 messages.success(request, f"{checkpoint} restored into fork {name}.")
+
+
+class DatasetForm(forms.ModelForm[Dataset]):
+    class Meta:
+        model = Dataset
+        fields = ["tenant", "name", "bucket", "prefix"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is None and not self.errors:
+            try:
+                locations.dataset_validate(
+                    name=data["name"], bucket=data["bucket"], prefix=data.get("prefix", "")
+                )
+            except PlatformError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin[Dataset]):
+    """Registering a dataset lets the tenant's members checkpoint and fork that location."""
+
+    form = DatasetForm
+    list_display = ["name", "tenant", "bucket", "prefix", "owner", "created_at"]
+    list_filter = ["tenant"]
+    search_fields = ["name", "bucket"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Dataset | None = None) -> list[str]:
+        return ["tenant", "bucket", "prefix"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            created = locations.dataset_register(
+                tenant_id=obj.tenant_id, name=obj.name, bucket=obj.bucket, prefix=obj.prefix
+            )
+        except PlatformError as exc:
+            messages.error(request, exc.message)
+            return
+        obj.pk = created.pk
 
 
 @admin.register(Coordination)

@@ -107,7 +107,13 @@ def principal_name(scope: str) -> str:
 
 
 def credential_mint(
-    *, store: ObjectStore, tenant_id: int, scope: str, role: str, grants: list[Grant]
+    *,
+    store: ObjectStore,
+    tenant_id: int,
+    scope: str,
+    role: str,
+    grants: list[Grant],
+    owner_id: int | None = None,
 ) -> tuple[Credential, Credentials]:
     """Mint keys for `grants` (read-only when role is ReadOnly), store them encrypted, register the secret."""
     if role == Role.READ_ONLY:
@@ -119,6 +125,7 @@ def credential_mint(
     register_secret(creds.session_token)
     row = Credential.objects.create(
         tenant_id=tenant_id,
+        owner_id=owner_id,
         strategy=strategy.name,
         role=role,
         principal=key.principal,

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+
+# Every row has a tenant and an owner: the user who created it, or NULL for rows the scheduler or
+# an operator made (tenant admins reach those). core.access decides who reaches which.
 
 
 class Role(models.TextChoices):
@@ -28,6 +32,9 @@ class Credential(models.Model):
     """A key minted for one scope; secrets are stored encrypted (core.crypto)."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     strategy = models.CharField(max_length=16)
     role = models.CharField(max_length=16, choices=Role.choices)
     principal = models.CharField(max_length=128, help_text="IAM user name or STS session name.")
@@ -61,6 +68,9 @@ class Workspace(ScopedStorage):
     """A (bucket, prefix) owned by one run; the prefix is empty when the bucket is the workspace."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     name = models.CharField(max_length=63)
     bucket = models.CharField(max_length=63)
     prefix = models.CharField(max_length=200, blank=True, default="")
@@ -77,10 +87,37 @@ class Workspace(ScopedStorage):
         return self.name
 
 
+class Dataset(models.Model):
+    """A source (bucket, prefix) an operator registered for a tenant: checkpoints, forks and
+    coordinations of that tenant may use it. Registration is the only way a bucket the kit did
+    not create becomes reachable (the platform's admin key reaches every bucket in the account)."""
+
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    bucket = models.CharField(max_length=63, db_index=True)
+    prefix = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="uniq_dataset_name"),
+            models.UniqueConstraint(fields=["bucket", "prefix"], name="uniq_dataset_location"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (s3://{self.bucket}/{self.prefix})"
+
+
 class Checkpoint(models.Model):
     """A named, immutable snapshot of a versioned bucket (prefix): key -> pinned version."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     bucket = models.CharField(max_length=63, db_index=True)
     prefix = models.CharField(max_length=200, blank=True, default="")
     name = models.CharField(max_length=200)
@@ -120,6 +157,9 @@ class ManifestEntry(models.Model):
 
 class ForkSet(models.Model):
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source_bucket = models.CharField(max_length=63)
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="fork_sets")
     requested = models.PositiveIntegerField()
@@ -138,6 +178,9 @@ class Fork(ScopedStorage):
     """A writable copy of a checkpoint: an overlay prefix, or a bucket of copies."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     fork_set = models.ForeignKey(
         ForkSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
     )
@@ -180,6 +223,9 @@ class Coordination(models.Model):
     """A webhook fired for objects written under `prefix` whose key matches `key_filter`."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     bucket = models.CharField(max_length=63, db_index=True)
     prefix = models.CharField(max_length=200, blank=True, default="")
     key_filter = models.CharField(max_length=500, blank=True, default="", help_text="A regular expression.")
@@ -203,6 +249,9 @@ class WebhookDelivery(models.Model):
     """One event for one coordination: the outbox row and its delivery state."""
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     coordination = models.ForeignKey(Coordination, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.UUIDField(default=uuid.uuid4)
     payload = models.JSONField()

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from core.access import Actor
 from core.context import RequestContext
 from storage_kit.models import ForkMode, Role
 from storage_kit.services.forks import forks_create, forks_teardown
@@ -38,6 +39,13 @@ class RunForks:
     report: TeardownReport = field(default_factory=TeardownReport)
 
 
+def run_actor(context: RequestContext) -> Actor:
+    """Who provisions for a run: its user (the owner of what is made), or the tenant's scheduler."""
+    if context.user_id is None:
+        return Actor.system(tenant_id=context.tenant_id)
+    return Actor(tenant_id=context.tenant_id, user_id=context.user_id)
+
+
 @contextmanager
 def workspace_for_run(
     *,
@@ -48,14 +56,13 @@ def workspace_for_run(
     shared_bucket: bool = False,
 ) -> Iterator[RunStorage]:
     """A workspace for the duration of the block; torn down on exit, also when the block raises."""
-    handle = workspace_create(
-        tenant_id=context.tenant_id, name=name, ttl_s=ttl_s, role=role, shared_bucket=shared_bucket
-    )
+    actor = run_actor(context)
+    handle = workspace_create(actor=actor, name=name, ttl_s=ttl_s, role=role, shared_bucket=shared_bucket)
     run = RunStorage(context=context.with_resources(storage=handle), handle=handle)
     try:
         yield run
     finally:
-        run.report = workspace_teardown(tenant_id=context.tenant_id, workspace_id=handle.id)
+        run.report = workspace_teardown(actor=actor, workspace_id=handle.id)
 
 
 def run_with_workspace(
@@ -78,8 +85,9 @@ def forks_for_run(
     ttl_s: int | None = None,
 ) -> Iterator[RunForks]:
     """N forks, one request context per created fork (`resources["storage"]`); all torn down on exit."""
+    actor = run_actor(context)
     result = forks_create(
-        tenant_id=context.tenant_id,
+        actor=actor,
         count=count,
         source_bucket=source_bucket,
         checkpoint_id=checkpoint_id,
@@ -90,4 +98,4 @@ def forks_for_run(
     try:
         yield run
     finally:
-        run.report = forks_teardown(tenant_id=context.tenant_id, fork_set_id=result.fork_set_id)
+        run.report = forks_teardown(actor=actor, fork_set_id=result.fork_set_id)

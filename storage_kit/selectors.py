@@ -1,42 +1,47 @@
-"""Reads, always scoped to one tenant (another tenant's object is simply not found)."""
+"""Reads, scoped by the owner model (core.access): a member reaches its own objects, a tenant
+admin every object of its tenant; anything else is simply not found."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.access import Actor, owned, visible
 from core.errors import NotFound
-from storage_kit.models import Checkpoint, Coordination, Fork, WebhookDelivery, Workspace
+from storage_kit.models import Coordination, Dataset, Fork, WebhookDelivery, Workspace
 
 
-def workspace_list(*, tenant_id: int) -> QuerySet[Workspace]:
-    return Workspace.objects.filter(tenant_id=tenant_id).order_by("-created_at")
+def workspace_list(*, actor: Actor) -> QuerySet[Workspace]:
+    return owned(Workspace.objects.all(), actor).order_by("-created_at", "-pk")
 
 
-def fork_list(*, tenant_id: int) -> QuerySet[Fork]:
-    return Fork.objects.filter(tenant_id=tenant_id).order_by("-created_at")
+def fork_list(*, actor: Actor) -> QuerySet[Fork]:
+    return owned(Fork.objects.all(), actor).order_by("-created_at", "-pk")
 
 
-def checkpoint_get_any(*, tenant_id: int, checkpoint_id: int) -> Checkpoint:
-    checkpoint = Checkpoint.objects.filter(tenant_id=tenant_id, pk=checkpoint_id).first()
-    if checkpoint is None:
-        raise NotFound("No such checkpoint.")
-    return checkpoint
+def coordination_list(*, actor: Actor) -> QuerySet[Coordination]:
+    return owned(Coordination.objects.all(), actor).order_by("-created_at", "-pk")
 
 
-def coordination_list(*, tenant_id: int) -> QuerySet[Coordination]:
-    return Coordination.objects.filter(tenant_id=tenant_id).order_by("-created_at")
+def delivery_list(*, actor: Actor) -> QuerySet[WebhookDelivery]:
+    return owned(WebhookDelivery.objects.all(), actor).order_by("-created_at", "-pk")
 
 
-def delivery_list(*, tenant_id: int) -> QuerySet[WebhookDelivery]:
-    return WebhookDelivery.objects.filter(tenant_id=tenant_id).order_by("-created_at")
-
-
-def delivery_get(*, tenant_id: int, delivery_id: int) -> WebhookDelivery:
+def delivery_get(*, actor: Actor, delivery_id: int) -> WebhookDelivery:
     delivery = (
-        WebhookDelivery.objects.filter(tenant_id=tenant_id, pk=delivery_id)
-        .prefetch_related("attempt_log")
-        .first()
+        owned(WebhookDelivery.objects.filter(pk=delivery_id), actor).prefetch_related("attempt_log").first()
     )
     if delivery is None:
         raise NotFound("No such delivery.")
     return delivery
+
+
+def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
+    """The tenant's registered datasets (tenant-wide ones, and the actor's own)."""
+    return visible(Dataset.objects.all(), actor).order_by("name", "pk")
+
+
+def dataset_get(*, actor: Actor, dataset_id: int) -> Dataset:
+    dataset = visible(Dataset.objects.filter(pk=dataset_id), actor).first()
+    if dataset is None:
+        raise NotFound("No such dataset.")
+    return dataset

@@ -33,6 +33,11 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_BASE_S = env.float("WEBHOOK_BACKOFF_BASE_S", default=2.0)
 WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 WEBHOOK_RETRY_EVERY_S = env.int("WEBHOOK_RETRY_EVERY_S", default=60)
+# Webhook targets must resolve to public addresses; this comma-separated list names the
+# exceptions: host names, addresses or CIDR networks (e.g. "127.0.0.1,10.0.0.0/8,hooks.internal").
+WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# The longest TTL a workspace or fork may ask for (30 days).
+STORAGE_MAX_TTL_S = env.int("STORAGE_MAX_TTL_S", default=30 * 86400)
 # IAM and STS endpoints default to S3_ENDPOINT_URL (MinIO serves STS there; moto serves all).
 STORAGE_IAM_ENDPOINT_URL = env.str("STORAGE_IAM_ENDPOINT_URL", default="")
 STORAGE_STS_ENDPOINT_URL = env.str("STORAGE_STS_ENDPOINT_URL", default="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from storage_kit.models import Fork, ForkMode, Role, WebhookDelivery, Workspace
+from storage_kit.models import Coordination, Dataset, Fork, ForkMode, Role, WebhookDelivery, Workspace
 from storage_kit.types import CheckpointInfo, StorageHandle
 
 
@@ -32,6 +32,24 @@ class ForkOut(serializers.ModelSerializer[Fork]):
             "id", "name", "mode", "bucket", "prefix", "role", "checkpoint_id", "fork_set_id",
             "status", "errors", "expires_at", "created_at", "torn_down_at",
         ]  # fmt: skip
+
+
+class DatasetOut(serializers.ModelSerializer[Dataset]):
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "bucket", "prefix", "created_at"]
+
+
+class CoordinationOut(serializers.ModelSerializer[Coordination]):
+    store_notifications = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Coordination
+        fields = ["id", "bucket", "prefix", "key_filter", "webhook_url", "store_notifications", "active",
+                  "created_at"]  # fmt: skip
+
+    def get_store_notifications(self, obj: Coordination) -> bool:
+        return bool(obj.queue_url)
 
 
 class HandleOut(serializers.Serializer[StorageHandle]):
@@ -80,7 +98,8 @@ class WorkspaceIn(serializers.Serializer[dict[str, object]]):
 class ForksIn(serializers.Serializer[dict[str, object]]):
     count = serializers.IntegerField()
     source_bucket = serializers.CharField(max_length=63, required=False)
-    checkpoint_id = serializers.IntegerField(required=False)
+    source_prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    checkpoint_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     mode = serializers.ChoiceField(choices=ForkMode.values, default=ForkMode.OVERLAY)
     role = serializers.ChoiceField(choices=Role.values, default=Role.EDITOR)
     ttl_s = serializers.IntegerField(min_value=1, required=False)
@@ -90,7 +109,18 @@ class ForksIn(serializers.Serializer[dict[str, object]]):
 class CheckpointIn(serializers.Serializer[dict[str, object]]):
     bucket = serializers.CharField(max_length=63)
     name = serializers.CharField(max_length=200)
-    prefix = serializers.CharField(max_length=200, required=False, default="")
+    prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class CoordinationIn(serializers.Serializer[dict[str, object]]):
+    bucket = serializers.CharField(max_length=63)
+    webhook_url = serializers.CharField(max_length=500)
+    prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    key_filter = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    auth_token = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, write_only=True
+    )
+    store_notifications = serializers.BooleanField(default=False)
 
 
 class RestoreIn(serializers.Serializer[dict[str, object]]):

@@ -13,6 +13,15 @@ urlpatterns = [
     path("checkpoints/", views.CheckpointListCreate.as_view(), name="checkpoints"),
     path("checkpoints/<int:pk>/", views.CheckpointDetail.as_view(), name="checkpoint"),
     path("checkpoints/<int:pk>/restore/", views.CheckpointRestore.as_view(), name="checkpoint-restore"),
+    path("datasets/", views.DatasetList.as_view(), name="datasets"),
+    path("datasets/<int:pk>/", views.DatasetDetail.as_view(), name="dataset"),
+    path("coordinations/", views.CoordinationListCreate.as_view(), name="coordinations"),
+    path("coordinations/<int:pk>/", views.CoordinationDetail.as_view(), name="coordination"),
+    path(
+        "coordinations/<int:pk>/teardown/",
+        views.CoordinationTeardown.as_view(),
+        name="coordination-teardown",
+    ),
     path("deliveries/", views.DeliveryList.as_view(), name="deliveries"),
     path("deliveries/<int:pk>/", views.DeliveryDetail.as_view(), name="delivery"),
 ]

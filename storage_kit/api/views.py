@@ -1,4 +1,5 @@
-"""Thin views: validate, call one service or selector, serialise. Every query is scoped to the caller's tenant."""
+"""Thin views: validate, call one service or selector, serialise. Who may reach what is decided
+by the services and selectors (core.access), never here."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.tenancy import tenant_for_user
+from core.access import Actor, actor_for_user
 from storage_kit import selectors
 from storage_kit.api import serializers as s
-from storage_kit.services import checkpoints, forks, workspaces
+from storage_kit.services import checkpoints, coordination, forks, workspaces
 
 
-def _tenant_id(request: Request) -> int:
-    return int(tenant_for_user(request.user).pk)
+def _actor(request: Request) -> Actor:
+    return actor_for_user(request.user)
 
 
 def _report(report: Any) -> dict[str, Any]:
@@ -31,36 +32,34 @@ def _page(request: Request, view: APIView, queryset: Any, serializer: Any) -> Re
 
 class WorkspaceListCreate(APIView):
     def get(self, request: Request) -> Response:
-        return _page(request, self, selectors.workspace_list(tenant_id=_tenant_id(request)), s.WorkspaceOut)
+        return _page(request, self, selectors.workspace_list(actor=_actor(request)), s.WorkspaceOut)
 
     def post(self, request: Request) -> Response:
         data = s.WorkspaceIn(data=request.data)
         data.is_valid(raise_exception=True)
-        handle = workspaces.workspace_create(tenant_id=_tenant_id(request), **data.validated_data)
+        handle = workspaces.workspace_create(actor=_actor(request), **data.validated_data)
         return Response(s.HandleOut(handle).data, status=201)
 
 
 class WorkspaceDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
-        workspace = workspaces.workspace_get(tenant_id=_tenant_id(request), workspace_id=pk)
+        workspace = workspaces.workspace_get(actor=_actor(request), workspace_id=pk)
         return Response(s.WorkspaceOut(workspace).data)
 
 
 class WorkspaceTeardown(APIView):
     def post(self, request: Request, pk: int) -> Response:
-        return Response(
-            _report(workspaces.workspace_teardown(tenant_id=_tenant_id(request), workspace_id=pk))
-        )
+        return Response(_report(workspaces.workspace_teardown(actor=_actor(request), workspace_id=pk)))
 
 
 class ForkListCreate(APIView):
     def get(self, request: Request) -> Response:
-        return _page(request, self, selectors.fork_list(tenant_id=_tenant_id(request)), s.ForkOut)
+        return _page(request, self, selectors.fork_list(actor=_actor(request)), s.ForkOut)
 
     def post(self, request: Request) -> Response:
         data = s.ForksIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = forks.forks_create(tenant_id=_tenant_id(request), **data.validated_data)
+        result = forks.forks_create(actor=_actor(request), **data.validated_data)
         body = {
             "fork_set_id": result.fork_set_id,
             "checkpoint_id": result.checkpoint_id,
@@ -72,12 +71,12 @@ class ForkListCreate(APIView):
 
 class ForkDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.ForkOut(forks.fork_get(tenant_id=_tenant_id(request), fork_id=pk)).data)
+        return Response(s.ForkOut(forks.fork_get(actor=_actor(request), fork_id=pk)).data)
 
 
 class ForkTeardown(APIView):
     def post(self, request: Request, pk: int) -> Response:
-        return Response(_report(forks.fork_teardown(tenant_id=_tenant_id(request), fork_id=pk)))
+        return Response(_report(forks.fork_teardown(actor=_actor(request), fork_id=pk)))
 
 
 class CheckpointListCreate(APIView):
@@ -87,7 +86,7 @@ class CheckpointListCreate(APIView):
         except ValueError:
             limit = 50
         page = checkpoints.checkpoint_list(
-            tenant_id=_tenant_id(request),
+            actor=_actor(request),
             bucket=request.query_params.get("bucket") or None,
             limit=limit,
             cursor=request.query_params.get("cursor") or None,
@@ -98,17 +97,17 @@ class CheckpointListCreate(APIView):
     def post(self, request: Request) -> Response:
         data = s.CheckpointIn(data=request.data)
         data.is_valid(raise_exception=True)
-        info = checkpoints.checkpoint_create(tenant_id=_tenant_id(request), **data.validated_data)
+        info = checkpoints.checkpoint_create(actor=_actor(request), **data.validated_data)
         return Response(s.CheckpointOut(info).data, status=201)
 
 
 class CheckpointDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
-        checkpoint = checkpoints.checkpoint_get(tenant_id=_tenant_id(request), checkpoint_id=pk)
+        checkpoint = checkpoints.checkpoint_get(actor=_actor(request), checkpoint_id=pk)
         return Response(s.CheckpointOut(checkpoints.checkpoint_info(checkpoint)).data)
 
     def delete(self, request: Request, pk: int) -> Response:
-        checkpoints.checkpoint_delete(tenant_id=_tenant_id(request), checkpoint_id=pk)
+        checkpoints.checkpoint_delete(actor=_actor(request), checkpoint_id=pk)
         return Response(status=204)
 
 
@@ -116,20 +115,52 @@ class CheckpointRestore(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = s.RestoreIn(data=request.data)
         data.is_valid(raise_exception=True)
-        handle = forks.checkpoint_restore(
-            tenant_id=_tenant_id(request), checkpoint_id=pk, **data.validated_data
-        )
+        handle = forks.checkpoint_restore(actor=_actor(request), checkpoint_id=pk, **data.validated_data)
         return Response(s.HandleOut(handle).data, status=201)
+
+
+class DatasetList(APIView):
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.dataset_list(actor=_actor(request)), s.DatasetOut)
+
+
+class DatasetDetail(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.DatasetOut(selectors.dataset_get(actor=_actor(request), dataset_id=pk)).data)
+
+
+class CoordinationListCreate(APIView):
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.coordination_list(actor=_actor(request)), s.CoordinationOut)
+
+    def post(self, request: Request) -> Response:
+        data = s.CoordinationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = _actor(request)
+        info = coordination.coordination_setup(actor=actor, **data.validated_data)
+        row = coordination.coordination_get(actor=actor, coordination_id=info.id)
+        return Response(s.CoordinationOut(row).data, status=201)
+
+
+class CoordinationDetail(APIView):
+    def get(self, request: Request, pk: int) -> Response:
+        row = coordination.coordination_get(actor=_actor(request), coordination_id=pk)
+        return Response(s.CoordinationOut(row).data)
+
+
+class CoordinationTeardown(APIView):
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(
+            _report(coordination.coordination_teardown(actor=_actor(request), coordination_id=pk))
+        )
 
 
 class DeliveryList(APIView):
     def get(self, request: Request) -> Response:
-        queryset = selectors.delivery_list(tenant_id=_tenant_id(request)).prefetch_related("attempt_log")
+        queryset = selectors.delivery_list(actor=_actor(request)).prefetch_related("attempt_log")
         return _page(request, self, queryset, s.DeliveryOut)
 
 
 class DeliveryDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
-        return Response(
-            s.DeliveryOut(selectors.delivery_get(tenant_id=_tenant_id(request), delivery_id=pk)).data
-        )
+        return Response(s.DeliveryOut(selectors.delivery_get(actor=_actor(request), delivery_id=pk)).data)

@@ -9,11 +9,12 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.access import Actor, owned
 from core.errors import Conflict, NotFound, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import StoreNotFound, VersionInfo, admin_store
 from storage_kit.models import Checkpoint, Fork, Lifecycle, ManifestEntry
-from storage_kit.services.common import bucket_name_validate
+from storage_kit.services.locations import bucket_not_found, location_authorize
 from storage_kit.types import CheckpointInfo, Page
 
 
@@ -36,22 +37,27 @@ def _latest(versions: Iterator[VersionInfo]) -> Iterator[VersionInfo]:
 
 
 def checkpoint_create(
-    *, tenant_id: int, bucket: str, name: str, prefix: str = "", internal: bool = False
+    *, actor: Actor, bucket: str, name: str, prefix: str = "", internal: bool = False, field: str = "bucket"
 ) -> CheckpointInfo:
-    """Pin the current version of every object under `prefix`; fails clearly on an unversioned bucket."""
-    bucket_name_validate(bucket, field="bucket")
+    """Pin the current version of every object under `prefix`; fails clearly on an unversioned bucket.
+
+    Only inside a location the actor owns (its workspaces, forks, its tenant's datasets); any
+    other bucket is answered as missing.
+    """
     if not name or len(name) > 200:
         raise ValidationFailed("A checkpoint needs a name.", details={"name": ["1-200 characters."]})
+    location_authorize(actor=actor, bucket=bucket, prefix=prefix, field=field)
+    tenant_id = actor.tenant_id
     store = admin_store()
     try:
         versioned = store.bucket_versioning_enabled(bucket=bucket)
     except StoreNotFound:
-        raise NotFound(f"Bucket {bucket!r} does not exist.", details={"bucket": ["Not found."]}) from None
+        raise bucket_not_found(bucket, field=field) from None
     if not versioned:
         raise ValidationFailed(
             f"Bucket {bucket!r} has no versioning, so its objects cannot be pinned. Enable it first: "
             f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled",
-            details={"bucket": ["Versioning is not enabled."]},
+            details={field: ["Versioning is not enabled."]},
         )
     if Checkpoint.objects.filter(
         tenant_id=tenant_id, bucket=bucket, name=name, deleted_at__isnull=True
@@ -62,7 +68,12 @@ def checkpoint_create(
     ) as span:
         with transaction.atomic():
             checkpoint = Checkpoint.objects.create(
-                tenant_id=tenant_id, bucket=bucket, prefix=prefix, name=name, internal=internal
+                tenant_id=tenant_id,
+                owner_id=actor.user_id,
+                bucket=bucket,
+                prefix=prefix,
+                name=name,
+                internal=internal,
             )
             count, total = _manifest_copy(
                 checkpoint.pk, _latest(store.versions(bucket=bucket, prefix=prefix))
@@ -88,10 +99,9 @@ def _manifest_copy(checkpoint_id: int, versions: Iterator[VersionInfo]) -> tuple
     return count, total
 
 
-def checkpoint_get(*, tenant_id: int, checkpoint_id: int) -> Checkpoint:
-    checkpoint = Checkpoint.objects.filter(
-        tenant_id=tenant_id, pk=checkpoint_id, deleted_at__isnull=True
-    ).first()
+def checkpoint_get(*, actor: Actor, checkpoint_id: int) -> Checkpoint:
+    """A live checkpoint the actor may manage (its own; any of the tenant's for a tenant admin)."""
+    checkpoint = owned(Checkpoint.objects.filter(pk=checkpoint_id, deleted_at__isnull=True), actor).first()
     if checkpoint is None:
         raise NotFound(
             "No such checkpoint.", details={"checkpoint_id": [f"Unknown checkpoint {checkpoint_id}."]}
@@ -101,7 +111,7 @@ def checkpoint_get(*, tenant_id: int, checkpoint_id: int) -> Checkpoint:
 
 def checkpoint_list(
     *,
-    tenant_id: int,
+    actor: Actor,
     bucket: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
@@ -109,7 +119,7 @@ def checkpoint_list(
 ) -> Page[CheckpointInfo]:
     """Newest first; `cursor` is the opaque `next_cursor` of the previous page."""
     limit = max(1, min(limit, 500))
-    qs = Checkpoint.objects.filter(tenant_id=tenant_id, deleted_at__isnull=True)
+    qs = owned(Checkpoint.objects.filter(deleted_at__isnull=True), actor)
     if not internal:
         qs = qs.filter(internal=False)
     if bucket:
@@ -129,9 +139,9 @@ def checkpoint_list(
     return Page(items=[checkpoint_info(c) for c in rows[:limit]], next_cursor=next_cursor)
 
 
-def checkpoint_delete(*, tenant_id: int, checkpoint_id: int) -> None:
+def checkpoint_delete(*, actor: Actor, checkpoint_id: int) -> None:
     """Forget a checkpoint; version GC later removes versions nothing else pins."""
-    checkpoint = checkpoint_get(tenant_id=tenant_id, checkpoint_id=checkpoint_id)
+    checkpoint = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id)
     live = Fork.objects.filter(checkpoint=checkpoint).exclude(status=Lifecycle.TORN_DOWN)
     if live.exists():
         raise Conflict(

@@ -43,6 +43,11 @@ def expiry_from_ttl(ttl_s: int | None) -> datetime:
     ttl = settings.STORAGE_DEFAULT_TTL_S if ttl_s is None else ttl_s
     if ttl <= 0:
         raise ValidationFailed("The TTL must be positive.", details={"ttl_s": ["Must be greater than 0."]})
+    if ttl > settings.STORAGE_MAX_TTL_S:
+        raise ValidationFailed(
+            f"The TTL may be at most {settings.STORAGE_MAX_TTL_S} seconds.",
+            details={"ttl_s": [f"At most {settings.STORAGE_MAX_TTL_S} (STORAGE_MAX_TTL_S)."]},
+        )
     return timezone.now() + timedelta(seconds=ttl)
 
 

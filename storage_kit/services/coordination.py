@@ -25,13 +25,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.access import Actor, owned
 from core.crypto import decrypt, encrypt
+from core.egress import TargetRefused, pinned_post, target_check
 from core.errors import NotFound, PlatformError, ValidationFailed
 from observability.redaction import register_secret
 from observability.tracing import traced_operation
 from storage_kit.backend import admin_store
 from storage_kit.models import Coordination, DeliveryAttempt, DeliveryStatus, WebhookDelivery
-from storage_kit.services.common import bucket_name_validate
+from storage_kit.services.locations import location_authorize
 from storage_kit.types import CoordinationInfo, TeardownReport
 
 _EVENT_NS = uuid.UUID("6f1c1d1e-8a53-4c55-9a57-7a0f3c2b9e10")
@@ -52,7 +54,7 @@ def _info(c: Coordination) -> CoordinationInfo:
 
 def coordination_setup(
     *,
-    tenant_id: int,
+    actor: Actor,
     bucket: str,
     webhook_url: str,
     prefix: str = "",
@@ -60,20 +62,29 @@ def coordination_setup(
     auth_token: str = "",
     store_notifications: bool = False,
 ) -> CoordinationInfo:
-    """Watch (bucket, prefix) for writes whose key matches `key_filter` (a regular expression)."""
-    bucket_name_validate(bucket, field="bucket")
-    if not webhook_url.startswith(("http://", "https://")):
-        raise ValidationFailed("Invalid webhook URL.", details={"webhook_url": ["An http(s) URL."]})
+    """Watch (bucket, prefix) for writes whose key matches `key_filter` (a regular expression).
+
+    The location must be one the actor owns (store notifications: a whole bucket it owns), and
+    the webhook must resolve to a public address or one in WEBHOOK_ALLOWED_HOSTS.
+    """
+    if not webhook_url.startswith(("http://", "https://")) or len(webhook_url) > 500:
+        raise ValidationFailed(
+            "Invalid webhook URL.", details={"webhook_url": ["An http(s) URL of at most 500 characters."]}
+        )
     try:
         re.compile(key_filter)
     except re.error as exc:
         raise ValidationFailed("Invalid key filter.", details={"key_filter": [str(exc)]}) from None
     if not settings.WEBHOOK_SIGNING_SECRET:
         raise ImproperlyConfigured("Missing required environment variable WEBHOOK_SIGNING_SECRET.")
+    location_authorize(actor=actor, bucket=bucket, prefix=prefix, whole_bucket=store_notifications)
+    target_check(webhook_url, field="webhook_url")
     register_secret(auth_token)
+    tenant_id = actor.tenant_id
     with traced_operation("storage.coordination_setup", kind="storage", tenant_id=tenant_id, bucket=bucket):
         coordination = Coordination.objects.create(
             tenant_id=tenant_id,
+            owner_id=actor.user_id,
             bucket=bucket,
             prefix=prefix,
             key_filter=key_filter,
@@ -89,10 +100,16 @@ def coordination_setup(
     return _info(coordination)
 
 
-def coordination_teardown(*, tenant_id: int, coordination_id: int) -> TeardownReport:
-    coordination = Coordination.objects.filter(tenant_id=tenant_id, pk=coordination_id).first()
+def coordination_get(*, actor: Actor, coordination_id: int) -> Coordination:
+    """A coordination the actor may manage (its own; any of the tenant's for a tenant admin)."""
+    coordination = owned(Coordination.objects.filter(pk=coordination_id), actor).first()
     if coordination is None:
         raise NotFound("No such coordination.")
+    return coordination
+
+
+def coordination_teardown(*, actor: Actor, coordination_id: int) -> TeardownReport:
+    coordination = coordination_get(actor=actor, coordination_id=coordination_id)
     report = TeardownReport(resources=[f"coordination:{coordination.pk}"])
     if coordination.queue_url:
         try:
@@ -138,6 +155,7 @@ def event_record(
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(
                     tenant_id=coordination.tenant_id,
+                    owner_id=coordination.owner_id,
                     coordination=coordination,
                     event_id=event_id,
                     payload={**payload, "coordination_id": coordination.pk},
@@ -181,16 +199,21 @@ def webhook_attempt(*, delivery_id: int) -> str:
     status_code: int | None = None
     error = ""
     started = time.perf_counter()
+    refused = False
     with traced_operation("storage.webhook_deliver", kind="storage", tenant_id=delivery.tenant_id) as span:
         try:
-            response = requests.post(
+            # Resolved and checked again now (the name may point elsewhere since registration),
+            # and the connection goes to the address that was checked.
+            response = pinned_post(
                 coordination.webhook_url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_S
             )
             status_code = response.status_code
+        except TargetRefused as exc:
+            refused, error = True, f"TargetRefused: {exc}"
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}"
         span.set(event_id=str(delivery.event_id), attempt=number, status_code=status_code)
-    outcome = _outcome(status_code, number)
+    outcome = "failed" if refused else _outcome(status_code, number)
     with transaction.atomic():
         DeliveryAttempt.objects.create(
             delivery=delivery,

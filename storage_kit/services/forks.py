@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.access import Actor, owned
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
@@ -52,26 +53,25 @@ def _validate(*, count: int, mode: str, role: str) -> None:
 
 def forks_create(
     *,
-    tenant_id: int,
+    actor: Actor,
     count: int,
     source_bucket: str | None = None,
+    source_prefix: str = "",
     checkpoint_id: int | None = None,
     mode: str = ForkMode.OVERLAY,
     role: str = Role.EDITOR,
     ttl_s: int | None = None,
     name_prefix: str | None = None,
 ) -> ForkSetResult:
-    """Create `count` forks of a checkpoint (taken now from `source_bucket` when none is given).
+    """Create `count` forks of a checkpoint (taken now of `source_bucket`/`source_prefix` when none is given).
 
-    Forks that fail are cleaned up and listed in `failures`; the others are returned.
+    The checkpoint must be one the actor may manage, and a new one is taken only inside a
+    location the actor owns. Forks that fail are cleaned up and listed in `failures`; the
+    others are returned.
     """
     _validate(count=count, mode=mode, role=role)
     expires_at = expiry_from_ttl(ttl_s)
-    existing = (
-        checkpoint_get(tenant_id=tenant_id, checkpoint_id=checkpoint_id)
-        if checkpoint_id is not None
-        else None
-    )
+    existing = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id) if checkpoint_id is not None else None
     source = existing.bucket if existing is not None else source_bucket
     if not source:
         raise ValidationFailed(
@@ -85,11 +85,21 @@ def forks_create(
         checkpoint = existing
     else:
         info = checkpoint_create(
-            tenant_id=tenant_id, bucket=source, name=f"forks-{secrets.token_hex(6)}", internal=True
+            actor=actor,
+            bucket=source,
+            prefix=source_prefix,
+            name=f"forks-{secrets.token_hex(6)}",
+            internal=True,
+            field="source_bucket",
         )
         checkpoint = Checkpoint.objects.get(pk=info.id)
+    tenant_id = actor.tenant_id
     fork_set = ForkSet.objects.create(
-        tenant_id=tenant_id, source_bucket=checkpoint.bucket, checkpoint=checkpoint, requested=count
+        tenant_id=tenant_id,
+        owner_id=actor.user_id,
+        source_bucket=checkpoint.bucket,
+        checkpoint=checkpoint,
+        requested=count,
     )
     store = admin_store()
     forks: list[StorageHandle] = []
@@ -102,6 +112,7 @@ def forks_create(
                 forks.append(
                     _fork_create(
                         store=store,
+                        actor=actor,
                         checkpoint=checkpoint,
                         fork_set=fork_set,
                         name=name,
@@ -118,6 +129,7 @@ def forks_create(
 def _fork_create(
     *,
     store: ObjectStore,
+    actor: Actor,
     checkpoint: Checkpoint,
     fork_set: ForkSet | None,
     name: str,
@@ -132,6 +144,7 @@ def _fork_create(
         raise Conflict(f"A bucket named {name!r} already exists.", details={"name": ["Taken."]})
     fork = Fork.objects.create(
         tenant_id=checkpoint.tenant_id,
+        owner_id=actor.user_id,
         fork_set=fork_set,
         name=name,
         mode=mode,
@@ -152,7 +165,12 @@ def _fork_create(
             _materialize(store=store, fork=fork, checkpoint=checkpoint)
             grants = [Grant(bucket=fork.bucket, prefix="", write=True)]
         credential, _ = credential_mint(
-            store=store, tenant_id=fork.tenant_id, scope=f"fork-{name}", role=role, grants=grants
+            store=store,
+            tenant_id=fork.tenant_id,
+            owner_id=fork.owner_id,
+            scope=f"fork-{name}",
+            role=role,
+            grants=grants,
         )
         fork.credential = credential
         fork.save(update_fields=["credential"])
@@ -185,21 +203,24 @@ def _materialize(*, store: ObjectStore, fork: Fork, checkpoint: Checkpoint) -> N
 
 def checkpoint_restore(
     *,
-    tenant_id: int,
+    actor: Actor,
     checkpoint_id: int,
     fork_name: str,
     mode: str = ForkMode.OVERLAY,
     role: str = Role.EDITOR,
     ttl_s: int | None = None,
 ) -> StorageHandle:
-    """Restore a checkpoint into a new fork named `fork_name` (a Conflict if the name is taken)."""
+    """Restore a checkpoint the actor may manage into a new fork named `fork_name` (a Conflict if taken)."""
     _validate(count=1, mode=mode, role=role)
     bucket_name_validate(fork_name, field="fork_name")
-    checkpoint = checkpoint_get(tenant_id=tenant_id, checkpoint_id=checkpoint_id)
+    checkpoint = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id)
     expires_at = expiry_from_ttl(ttl_s)
-    with traced_operation("storage.checkpoint_restore", kind="storage", tenant_id=tenant_id, fork=fork_name):
+    with traced_operation(
+        "storage.checkpoint_restore", kind="storage", tenant_id=actor.tenant_id, fork=fork_name
+    ):
         return _fork_create(
             store=admin_store(),
+            actor=actor,
             checkpoint=checkpoint,
             fork_set=None,
             name=fork_name,
@@ -209,27 +230,27 @@ def checkpoint_restore(
         )
 
 
-def fork_get(*, tenant_id: int, fork_id: int) -> Fork:
-    fork = Fork.objects.select_related("credential").filter(tenant_id=tenant_id, pk=fork_id).first()
+def fork_get(*, actor: Actor, fork_id: int) -> Fork:
+    fork = owned(Fork.objects.select_related("credential").filter(pk=fork_id), actor).first()
     if fork is None:
         raise NotFound("No such fork.")
     return fork
 
 
-def fork_teardown(*, tenant_id: int, fork_id: int) -> TeardownReport:
-    fork = fork_get(tenant_id=tenant_id, fork_id=fork_id)
-    with traced_operation("storage.fork_teardown", kind="storage", tenant_id=tenant_id, fork=fork.name):
+def fork_teardown(*, actor: Actor, fork_id: int) -> TeardownReport:
+    fork = fork_get(actor=actor, fork_id=fork_id)
+    with traced_operation("storage.fork_teardown", kind="storage", tenant_id=actor.tenant_id, fork=fork.name):
         return _teardown(store=admin_store(), fork=fork)
 
 
-def forks_teardown(*, tenant_id: int, fork_set_id: int) -> TeardownReport:
+def forks_teardown(*, actor: Actor, fork_set_id: int) -> TeardownReport:
     """Tear down every fork of a set; one report with every error."""
-    fork_set = ForkSet.objects.filter(tenant_id=tenant_id, pk=fork_set_id).first()
+    fork_set = owned(ForkSet.objects.filter(pk=fork_set_id), actor).first()
     if fork_set is None:
         raise NotFound("No such fork set.")
     report = TeardownReport()
     store = admin_store()
-    with traced_operation("storage.forks_teardown", kind="storage", tenant_id=tenant_id) as span:
+    with traced_operation("storage.forks_teardown", kind="storage", tenant_id=actor.tenant_id) as span:
         for fork in Fork.objects.select_related("credential").filter(fork_set=fork_set):
             report.merge(_teardown(store=store, fork=fork))
         span.set(forks=len(report.resources), errors=len(report.errors))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from core.access import Actor
 from core.errors import PlatformError
 from observability.tracing import traced_operation
 from storage_kit.backend import admin_store
@@ -14,6 +15,7 @@ from storage_kit.models import Checkpoint, Fork, ForkMode, Lifecycle, ManifestEn
 from storage_kit.services import forks as fork_services
 from storage_kit.services import workspaces as workspace_services
 from storage_kit.services.common import TAG_EXPIRES, TAG_MANAGED, location_empty
+from storage_kit.services.locations import location_authorize
 
 
 @dataclass(kw_only=True)
@@ -118,10 +120,11 @@ def versions_gc() -> int:
     return deleted
 
 
-def source_delete(*, tenant_id: int, bucket: str) -> None:
-    """Delete a source bucket the tenant owns through the kit; refused while checkpoints or forks pin it."""
+def source_delete(*, actor: Actor, bucket: str) -> None:
+    """Delete a whole source bucket the actor owns (a dataset of its tenant); refused while checkpoints or forks pin it."""
     from core.errors import Conflict
 
+    location_authorize(actor=actor, bucket=bucket, whole_bucket=True)
     if (
         Checkpoint.objects.filter(bucket=bucket, deleted_at__isnull=True).exists()
         or Fork.objects.filter(checkpoint__bucket=bucket).exclude(status=Lifecycle.TORN_DOWN).exists()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.access import Actor, owned
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
@@ -34,7 +35,7 @@ def _role_validate(role: str) -> str:
 
 def workspace_create(
     *,
-    tenant_id: int,
+    actor: Actor,
     name: str,
     ttl_s: int | None = None,
     role: str = Role.EDITOR,
@@ -48,6 +49,7 @@ def workspace_create(
     """
     bucket_name_validate(name)
     _role_validate(role)
+    tenant_id = actor.tenant_id
     expires_at = expiry_from_ttl(ttl_s)
     store = admin_store()
     bucket = settings.STORAGE_WORKSPACE_BUCKET if shared_bucket else name
@@ -58,6 +60,7 @@ def workspace_create(
     with traced_operation("storage.workspace_create", kind="storage", tenant_id=tenant_id, workspace=name):
         workspace = Workspace.objects.create(
             tenant_id=tenant_id,
+            owner_id=actor.user_id,
             name=name,
             bucket=bucket,
             prefix=f"{name}/" if shared_bucket else "",
@@ -93,6 +96,7 @@ def _provision(*, store: ObjectStore, workspace: Workspace) -> None:
     credential, _ = credential_mint(
         store=store,
         tenant_id=workspace.tenant_id,
+        owner_id=workspace.owner_id,
         scope=f"ws-{workspace.name}",
         role=workspace.role,
         grants=[Grant(bucket=workspace.bucket, prefix=workspace.prefix, write=True)],
@@ -101,26 +105,25 @@ def _provision(*, store: ObjectStore, workspace: Workspace) -> None:
     workspace.save(update_fields=["credential"])
 
 
-def workspace_get(*, tenant_id: int, workspace_id: int) -> Workspace:
-    workspace = (
-        Workspace.objects.select_related("credential").filter(tenant_id=tenant_id, pk=workspace_id).first()
-    )
+def workspace_get(*, actor: Actor, workspace_id: int) -> Workspace:
+    """A workspace the actor may manage (its own; any of the tenant's for a tenant admin)."""
+    workspace = owned(Workspace.objects.select_related("credential").filter(pk=workspace_id), actor).first()
     if workspace is None:
         raise NotFound("No such workspace.")
     return workspace
 
 
-def workspace_handle(*, tenant_id: int, workspace_id: int) -> StorageHandle:
-    workspace = workspace_get(tenant_id=tenant_id, workspace_id=workspace_id)
+def workspace_handle(*, actor: Actor, workspace_id: int) -> StorageHandle:
+    workspace = workspace_get(actor=actor, workspace_id=workspace_id)
     if workspace.status == Lifecycle.TORN_DOWN:
         raise Conflict("The workspace was torn down.")
     return handle_for(workspace)
 
 
-def workspace_teardown(*, tenant_id: int, workspace_id: int) -> TeardownReport:
+def workspace_teardown(*, actor: Actor, workspace_id: int) -> TeardownReport:
     """Revoke the keys and delete the objects (and bucket); report every failure."""
-    workspace = workspace_get(tenant_id=tenant_id, workspace_id=workspace_id)
-    with traced_operation("storage.workspace_teardown", kind="storage", tenant_id=tenant_id) as span:
+    workspace = workspace_get(actor=actor, workspace_id=workspace_id)
+    with traced_operation("storage.workspace_teardown", kind="storage", tenant_id=actor.tenant_id) as span:
         report = _teardown(store=admin_store(), workspace=workspace)
         span.set(workspace=workspace.name, errors=len(report.errors))
     return report
@@ -132,7 +135,10 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
     if workspace.status == Lifecycle.TORN_DOWN:
         return report
     teardown_revoke(store=store, row=workspace, report=report)
-    pinned = Checkpoint.objects.filter(bucket=workspace.bucket, deleted_at__isnull=True)
+    # Only the workspace's own tenant can have pinned its objects (checkpoints need an owned location).
+    pinned = Checkpoint.objects.filter(
+        tenant_id=workspace.tenant_id, bucket=workspace.bucket, deleted_at__isnull=True
+    )
     if workspace.owns_bucket and pinned.exists():
         report.errors.append(f"s3://{workspace.bucket}: has live checkpoints; delete them before the bucket")
     else:

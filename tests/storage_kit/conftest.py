@@ -116,14 +116,25 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def source_bucket(s3_settings: MotoServer) -> str:
-    """A versioned bucket with three objects."""
+def actor(user: Any) -> Any:
+    """The test user (a member of `tenant`) as the storage services see it."""
+    from core.access import Actor
+
+    return Actor(tenant_id=user.membership.tenant_id, user_id=user.pk)
+
+
+@pytest.fixture
+def source_bucket(s3_settings: MotoServer, tenant: Any) -> str:
+    """A versioned bucket with three objects, registered as a dataset of `tenant`."""
+    from storage_kit.services.locations import dataset_register
+
     s3 = s3_settings.client("s3")
     name = unique("src")
     s3.create_bucket(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     for key, body in {"data/a.txt": b"alpha", "data/b.txt": b"bravo", "readme.md": b"# dataset"}.items():
         s3.put_object(Bucket=name, Key=key, Body=body)
+    dataset_register(tenant_id=tenant.pk, name=name, bucket=name)
     return name
 
 
@@ -137,7 +148,9 @@ class Receiver:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[Receiver]:
+def webhook_receiver(settings: Any) -> Iterator[Receiver]:
+    """A receiver on loopback, which webhooks may reach only because the allowlist says so."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     receiver = Receiver(url="")
     lock = threading.Lock()
 

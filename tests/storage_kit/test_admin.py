@@ -9,15 +9,15 @@ from storage_kit.services.workspaces import workspace_create
 from tests.storage_kit.conftest import unique
 
 
-def test_admin_teardown_and_restore_actions(s3_settings, tenant, admin_client, source_bucket):
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("adm"))
+def test_admin_teardown_and_restore_actions(s3_settings, tenant, actor, admin_client, source_bucket):
+    handle = workspace_create(actor=actor, name=unique("adm"))
     response = admin_client.post(
         reverse("admin:storage_kit_workspace_changelist"),
         {"action": "teardown", "_selected_action": [handle.id]},
     )
     assert response.status_code == 302
     assert Workspace.objects.get(pk=handle.id).status == Lifecycle.TORN_DOWN
-    info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="adm")
+    info = checkpoint_create(actor=actor, bucket=source_bucket, name="adm")
     admin_client.post(
         reverse("admin:storage_kit_checkpoint_changelist"),
         {"action": "restore", "_selected_action": [info.id]},

@@ -16,17 +16,17 @@ TOKEN = "coord-token-planted-9d2c"
 
 
 @pytest.fixture
-def workspace(s3_settings, tenant):
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("coord"))
+def workspace(s3_settings, tenant, actor):
+    handle = workspace_create(actor=actor, name=unique("coord"))
     yield handle
-    workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id)
+    workspace_teardown(actor=actor, workspace_id=handle.id)
 
 
 def test_webhook_retried_on_5xx_delivered_once_per_event(
-    workspace, tenant, webhook_receiver, django_capture_on_commit_callbacks
+    workspace, tenant, actor, webhook_receiver, django_capture_on_commit_callbacks
 ):
     coordination_setup(
-        tenant_id=tenant.pk,
+        actor=actor,
         bucket=workspace.bucket,
         prefix="reports/",
         key_filter=r"\.json$",
@@ -58,8 +58,10 @@ def test_webhook_retried_on_5xx_delivered_once_per_event(
     ]
 
 
-def test_webhook_not_retried_on_4xx(workspace, tenant, webhook_receiver, django_capture_on_commit_callbacks):
-    coordination_setup(tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url=webhook_receiver.url)
+def test_webhook_not_retried_on_4xx(
+    workspace, tenant, actor, webhook_receiver, django_capture_on_commit_callbacks
+):
+    coordination_setup(actor=actor, bucket=workspace.bucket, webhook_url=webhook_receiver.url)
     webhook_receiver.script = [404]
     with django_capture_on_commit_callbacks(execute=True):
         workspace.objects.put("a.txt", "x")
@@ -68,10 +70,10 @@ def test_webhook_not_retried_on_4xx(workspace, tenant, webhook_receiver, django_
 
 
 def test_store_notifications_and_kit_writes_deduplicate(
-    workspace, tenant, webhook_receiver, django_capture_on_commit_callbacks
+    workspace, tenant, actor, webhook_receiver, django_capture_on_commit_callbacks
 ):
     info = coordination_setup(
-        tenant_id=tenant.pk,
+        actor=actor,
         bucket=workspace.bucket,
         webhook_url=webhook_receiver.url,
         store_notifications=True,
@@ -87,17 +89,13 @@ def test_store_notifications_and_kit_writes_deduplicate(
         notifications_poll()
     keys = sorted(json.loads(r["body"])["key"] for r in webhook_receiver.received)
     assert keys == ["out/x.txt", "out/y.txt"]
-    assert coordination_teardown(tenant_id=tenant.pk, coordination_id=info.id).ok
+    assert coordination_teardown(actor=actor, coordination_id=info.id).ok
 
 
-def test_invalid_coordination_input(workspace, tenant):
+def test_invalid_coordination_input(workspace, tenant, actor):
     with pytest.raises(ValidationFailed) as excinfo:
-        coordination_setup(
-            tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="ftp://x", key_filter="("
-        )
+        coordination_setup(actor=actor, bucket=workspace.bucket, webhook_url="ftp://x", key_filter="(")
     assert "webhook_url" in excinfo.value.details
     with pytest.raises(ValidationFailed) as excinfo:
-        coordination_setup(
-            tenant_id=tenant.pk, bucket=workspace.bucket, webhook_url="http://x", key_filter="("
-        )
+        coordination_setup(actor=actor, bucket=workspace.bucket, webhook_url="http://x", key_filter="(")
     assert "key_filter" in excinfo.value.details

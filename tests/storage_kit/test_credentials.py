@@ -30,7 +30,7 @@ def test_scope_policy_limits_objects_and_listing_to_the_prefix():
     assert "Condition" not in policy["Statement"][0]
 
 
-def test_sts_strategy_mints_session_keys_with_a_session_policy(s3_settings, tenant, settings):
+def test_sts_strategy_mints_session_keys_with_a_session_policy(s3_settings, tenant, actor, settings):
     iam = s3_settings.client("iam")
     role = iam.create_role(RoleName=unique("kit-role"), AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
     iam.put_role_policy(
@@ -42,7 +42,7 @@ def test_sts_strategy_mints_session_keys_with_a_session_policy(s3_settings, tena
     )
     settings.STORAGE_CREDENTIALS_STRATEGY = "sts"
     settings.STORAGE_STS_ROLE_ARN = role["Arn"]
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("sts"))
+    handle = workspace_create(actor=actor, name=unique("sts"))
     creds = handle.credentials
     assert creds.session_token
     assert creds.expires_at is not None
@@ -52,11 +52,11 @@ def test_sts_strategy_mints_session_keys_with_a_session_policy(s3_settings, tena
     assert creds.session_token not in row.session_token_encrypted
     handle.objects.put("a.txt", "through the session key")
     assert handle.objects.get("a.txt") == b"through the session key"
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=handle.id).ok
 
 
-def test_sts_without_role_names_the_variable(s3_settings, tenant, settings):
+def test_sts_without_role_names_the_variable(s3_settings, tenant, actor, settings):
     settings.STORAGE_CREDENTIALS_STRATEGY = "sts"
     settings.STORAGE_STS_ROLE_ARN = ""
     with pytest.raises(ImproperlyConfigured, match="STORAGE_STS_ROLE_ARN"):
-        workspace_create(tenant_id=tenant.pk, name=unique("norole"))
+        workspace_create(actor=actor, name=unique("norole"))

@@ -10,19 +10,22 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from storage_kit.models import Checkpoint, Fork, ForkSet, Lifecycle, ManifestEntry, OverlayEntry
 from storage_kit.services.checkpoints import checkpoint_create, checkpoint_delete, checkpoint_list
 from storage_kit.services.forks import checkpoint_restore, forks_create, forks_teardown
+from storage_kit.services.locations import dataset_register
 from storage_kit.services.sweeper import source_delete, versions_gc
 from tests.storage_kit.conftest import unique
 
 
 @pytest.fixture
-def forkset(s3_settings, tenant, source_bucket):
-    result = forks_create(tenant_id=tenant.pk, source_bucket=source_bucket, count=2)
+def forkset(s3_settings, tenant, actor, source_bucket):
+    result = forks_create(actor=actor, source_bucket=source_bucket, count=2)
     assert not result.failures
     yield result
-    forks_teardown(tenant_id=tenant.pk, fork_set_id=result.fork_set_id)
+    forks_teardown(actor=actor, fork_set_id=result.fork_set_id)
 
 
-def test_fork_isolation_fallthrough_tombstones_and_listing(s3_settings, tenant, source_bucket, forkset):
+def test_fork_isolation_fallthrough_tombstones_and_listing(
+    s3_settings, tenant, actor, source_bucket, forkset
+):
     a, b = (f.objects for f in forkset.forks)
     # Reads fall through to the pinned source versions.
     assert a.get("data/a.txt") == b"alpha"
@@ -74,74 +77,75 @@ def test_creating_forks_writes_rows_not_objects(s3_settings, forkset):
     assert ManifestEntry.objects.filter(checkpoint_id=forkset.checkpoint_id).count() == 3
 
 
-def test_checkpoint_is_immutable_and_restores(s3_settings, tenant, source_bucket):
-    info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="baseline")
+def test_checkpoint_is_immutable_and_restores(s3_settings, tenant, actor, source_bucket):
+    info = checkpoint_create(actor=actor, bucket=source_bucket, name="baseline")
     assert info.object_count == 3
     assert info.total_bytes == len(b"alpha" + b"bravo" + b"# dataset")
     s3 = s3_settings.client("s3")
     s3.put_object(Bucket=source_bucket, Key="data/a.txt", Body=b"source moved on")
     s3.delete_object(Bucket=source_bucket, Key="readme.md")
     s3.put_object(Bucket=source_bucket, Key="data/c.txt", Body=b"added later")
-    fork = checkpoint_restore(tenant_id=tenant.pk, checkpoint_id=info.id, fork_name=unique("debug"))
+    fork = checkpoint_restore(actor=actor, checkpoint_id=info.id, fork_name=unique("debug"))
     assert fork.objects.get("data/a.txt") == b"alpha"
     assert fork.objects.get("readme.md") == b"# dataset"
     assert [o.key for o in fork.objects.list()] == ["data/a.txt", "data/b.txt", "readme.md"]
     with pytest.raises(Conflict):
-        checkpoint_restore(tenant_id=tenant.pk, checkpoint_id=info.id, fork_name=fork.name)
+        checkpoint_restore(actor=actor, checkpoint_id=info.id, fork_name=fork.name)
     with pytest.raises(NotFound):
-        checkpoint_restore(tenant_id=tenant.pk, checkpoint_id=999999, fork_name=unique("x"))
+        checkpoint_restore(actor=actor, checkpoint_id=999999, fork_name=unique("x"))
     # A source with a live checkpoint or fork cannot be deleted by the kit.
     with pytest.raises(Conflict):
-        source_delete(tenant_id=tenant.pk, bucket=source_bucket)
+        source_delete(actor=actor, bucket=source_bucket)
     with pytest.raises(Conflict):
-        checkpoint_delete(tenant_id=tenant.pk, checkpoint_id=info.id)
+        checkpoint_delete(actor=actor, checkpoint_id=info.id)
     from storage_kit.services.forks import fork_teardown
 
-    assert fork_teardown(tenant_id=tenant.pk, fork_id=fork.id).ok
+    assert fork_teardown(actor=actor, fork_id=fork.id).ok
 
 
-def test_materialized_fork_copies_pinned_versions(s3_settings, tenant, source_bucket):
-    info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="m")
+def test_materialized_fork_copies_pinned_versions(s3_settings, tenant, actor, source_bucket):
+    info = checkpoint_create(actor=actor, bucket=source_bucket, name="m")
     s3 = s3_settings.client("s3")
     s3.put_object(Bucket=source_bucket, Key="data/a.txt", Body=b"later")
-    result = forks_create(tenant_id=tenant.pk, checkpoint_id=info.id, count=1, mode="materialized")
+    result = forks_create(actor=actor, checkpoint_id=info.id, count=1, mode="materialized")
     fork = result.forks[0]
     assert s3.get_object(Bucket=fork.bucket, Key="data/a.txt")["Body"].read() == b"alpha"
     c = fork.credentials
     scoped = s3_settings.client("s3", c.access_key_id, c.secret_access_key)
     scoped.put_object(Bucket=fork.bucket, Key="out.txt", Body=b"plain s3")
-    report = forks_teardown(tenant_id=tenant.pk, fork_set_id=result.fork_set_id)
+    report = forks_teardown(actor=actor, fork_set_id=result.fork_set_id)
     assert report.ok, report.errors
     with pytest.raises(ClientError):
         s3.head_bucket(Bucket=fork.bucket)
 
 
-def test_unversioned_source_names_the_fix(s3_settings, tenant):
+def test_unversioned_source_names_the_fix(s3_settings, tenant, actor):
     name = unique("plain")
     s3_settings.client("s3").create_bucket(Bucket=name)
+    dataset_register(tenant_id=tenant.pk, name=name, bucket=name)
     with pytest.raises(ValidationFailed) as excinfo:
-        forks_create(tenant_id=tenant.pk, source_bucket=name, count=2)
+        forks_create(actor=actor, source_bucket=name, count=2)
     assert "put-bucket-versioning" in excinfo.value.message
     assert not ForkSet.objects.exists()
     assert not Checkpoint.objects.exists()
 
 
 @pytest.mark.parametrize("count", [0, -1, 11])
-def test_fork_count_bounds(s3_settings, tenant, source_bucket, count):
+def test_fork_count_bounds(s3_settings, tenant, actor, source_bucket, count):
     with pytest.raises(ValidationFailed) as excinfo:
-        forks_create(tenant_id=tenant.pk, source_bucket=source_bucket, count=count)
+        forks_create(actor=actor, source_bucket=source_bucket, count=count)
     assert "count" in excinfo.value.details
     assert not Checkpoint.objects.exists()
 
 
-def test_partial_creation_reports_failures_and_leaves_nothing(s3_settings, tenant, source_bucket):
+def test_partial_creation_reports_failures_and_leaves_nothing(s3_settings, tenant, actor, source_bucket):
     # Someone else already holds the IAM user names forks 3 and 4 would get: 3 of 5 are created.
     iam = s3_settings.client("iam")
     prefix = unique("part")
-    info = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="p")
+    info = checkpoint_create(actor=actor, bucket=source_bucket, name="p")
     iam.create_user(UserName=f"sk-fork-{prefix}-3")
     iam.create_user(UserName=f"sk-fork-{prefix}-4")
-    result = forks_create(tenant_id=tenant.pk, checkpoint_id=info.id, count=5, name_prefix=prefix)
+    result = forks_create(actor=actor, checkpoint_id=info.id, count=5, name_prefix=prefix)
     assert [f.name for f in result.forks] == [f"{prefix}-0", f"{prefix}-1", f"{prefix}-2"]
     assert len(result.failures) == 2
     assert all("CreateUser" in f for f in result.failures)
@@ -149,30 +153,30 @@ def test_partial_creation_reports_failures_and_leaves_nothing(s3_settings, tenan
     assert Fork.objects.filter(name__startswith=prefix).exclude(status=Lifecycle.TORN_DOWN).count() == 3
     # The other party's users were not touched.
     assert iam.get_user(UserName=f"sk-fork-{prefix}-3")["User"]["UserName"]
-    report = forks_teardown(tenant_id=tenant.pk, fork_set_id=result.fork_set_id)
+    report = forks_teardown(actor=actor, fork_set_id=result.fork_set_id)
     assert report.ok, report.errors
 
 
-def test_checkpoint_list_paginates(s3_settings, tenant, source_bucket):
+def test_checkpoint_list_paginates(s3_settings, tenant, actor, source_bucket):
     for n in range(5):
-        checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name=f"cp-{n}")
-    page = checkpoint_list(tenant_id=tenant.pk, bucket=source_bucket, limit=2)
+        checkpoint_create(actor=actor, bucket=source_bucket, name=f"cp-{n}")
+    page = checkpoint_list(actor=actor, bucket=source_bucket, limit=2)
     names = [c.name for c in page.items]
     while page.next_cursor:
-        page = checkpoint_list(tenant_id=tenant.pk, bucket=source_bucket, limit=2, cursor=page.next_cursor)
+        page = checkpoint_list(actor=actor, bucket=source_bucket, limit=2, cursor=page.next_cursor)
         names += [c.name for c in page.items]
     assert names == ["cp-4", "cp-3", "cp-2", "cp-1", "cp-0"]
     with pytest.raises(ValidationFailed):
-        checkpoint_list(tenant_id=tenant.pk, cursor="!!")
+        checkpoint_list(actor=actor, cursor="!!")
     with pytest.raises(Conflict):
-        checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="cp-0")
+        checkpoint_create(actor=actor, bucket=source_bucket, name="cp-0")
 
 
-def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, source_bucket):
+def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, actor, source_bucket):
     s3 = s3_settings.client("s3")
-    keep = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="keep")
+    keep = checkpoint_create(actor=actor, bucket=source_bucket, name="keep")
     s3.put_object(Bucket=source_bucket, Key="data/a.txt", Body=b"v2")
-    drop = checkpoint_create(tenant_id=tenant.pk, bucket=source_bucket, name="drop")
+    drop = checkpoint_create(actor=actor, bucket=source_bucket, name="drop")
     s3.put_object(Bucket=source_bucket, Key="data/a.txt", Body=b"v3")
 
     def versions():
@@ -180,7 +184,7 @@ def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, source_bucke
         return {v["VersionId"] for v in listing}
 
     assert len(versions()) == 3
-    checkpoint_delete(tenant_id=tenant.pk, checkpoint_id=drop.id)
+    checkpoint_delete(actor=actor, checkpoint_id=drop.id)
     assert versions_gc() == 1  # v2, pinned only by the deleted checkpoint
     remaining = versions()
     pinned = ManifestEntry.objects.get(checkpoint_id=keep.id, key="data/a.txt").version_id
@@ -189,11 +193,11 @@ def test_gc_removes_only_unreferenced_versions(s3_settings, tenant, source_bucke
     assert s3.get_object(Bucket=source_bucket, Key="data/a.txt", VersionId=pinned)["Body"].read() == b"alpha"
 
 
-def test_invalid_fork_names_create_nothing(s3_settings, tenant, source_bucket):
+def test_invalid_fork_names_create_nothing(s3_settings, tenant, actor, source_bucket):
     with pytest.raises(ValidationFailed) as excinfo:
-        forks_create(tenant_id=tenant.pk, source_bucket=source_bucket, count=2, name_prefix="Bad_Prefix")
+        forks_create(actor=actor, source_bucket=source_bucket, count=2, name_prefix="Bad_Prefix")
     assert "name_prefix" in excinfo.value.details
     assert not Checkpoint.objects.exists()
     assert not ForkSet.objects.exists()
     with pytest.raises(NotFound):
-        forks_create(tenant_id=tenant.pk, checkpoint_id=424242, count=1)
+        forks_create(actor=actor, checkpoint_id=424242, count=1)

@@ -22,7 +22,7 @@ from tests.storage_kit.conftest import unique
 
 
 @pytest.mark.django_db
-def test_context_manager_tears_down_when_the_run_raises(s3_settings, tenant):
+def test_context_manager_tears_down_when_the_run_raises(s3_settings, tenant, actor):
     name = unique("boom")
     context = RequestContext(tenant_id=tenant.pk)
     seen = {}
@@ -43,7 +43,7 @@ def test_context_manager_tears_down_when_the_run_raises(s3_settings, tenant):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_run_writes_notes_and_leaks_no_credential(s3_settings, openai_server, tenant, caplog):
+def test_demo_run_writes_notes_and_leaks_no_credential(s3_settings, openai_server, tenant, actor, caplog):
     caplog.set_level(logging.DEBUG)
     openai_server.script(
         ChatReply(

@@ -43,7 +43,7 @@ def _bucket_exists(server, name: str) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sweeper_removes_workspace_of_a_killed_orchestrator(s3_settings, tenant):
+def test_sweeper_removes_workspace_of_a_killed_orchestrator(s3_settings, tenant, actor):
     name = unique("killed")
     env = {
         **os.environ,
@@ -99,11 +99,11 @@ def test_sweeper_finds_tagged_orphan_buckets(s3_settings):
 
 
 @pytest.mark.django_db
-def test_teardown_with_store_unreachable_reports_and_sweeper_finishes(s3_settings, tenant, settings):
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("outage"))
+def test_teardown_with_store_unreachable_reports_and_sweeper_finishes(s3_settings, tenant, actor, settings):
+    handle = workspace_create(actor=actor, name=unique("outage"))
     handle.objects.put("a.txt", "x")
     settings.S3_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens: the store is down
-    report = workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id)
+    report = workspace_teardown(actor=actor, workspace_id=handle.id)
     assert not report.ok
     assert any("not revoked" in e for e in report.errors)
     assert any("objects not deleted" in e for e in report.errors)
@@ -121,11 +121,11 @@ def test_teardown_with_store_unreachable_reports_and_sweeper_finishes(s3_setting
 
 
 @pytest.mark.django_db
-def test_sweeper_leaves_live_workspaces(s3_settings, tenant):
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("live"), ttl_s=3600)
-    expired = workspace_create(tenant_id=tenant.pk, name=unique("old"), ttl_s=3600)
+def test_sweeper_leaves_live_workspaces(s3_settings, tenant, actor):
+    handle = workspace_create(actor=actor, name=unique("live"), ttl_s=3600)
+    expired = workspace_create(actor=actor, name=unique("old"), ttl_s=3600)
     Workspace.objects.filter(pk=expired.id).update(expires_at=timezone.now() - timedelta(seconds=1))
     report = storage_sweep()
     assert expired.name in report.torn_down
     assert handle.name not in report.torn_down
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=handle.id).ok

@@ -19,9 +19,9 @@ def _denied(call) -> str:
 
 
 @pytest.mark.django_db
-def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant):
+def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant, actor):
     name = unique("ws")
-    handle = workspace_create(tenant_id=tenant.pk, name=name, ttl_s=600)
+    handle = workspace_create(actor=actor, name=name, ttl_s=600)
     assert handle.bucket == name
     assert handle.credentials is not None
     row = Workspace.objects.get(pk=handle.id)
@@ -43,7 +43,7 @@ def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant):
     assert _denied(lambda: scoped.get_object(Bucket=other, Key="x")) == "AccessDenied"
     assert _denied(lambda: scoped.create_bucket(Bucket=unique("nope"))) == "AccessDenied"
 
-    report = workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id)
+    report = workspace_teardown(actor=actor, workspace_id=handle.id)
     assert report.ok, report.errors
     row.refresh_from_db()
     assert row.status == Lifecycle.TORN_DOWN
@@ -56,9 +56,9 @@ def test_workspace_lifecycle_and_scoped_key(s3_settings, tenant):
 
 
 @pytest.mark.django_db
-def test_prefix_workspace_cannot_touch_a_neighbour(s3_settings, tenant):
-    a = workspace_create(tenant_id=tenant.pk, name=unique("wsa"), shared_bucket=True)
-    b = workspace_create(tenant_id=tenant.pk, name=unique("wsb"), shared_bucket=True)
+def test_prefix_workspace_cannot_touch_a_neighbour(s3_settings, tenant, actor):
+    a = workspace_create(actor=actor, name=unique("wsa"), shared_bucket=True)
+    b = workspace_create(actor=actor, name=unique("wsb"), shared_bucket=True)
     assert a.bucket == b.bucket
     assert a.prefix != b.prefix
     b.objects.put("secret.txt", "b's")
@@ -67,34 +67,34 @@ def test_prefix_workspace_cannot_touch_a_neighbour(s3_settings, tenant):
     assert (
         _denied(lambda: scoped.put_object(Bucket=b.bucket, Key=f"{b.prefix}x", Body=b"x")) == "AccessDenied"
     )
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=a.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=a.id).ok
     assert b.objects.get("secret.txt") == b"b's"
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=b.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=b.id).ok
 
 
 @pytest.mark.django_db
-def test_read_only_workspace_refuses_writes(s3_settings, tenant):
-    handle = workspace_create(tenant_id=tenant.pk, name=unique("ro"), role="ReadOnly")
+def test_read_only_workspace_refuses_writes(s3_settings, tenant, actor):
+    handle = workspace_create(actor=actor, name=unique("ro"), role="ReadOnly")
     c = handle.credentials
     scoped = s3_settings.client("s3", c.access_key_id, c.secret_access_key)
     assert _denied(lambda: scoped.put_object(Bucket=handle.bucket, Key="x", Body=b"x")) == "AccessDenied"
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=handle.id).ok
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("bad", ["UPPER", "a", "has_underscore", "192.168.1.1", "-dash", "x" * 64])
-def test_invalid_names_create_nothing(s3_settings, tenant, bad):
+def test_invalid_names_create_nothing(s3_settings, tenant, actor, bad):
     with pytest.raises(ValidationFailed) as excinfo:
-        workspace_create(tenant_id=tenant.pk, name=bad)
+        workspace_create(actor=actor, name=bad)
     assert "name" in excinfo.value.details
     assert not Workspace.objects.exists()
 
 
 @pytest.mark.django_db
-def test_existing_name_is_a_conflict(s3_settings, tenant):
+def test_existing_name_is_a_conflict(s3_settings, tenant, actor):
     name = unique("dup")
-    handle = workspace_create(tenant_id=tenant.pk, name=name)
+    handle = workspace_create(actor=actor, name=name)
     with pytest.raises(Conflict):
-        workspace_create(tenant_id=tenant.pk, name=name)
+        workspace_create(actor=actor, name=name)
     assert Workspace.objects.count() == 1
-    assert workspace_teardown(tenant_id=tenant.pk, workspace_id=handle.id).ok
+    assert workspace_teardown(actor=actor, workspace_id=handle.id).ok

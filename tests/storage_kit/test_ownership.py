@@ -1,0 +1,152 @@
+# mypy: disable-error-code="union-attr,arg-type,misc"
+"""Storage calls reach only locations the caller's tenant owns, and objects the caller may manage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from core.models import Membership
+from storage_kit.models import Checkpoint, Fork
+from tests.factories import TenantFactory, UserFactory
+from tests.storage_kit.conftest import unique
+
+
+def _client(user: Any) -> APIClient:
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def stranger(db: None) -> APIClient:
+    """A user of another tenant."""
+    return _client(UserFactory())
+
+
+@pytest.fixture
+def colleague(tenant: Any) -> APIClient:
+    """Another member of the same tenant."""
+    return _client(UserFactory(tenant=tenant))
+
+
+@pytest.fixture
+def tenant_admin(tenant: Any) -> APIClient:
+    return _client(UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN))
+
+
+def _without(body: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**body, "message": body["message"].replace(name, "<bucket>")}
+
+
+def test_a_bucket_of_another_tenant_answers_like_a_missing_one(
+    s3_settings, api_client, stranger, source_bucket
+):
+    workspace = api_client.post("/api/storage/workspaces/", {"name": unique("own")}, format="json").json()
+    missing_name = unique("nosuch")
+    missing = stranger.post("/api/storage/checkpoints/", {"bucket": missing_name, "name": "x"}, format="json")
+    assert missing.status_code == 404
+    for bucket in (source_bucket, workspace["bucket"], settings.STORAGE_WORKSPACE_BUCKET):
+        foreign = stranger.post("/api/storage/checkpoints/", {"bucket": bucket, "name": "x"}, format="json")
+        assert foreign.status_code == 404, (bucket, foreign.content)
+        assert _without(foreign.json(), bucket) == _without(missing.json(), missing_name)
+        forks = stranger.post("/api/storage/forks/", {"source_bucket": bucket, "count": 1}, format="json")
+        assert forks.status_code == 404
+        assert forks.json()["details"] == {"source_bucket": ["Not found."]}
+    assert not Checkpoint.objects.exists()
+    assert not Fork.objects.exists()
+    assert api_client.post(f"/api/storage/workspaces/{workspace['id']}/teardown/").json()["ok"] is True
+
+
+def test_the_shared_workspace_bucket_is_reachable_only_inside_ones_own_prefix(
+    s3_settings, api_client, colleague
+):
+    mine = api_client.post(
+        "/api/storage/workspaces/", {"name": unique("pfx"), "shared_bucket": True}, format="json"
+    ).json()
+    theirs = colleague.post(
+        "/api/storage/workspaces/", {"name": unique("pfx"), "shared_bucket": True}, format="json"
+    ).json()
+    bucket = mine["bucket"]
+    assert bucket == theirs["bucket"] == settings.STORAGE_WORKSPACE_BUCKET
+    for prefix in ("", theirs["prefix"]):
+        response = api_client.post(
+            "/api/storage/checkpoints/", {"bucket": bucket, "prefix": prefix, "name": "x"}, format="json"
+        )
+        assert response.status_code == 404, prefix
+    own = api_client.post(
+        "/api/storage/checkpoints/", {"bucket": bucket, "prefix": mine["prefix"], "name": "x"}, format="json"
+    )
+    assert own.status_code == 201, own.content
+    assert api_client.delete(f"/api/storage/checkpoints/{own.json()['id']}/").status_code == 204
+    for client, ws in ((api_client, mine), (colleague, theirs)):
+        assert client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
+
+
+def test_a_foreign_checkpoint_left_from_before_does_not_block_teardown(s3_settings, api_client):
+    workspace = api_client.post("/api/storage/workspaces/", {"name": unique("tear")}, format="json").json()
+    other_tenant = TenantFactory()
+    Checkpoint.objects.create(tenant=other_tenant, bucket=workspace["bucket"], name="planted")
+    report = api_client.post(f"/api/storage/workspaces/{workspace['id']}/teardown/").json()
+    assert report["ok"] is True, report["errors"]
+
+
+def test_members_reach_their_own_storage_and_tenant_admins_all(
+    s3_settings, api_client, colleague, tenant_admin, source_bucket
+):
+    ws = api_client.post("/api/storage/workspaces/", {"name": unique("mine")}, format="json").json()
+    cp = api_client.post(
+        "/api/storage/checkpoints/", {"bucket": source_bucket, "name": "base"}, format="json"
+    )
+    assert cp.status_code == 201
+    cp_id = cp.json()["id"]
+    fork = api_client.post("/api/storage/forks/", {"checkpoint_id": cp_id, "count": 1}, format="json").json()
+    fork_id = fork["forks"][0]["id"]
+    # Another member: every object of the first is "not found", lists are empty.
+    for path in (f"workspaces/{ws['id']}/", f"checkpoints/{cp_id}/", f"forks/{fork_id}/"):
+        assert colleague.get(f"/api/storage/{path}").status_code == 404, path
+    assert colleague.get("/api/storage/workspaces/").json()["results"] == []
+    assert colleague.get("/api/storage/forks/").json()["results"] == []
+    assert colleague.get("/api/storage/checkpoints/").json()["results"] == []
+    assert colleague.post(f"/api/storage/workspaces/{ws['id']}/teardown/").status_code == 404
+    assert colleague.post(f"/api/storage/forks/{fork_id}/teardown/").status_code == 404
+    assert colleague.delete(f"/api/storage/checkpoints/{cp_id}/").status_code == 404
+    restore = colleague.post(
+        f"/api/storage/checkpoints/{cp_id}/restore/", {"fork_name": unique("r")}, format="json"
+    )
+    assert restore.status_code == 404
+    reuse = colleague.post("/api/storage/forks/", {"checkpoint_id": cp_id, "count": 1}, format="json")
+    assert reuse.status_code == 404
+    snoop = colleague.post(
+        "/api/storage/checkpoints/", {"bucket": ws["bucket"], "name": "snoop"}, format="json"
+    )
+    assert snoop.status_code == 404
+    # The tenant's registered dataset is the colleague's to use too.
+    assert (
+        colleague.post(
+            "/api/storage/checkpoints/", {"bucket": source_bucket, "name": "theirs"}, format="json"
+        ).status_code
+        == 201
+    )
+    assert [d["bucket"] for d in colleague.get("/api/storage/datasets/").json()["results"]] == [source_bucket]
+    # A tenant admin reaches everything of the tenant.
+    assert tenant_admin.get(f"/api/storage/workspaces/{ws['id']}/").status_code == 200
+    assert {w["id"] for w in tenant_admin.get("/api/storage/workspaces/").json()["results"]} == {ws["id"]}
+    assert tenant_admin.get(f"/api/storage/checkpoints/{cp_id}/").status_code == 200
+    assert tenant_admin.post(f"/api/storage/forks/{fork_id}/teardown/").json()["ok"] is True
+    assert tenant_admin.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
+    assert Fork.objects.get(pk=fork_id).owner_id is not None
+
+
+def test_ttl_beyond_the_maximum_is_a_400(s3_settings, api_client):
+    response = api_client.post(
+        "/api/storage/workspaces/", {"name": unique("ttl"), "ttl_s": 10**14}, format="json"
+    )
+    assert response.status_code == 400
+    assert "ttl_s" in response.json()["details"]
