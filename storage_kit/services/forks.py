@@ -36,6 +36,7 @@ from storage_kit.services.common import (
     teardown_record,
     teardown_revoke,
 )
+from storage_kit.services.locations import location_authorize
 from storage_kit.types import ForkSetResult, StorageHandle, TeardownReport
 
 
@@ -49,6 +50,19 @@ def _validate(*, count: int, mode: str, role: str) -> None:
         raise ValidationFailed(f"Unknown mode {mode!r}.", details={"mode": [f"One of {ForkMode.values}."]})
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}.", details={"role": [f"One of {Role.values}."]})
+
+
+def _readable_checkpoint(*, actor: Actor, checkpoint_id: int) -> Checkpoint:
+    """A checkpoint the actor may manage whose location it still owns: a fork's key reads that location,
+    so a checkpoint taken where the tenant had no right (or whose location it gave up) is not found."""
+    checkpoint = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id)
+    try:
+        location_authorize(actor=actor, bucket=checkpoint.bucket, prefix=checkpoint.prefix)
+    except NotFound:
+        raise NotFound(
+            "No such checkpoint.", details={"checkpoint_id": [f"Unknown checkpoint {checkpoint_id}."]}
+        ) from None
+    return checkpoint
 
 
 def forks_create(
@@ -71,7 +85,9 @@ def forks_create(
     """
     _validate(count=count, mode=mode, role=role)
     expires_at = expiry_from_ttl(ttl_s)
-    existing = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id) if checkpoint_id is not None else None
+    existing = (
+        _readable_checkpoint(actor=actor, checkpoint_id=checkpoint_id) if checkpoint_id is not None else None
+    )
     source = existing.bucket if existing is not None else source_bucket
     if not source:
         raise ValidationFailed(
@@ -213,7 +229,7 @@ def checkpoint_restore(
     """Restore a checkpoint the actor may manage into a new fork named `fork_name` (a Conflict if taken)."""
     _validate(count=1, mode=mode, role=role)
     bucket_name_validate(fork_name, field="fork_name")
-    checkpoint = checkpoint_get(actor=actor, checkpoint_id=checkpoint_id)
+    checkpoint = _readable_checkpoint(actor=actor, checkpoint_id=checkpoint_id)
     expires_at = expiry_from_ttl(ttl_s)
     with traced_operation(
         "storage.checkpoint_restore", kind="storage", tenant_id=actor.tenant_id, fork=fork_name

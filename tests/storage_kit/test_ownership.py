@@ -150,3 +150,25 @@ def test_ttl_beyond_the_maximum_is_a_400(s3_settings, api_client):
     )
     assert response.status_code == 400
     assert "ttl_s" in response.json()["details"]
+
+
+def test_a_checkpoint_taken_on_a_foreign_location_cannot_be_restored_or_forked(
+    s3_settings, api_client, tenant
+):
+    """A row left from before locations were checked: its owner may not turn it into a key on that bucket."""
+    workspace = api_client.post("/api/storage/workspaces/", {"name": unique("victim")}, format="json").json()
+    other = TenantFactory()
+    intruder = UserFactory(tenant=other)
+    planted = Checkpoint.objects.create(
+        tenant=other, owner=intruder, bucket=workspace["bucket"], name="planted"
+    )
+    client = _client(intruder)
+    restore = client.post(
+        f"/api/storage/checkpoints/{planted.pk}/restore/", {"fork_name": unique("r")}, format="json"
+    )
+    assert restore.status_code == 404
+    forks = client.post("/api/storage/forks/", {"checkpoint_id": planted.pk, "count": 1}, format="json")
+    assert forks.status_code == 404
+    assert not Fork.objects.exists()
+    Checkpoint.objects.filter(pk=planted.pk).delete()
+    assert api_client.post(f"/api/storage/workspaces/{workspace['id']}/teardown/").json()["ok"] is True
