@@ -35,6 +35,9 @@ class ChatRuntime(Protocol):
     def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
         """Synchronous (it may query the database): call it through `sync_to_async` from async code."""
 
+    def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:
+        """Raise a platform error when the agent may not run `model` (synchronous, like `agent_exists`)."""
+
     def stream(self, request: ChatRequest) -> AsyncIterator[Event]: ...
 
 
@@ -45,6 +48,11 @@ class PlatformRuntime:
         from agents.selectors import agent_exists
 
         return agent_exists(slug=agent_id, tenant_id=tenant_id)
+
+    def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:
+        from agents.runtime import model_choice_check
+
+        model_choice_check(agent_id, tenant_id=tenant_id, model=model)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         from agents import runtime

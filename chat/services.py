@@ -16,11 +16,15 @@ def chat_request_build(
     """Check the agent exists in the user's tenant, then describe the turn.
 
     The thread is the chat id; the memory resource is the user (`str(user.pk)`),
-    never a value the client chose. Synchronous: it queries the database.
+    never a value the client chose. A chosen model is checked here, so a refusal is
+    the error shape, not a stream that fails. Synchronous: it queries the database.
     """
     tenant = tenant_for_user(user)
-    if not chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
+    runtime = chat_runtime()
+    if not runtime.agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
         raise NotFound(f"No agent '{agent_id}'.", details={"agentId": agent_id})
+    if model:
+        runtime.model_check(agent_id=agent_id, tenant_id=tenant.pk, model=model)
     return chat_request(
         tenant_id=tenant.pk, user_id=user.pk, agent_id=agent_id, thread_id=thread_id, text=text, model=model
     )

@@ -17,3 +17,9 @@ urlpatterns = [
     path("api/storage/", include("storage_kit.api.urls")),
     path("", include("chat.urls")),
 ]
+
+# Outside DEBUG Django renders these; under /api/ they answer the JSON error shape.
+handler400 = "core.api.middleware.bad_request"
+handler403 = "core.api.middleware.permission_denied"
+handler404 = "core.api.middleware.page_not_found"
+handler500 = "core.api.middleware.server_error"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -70,6 +70,12 @@ class Disabled(Conflict):
     default_message = "This is disabled."
 
 
+class PayloadTooLarge(PlatformError):
+    code = "payload_too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
 class UpstreamError(PlatformError):
     code = "upstream_error"
     status = 502
@@ -103,6 +109,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(NotFound().as_dict(), status=404)
     if isinstance(exc, PermissionDenied):
         return Response(Forbidden().as_dict(), status=403)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(PayloadTooLarge().as_dict(), status=413)
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a broken multipart body
+        return Response(ValidationFailed(str(exc) or None).as_dict(), status=400)
     response = exception_handler(exc, context)
     if response is None:
         return None

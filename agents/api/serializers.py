@@ -7,16 +7,17 @@ from typing import Any
 from rest_framework import serializers
 
 from agents.models import Agent, Run, Tool
+from core.api import fields
 
 
 class MessageSerializer(serializers.Serializer[dict[str, Any]]):
     role = serializers.ChoiceField(choices=["user", "assistant", "system"])
-    content = serializers.CharField(allow_blank=False, trim_whitespace=False)
+    content = fields.CharField(allow_blank=False, trim_whitespace=False)
 
 
 class MemoryRefSerializer(serializers.Serializer[dict[str, Any]]):
-    thread = serializers.CharField(max_length=200)
-    resource = serializers.CharField(max_length=200, required=False)
+    thread = fields.CharField(max_length=200)
+    resource = fields.CharField(max_length=200, required=False)
 
 
 class StructuredOutputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -25,11 +26,11 @@ class StructuredOutputSerializer(serializers.Serializer[dict[str, Any]]):
 
 class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     messages = serializers.ListField(child=MessageSerializer(), required=False, min_length=1, max_length=500)
-    prompt = serializers.CharField(required=False, trim_whitespace=False, max_length=200_000)
+    prompt = fields.CharField(required=False, trim_whitespace=False, max_length=200_000)
     requestContext = serializers.DictField(required=False, default=dict)
-    idempotencyKey = serializers.CharField(required=False, max_length=200)
-    model = serializers.CharField(required=False, max_length=200)
-    maxSteps = serializers.IntegerField(required=False, min_value=1, max_value=50)
+    idempotencyKey = fields.CharField(required=False, max_length=200)
+    model = fields.CharField(required=False, max_length=200)
+    maxSteps = fields.IntegerField(required=False, min_value=1, max_value=50)
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
     structuredOutput = StructuredOutputSerializer(required=False)
     memory = MemoryRefSerializer(required=False)
@@ -104,7 +105,7 @@ class ToolExecuteInputSerializer(serializers.Serializer[dict[str, Any]]):
     """`{"data": {...tool input...}}`, Mastra's shape; `data` cannot be a class attribute (it is Serializer.data)."""
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        return {"data": serializers.DictField(default=dict)}
+        return {"data": fields.JSONObjectField(default=dict, help_text="The tool's input, an object.")}
 
 
 class RunOutputSerializer(serializers.ModelSerializer[Run]):
@@ -136,3 +137,52 @@ class RunOutputSerializer(serializers.ModelSerializer[Run]):
             "createdAt",
             "durationMs",
         ]
+
+
+class UsageOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    promptTokens = serializers.IntegerField()
+    completionTokens = serializers.IntegerField()
+    totalTokens = serializers.IntegerField()
+
+
+class GenerateOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """Mastra's generate response (camelCase); `object` only with structured output."""
+
+    runId = serializers.UUIDField()
+    traceId = serializers.UUIDField()
+    agentId = serializers.CharField()
+    agentVersion = serializers.IntegerField()
+    status = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    toolCalls = serializers.ListField(child=serializers.DictField())
+    toolResults = serializers.ListField(child=serializers.DictField())
+    usage = UsageOutputSerializer()
+    finishReason = serializers.CharField()
+    steps = serializers.IntegerField()
+    model = serializers.CharField()
+    object = serializers.JSONField(required=False)
+    error = serializers.DictField(required=False)
+
+
+class ToolExecuteOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    output = serializers.JSONField(help_text="The tool's output, as its output schema describes it.")
+    traceId = serializers.UUIDField()
+
+
+class ModelEntrySerializer(serializers.Serializer[dict[str, Any]]):
+    id = serializers.CharField()
+    provider = serializers.CharField()
+    configured = serializers.BooleanField()
+    discovered = serializers.BooleanField()
+
+
+class ProviderEntrySerializer(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField()
+    baseUrl = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ModelListOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    models = ModelEntrySerializer(many=True)
+    providers = ProviderEntrySerializer(many=True)

@@ -8,7 +8,7 @@ from typing import Any
 from adrf.views import APIView as AsyncAPIView
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,8 +17,11 @@ from agents import selectors
 from agents.api.serializers import (
     AgentOutputSerializer,
     GenerateInputSerializer,
+    GenerateOutputSerializer,
+    ModelListOutputSerializer,
     RunOutputSerializer,
     ToolExecuteInputSerializer,
+    ToolExecuteOutputSerializer,
     ToolOutputSerializer,
 )
 from agents.providers.catalog import models_catalog
@@ -37,7 +40,7 @@ def caller_context(request: Request, values: dict[str, Any] | None = None) -> Re
 
 
 class AgentListApi(APIView):
-    @extend_schema(responses=AgentOutputSerializer(many=True))
+    @extend_schema(operation_id="agents_list", responses=AgentOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         agents = selectors.agent_list(tenant_id=tenant_for_user(request.user).pk)
         return Response(AgentOutputSerializer(agents, many=True).data)
@@ -63,7 +66,14 @@ def run_options(data: dict[str, Any], request: Request) -> RunOptions:
 class AgentGenerateApi(AsyncAPIView):
     """Run the agent to a final answer. Async, so a slow model holds no worker thread."""
 
-    @extend_schema(request=GenerateInputSerializer, responses={200: dict})
+    @extend_schema(
+        request=GenerateInputSerializer,
+        responses=GenerateOutputSerializer,
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter("X-Model", str, OpenApiParameter.HEADER, required=False),
+        ],
+    )
     async def post(self, request: Request, agent_id: str) -> Response:
         serializer = GenerateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -90,7 +100,7 @@ class AgentGenerateApi(AsyncAPIView):
 
 
 class ToolListApi(APIView):
-    @extend_schema(responses=ToolOutputSerializer(many=True))
+    @extend_schema(operation_id="tools_list", responses=ToolOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(ToolOutputSerializer(selectors.tool_list(), many=True).data)
 
@@ -98,7 +108,7 @@ class ToolListApi(APIView):
 class ToolExecuteApi(APIView):
     """Run one tool with validated input (staff, or tools without side effects)."""
 
-    @extend_schema(request=ToolExecuteInputSerializer, responses={200: dict})
+    @extend_schema(request=ToolExecuteInputSerializer, responses=ToolExecuteOutputSerializer)
     def post(self, request: Request, tool_id: str) -> Response:
         tool_execute_check(tool_id=tool_id, is_staff=bool(request.user.is_staff))
         serializer = ToolExecuteInputSerializer(data=request.data)
@@ -119,7 +129,7 @@ class RunDetailApi(APIView):
 class ModelListApi(APIView):
     """Configured models (the agents' and the default) and what each provider reports."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="models_list", responses=ModelListOutputSerializer)
     def get(self, request: Request) -> Response:
         agents = selectors.agent_list(tenant_id=tenant_for_user(request.user).pk)
         configured = [settings.DEFAULT_MODEL]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
-from agents.tools import ToolContext, tool
+from agents.tools import ToolContext, ToolInputError, tool
 
 
 class TimeIn(BaseModel):
@@ -31,8 +31,8 @@ def current_time(ctx: ToolContext, args: TimeIn) -> TimeOut:
     try:
         zone = ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(
-            f"Unknown timezone {args.timezone!r}; use an IANA name such as Europe/Paris."
+        raise ToolInputError(
+            f"Unknown timezone {args.timezone!r}; use an IANA name such as Europe/Paris.", field="timezone"
         ) from error
     now = datetime.now(UTC).astimezone(zone)
     return TimeOut(timezone=args.timezone, iso=now.isoformat(timespec="seconds"), weekday=now.strftime("%A"))
@@ -68,5 +68,5 @@ def convert_units(ctx: ToolContext, args: ConvertIn) -> ConvertOut:
     if pair == ("f", "c"):
         return ConvertOut(value=round((args.value - 32) * 5 / 9, 4), unit="c")
     if pair not in _LINEAR:
-        raise ValueError(f"Cannot convert {args.from_unit} to {args.to_unit}.")
+        raise ToolInputError(f"Cannot convert {args.from_unit} to {args.to_unit}.", field="to_unit")
     return ConvertOut(value=round(args.value * _LINEAR[pair], 4), unit=args.to_unit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from django.conf import settings
 
 from agents.providers import openai_client
 from agents.providers.config import ModelRef, ProviderNotConfigured, resolve
+from core.errors import ValidationFailed
 from observability.redaction import scrub_text
 
 _FAILURE_TTL_S = 15.0
@@ -62,6 +64,41 @@ def cache_clear() -> None:
 
 def fetch_count(provider: str) -> int:
     return _entry(provider).fetches
+
+
+class UnknownModel(ValidationFailed):
+    code = "unknown_model"
+
+
+_SHOWN = 40
+
+
+def model_check(model: str, *, configured: Sequence[str]) -> None:
+    """A model a client chose must be `provider/model` of a configured provider, and a model that
+    provider lists (its `/models`) or one configured here; otherwise a 400 listing what exists."""
+    provider, sep, name = model.partition("/")
+    providers: dict[str, dict[str, str]] = settings.MODEL_PROVIDERS
+    if model in configured:
+        return
+    if not sep or not name or provider not in providers:
+        available = sorted(set(configured))
+        reason = (
+            f"Model {model!r} must be provider/model with a configured provider "
+            f"({', '.join(sorted(providers))})."
+        )
+    else:
+        listed, error = provider_models(resolve(model))
+        if name in listed:
+            return
+        available = sorted({*configured, *(f"{provider}/{m}" for m in listed)})
+        reason = f"Provider {provider!r} has no model {name!r}" + (
+            f" (its model list is unavailable: {error})." if error else "."
+        )
+    shown = ", ".join(available[:_SHOWN]) + (" …" if len(available) > _SHOWN else "")
+    raise UnknownModel(
+        f"{reason} Available: {shown or 'none'}. GET /api/models lists them.",
+        details={"model": [reason], "available": available[:200]},
+    )
 
 
 def models_catalog(*, configured: list[str]) -> dict[str, object]:

@@ -23,14 +23,31 @@ from asgiref.sync import sync_to_async
 
 from agents.runtime.drivers import run_events, run_sync
 from agents.runtime.events import Event
-from agents.runtime.setup import RunSetup, run_setup
-from agents.runtime.spec import agent_spec_cached
+from agents.runtime.setup import RunSetup, model_chain, run_setup
+from agents.runtime.spec import agent_spec_cached, agent_spec_load
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
 
-__all__ = ["MemoryOptions", "RunError", "RunOptions", "RunResult", "agenerate", "generate", "stream"]
+__all__ = [
+    "MemoryOptions",
+    "RunError",
+    "RunOptions",
+    "RunResult",
+    "agenerate",
+    "generate",
+    "model_choice_check",
+    "stream",
+]
 
 Messages = Sequence[Mapping[str, Any]] | None
+
+
+def model_choice_check(agent_id: str, *, tenant_id: int, model: str) -> None:
+    """Raise the run's own error (403 not allowed, 400 unknown model) before a stream starts. Synchronous."""
+    spec = agent_spec_cached(slug=agent_id, tenant_id=tenant_id) or agent_spec_load(
+        slug=agent_id, tenant_id=tenant_id
+    )
+    model_chain(spec, model)
 
 
 def generate(
@@ -114,6 +131,7 @@ async def _asetup(
         options=options or RunOptions(),
         spec=spec,
     )
-    if spec is not None:  # nothing to read from the database: stay on the event loop
-        return setup()
+    chosen = options.model if options is not None else None
+    if spec is not None and (not chosen or chosen in (spec.model, *spec.fallback_models)):
+        return setup()  # nothing to read from the database or a provider: stay on the event loop
     return await sync_to_async(setup, thread_sensitive=False)()

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+
+from agents.providers.catalog import model_check
 from agents.providers.config import ModelRef, resolve
 from agents.runtime.memory_hooks import WORKING_MEMORY_TOOL, MemorySession, memory_open
 from agents.runtime.request_context import request_context_build
@@ -76,6 +79,9 @@ def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
             f"Agent {spec.slug!r} does not allow choosing the model per request.",
             details={"model": [override]},
         )
+    own = [spec.model, *spec.fallback_models]
+    if override and override not in own:
+        model_check(override, configured=[*own, settings.DEFAULT_MODEL])
     names = [override or spec.model, *(m for m in spec.fallback_models if m != (override or spec.model))]
     enabled = [name for name in names if not spec.route_disabled(name)]
     if not enabled:

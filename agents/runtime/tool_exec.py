@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from agents.runtime.turn import PreparedCall, ToolOutcome
 from agents.tools.context import ToolContext
+from agents.tools.registry import ToolInputError
 from core.context import RequestContext
 from observability.redaction import scrub_text
 from observability.tracing import Span, Trace
@@ -49,6 +50,14 @@ def _fail(span: Span, call: PreparedCall, message: str) -> ToolOutcome:
     return ToolOutcome(id=call.id, name=call.name, error=message)
 
 
+def _rejected(span: Span, call: PreparedCall, error: ToolInputError) -> ToolOutcome:
+    """The tool refused its input: an error for the model, a 400 for a direct execution."""
+    span.set(status="rejected")
+    outcome = _fail(span, call, f"Tool {call.name!r} refused its input: {error.message}")
+    outcome.rejected, outcome.rejected_field = True, error.field
+    return outcome
+
+
 def _refused(span: Span, call: PreparedCall) -> ToolOutcome:
     span.set(status="refused")
     return _fail(span, call, call.error or "refused")
@@ -69,6 +78,8 @@ def execute_sync(
         else:
             value = asyncio.run(asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s))
         output = _output(call, value)
+    except ToolInputError as error:
+        return _rejected(span, call, error)
     except (TimeoutError, concurrent.futures.TimeoutError):
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:
@@ -93,6 +104,8 @@ async def execute_async(
             run = sync_to_async(definition.function, thread_sensitive=False)
             value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
         output = _output(call, value)
+    except ToolInputError as error:
+        return _rejected(span, call, error)
     except TimeoutError:
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:

@@ -42,6 +42,8 @@ class ToolOutcome:
     name: str
     output: Any = None
     error: str | None = None
+    rejected_field: str | None = None  # set when the tool refused its input (`ToolInputError`)
+    rejected: bool = False
 
     @property
     def is_error(self) -> bool:

@@ -10,11 +10,12 @@
     def weather(ctx: ToolContext, args: WeatherIn) -> WeatherOut: ...
 
 The JSON Schema the model sees is generated from the input model; arguments are
-validated before the function runs. Tools are synced into the database
+validated before the function runs. A tool that refuses input its schema allowed raises
+`ToolInputError` (the caller's mistake); any other exception is the tool failing. Tools are synced into the database
 (`tools_sync`) so operators can allowlist and disable them in the admin.
 """
 
 from agents.tools.context import ToolContext
-from agents.tools.registry import ToolDefinition, ToolDefinitionError, registry, tool
+from agents.tools.registry import ToolDefinition, ToolDefinitionError, ToolInputError, registry, tool
 
-__all__ = ["ToolContext", "ToolDefinition", "ToolDefinitionError", "registry", "tool"]
+__all__ = ["ToolContext", "ToolDefinition", "ToolDefinitionError", "ToolInputError", "registry", "tool"]

@@ -35,7 +35,11 @@ def tool_execute_check(*, tool_id: str, is_staff: bool) -> Tool:
 
 
 def tool_execute(*, tool_id: str, data: dict[str, Any], context: RequestContext) -> dict[str, Any]:
-    """Validate `data` against the tool's input model, run it with its timeout, trace it; return its output."""
+    """Validate `data` against the tool's input model, run it with its timeout, trace it; return its output.
+
+    Input the schema refuses, or the tool refuses (`ToolInputError`), is a 400; a tool that
+    raises anything else, times out or returns output its schema refuses is a 502 `tool_failed`.
+    """
     definition = registry.get(tool_id)
     if definition is None:
         raise NotFound(f"Tool {tool_id!r} not found.")
@@ -52,6 +56,11 @@ def tool_execute(*, tool_id: str, data: dict[str, Any], context: RequestContext)
     trace = trace_start(name=f"tool.execute {tool_id}", tenant_id=context.tenant_id, owner_id=context.user_id)
     outcome = execute_sync(call, trace=trace, context=context, ids={"agent_id": ""})
     trace.flush()
+    if outcome.rejected:
+        field = f"data.{outcome.rejected_field}" if outcome.rejected_field else "data"
+        raise ValidationFailed(
+            outcome.error, details={field: [outcome.error or "Refused."], "traceId": str(trace.id)}
+        )
     if outcome.error is not None:
         raise ToolFailed(outcome.error, details={"traceId": str(trace.id)})
     return {"output": outcome.output, "traceId": str(trace.id)}

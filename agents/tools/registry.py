@@ -24,6 +24,20 @@ class ToolDefinitionError(Exception):
     """A tool is defined wrongly (a developer mistake, raised at import time)."""
 
 
+class ToolInputError(ValueError):
+    """Raised by a tool that refuses input its schema allowed (an unknown timezone, an impossible pair).
+
+    The caller's mistake, not the tool's: the model gets the message as the tool result
+    and may correct itself; `POST /api/tools/{id}/execute` answers 400 naming `field`.
+    Any other exception a tool raises is a tool failure (a 502 `tool_failed` there).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 @dataclass(frozen=True, kw_only=True)
 class ToolDefinition:
     id: str

@@ -6,27 +6,29 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api import fields
+
 
 class PartSerializer(serializers.Serializer[Any]):
-    type = serializers.CharField(max_length=100)
-    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    type = fields.CharField(max_length=100)
+    text = fields.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
 class UIMessageSerializer(serializers.Serializer[Any]):
-    id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    id = fields.CharField(max_length=200, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=["system", "user", "assistant"])
     parts = PartSerializer(many=True)
     metadata = serializers.JSONField(required=False, allow_null=True)
 
 
 class ChatInputSerializer(serializers.Serializer[Any]):
-    id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,200}$", help_text="The chat id; it is the thread id.")
+    id = fields.RegexField(r"^[A-Za-z0-9_.:-]{1,200}$", help_text="The chat id; it is the thread id.")
     messages = UIMessageSerializer(many=True, allow_empty=False)
     trigger = serializers.ChoiceField(
         choices=["submit-message", "regenerate-message"], default="submit-message"
     )
-    messageId = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
-    model = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    messageId = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    model = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)

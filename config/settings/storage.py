@@ -14,6 +14,8 @@ STORAGE_CREDENTIALS_STRATEGY = env.str("STORAGE_CREDENTIALS_STRATEGY", default="
 STORAGE_STS_ROLE_ARN = env.str("STORAGE_STS_ROLE_ARN", default="")
 STORAGE_DEFAULT_TTL_S = env.int("STORAGE_DEFAULT_TTL_S", default=3600)
 STORAGE_MAX_FORKS = env.int("STORAGE_MAX_FORKS", default=50)
+# The longest lifetime a client may ask for a workspace or fork (`ttl_s`); longer is a 400.
+STORAGE_MAX_TTL_S = env.int("STORAGE_MAX_TTL_S", default=30 * 24 * 3600)
 WEBHOOK_SIGNING_SECRET = env.str("WEBHOOK_SIGNING_SECRET", default="")
 # Shared buckets: workspaces in prefix mode and the copy-on-write overlays of forks.
 STORAGE_WORKSPACE_BUCKET = env.str("STORAGE_WORKSPACE_BUCKET", default="storage-kit-workspaces")

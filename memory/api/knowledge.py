@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import fields
+from core.api.pagination import PAGE_PARAMETERS, page_response, paged
 from core.tenancy import tenant_for_user
 from memory import selectors, services
 from memory.api.serializers import DocumentOut
@@ -19,27 +19,33 @@ from memory.api.serializers import DocumentOut
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
+class KnowledgeHitOut(serializers.Serializer[dict[str, Any]]):
+    documentId = serializers.IntegerField()
+    title = serializers.CharField()
+    text = serializers.CharField()
+    score = serializers.FloatField()
+    metadata = serializers.DictField()
+
+
+class KnowledgeSearchOut(serializers.Serializer[dict[str, Any]]):
+    results = KnowledgeHitOut(many=True)
+
+
+DocumentPage = paged(DocumentOut, "DocumentPage")
+
+
 class DocumentListCreateApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
-        title = serializers.CharField(max_length=300, required=False)
-        text = serializers.CharField(required=False, trim_whitespace=False)
-        file = serializers.FileField(required=False)
-        mediaType = serializers.CharField(max_length=100, required=False, default="text/plain")
-        metadata = serializers.JSONField(required=False, default=dict)
-        chunkSize = serializers.IntegerField(min_value=100, max_value=8000, default=1000)
-        chunkOverlap = serializers.IntegerField(min_value=0, max_value=2000, default=150)
+        class Meta:
+            ref_name = "DocumentCreate"
 
-        def validate_metadata(self, value: Any) -> dict[str, Any]:
-            if isinstance(value, str):  # multipart sends it as a JSON string
-                try:
-                    value = json.loads(value)
-                except json.JSONDecodeError as exc:
-                    raise serializers.ValidationError("Must be a JSON object.") from exc
-            if not isinstance(value, dict):
-                raise serializers.ValidationError("Must be a JSON object.")
-            return value
+        title = fields.CharField(max_length=300, required=False)
+        text = fields.CharField(required=False, trim_whitespace=False)
+        file = serializers.FileField(required=False)
+        mediaType = fields.CharField(max_length=100, required=False, default="text/plain")
+        metadata = fields.JSONObjectField(required=False, default=dict)
+        chunkSize = fields.IntegerField(min_value=100, max_value=8000, default=1000)
+        chunkOverlap = fields.IntegerField(min_value=0, max_value=2000, default=150)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if bool(attrs.get("text")) == bool(attrs.get("file")):
@@ -49,12 +55,18 @@ class DocumentListCreateApi(APIView):
                 raise serializers.ValidationError({"file": [f"Larger than {MAX_UPLOAD_BYTES} bytes."]})
             return attrs
 
+    @extend_schema(
+        operation_id="memory_knowledge_documents_list", parameters=PAGE_PARAMETERS, responses=DocumentPage
+    )
     def get(self, request: Request) -> Response:
         tenant = tenant_for_user(request.user)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.document_list(tenant_id=tenant.pk), request, view=self)
-        return paginator.get_paginated_response(DocumentOut(page, many=True).data)
+        return page_response(request, self, selectors.document_list(tenant_id=tenant.pk), DocumentOut)
 
+    @extend_schema(
+        operation_id="memory_knowledge_documents_create",
+        request=InputSerializer,
+        responses={201: DocumentOut},
+    )
     def post(self, request: Request) -> Response:
         tenant = tenant_for_user(request.user)
         data = self.InputSerializer(data=request.data)
@@ -82,12 +94,14 @@ class DocumentListCreateApi(APIView):
 
 
 class DocumentDetailApi(APIView):
+    @extend_schema(responses=DocumentOut)
     def get(self, request: Request, document_id: int) -> Response:
         tenant = tenant_for_user(request.user)
         return Response(
             DocumentOut(selectors.document_get(tenant_id=tenant.pk, document_id=document_id)).data
         )
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, document_id: int) -> Response:
         tenant = tenant_for_user(request.user)
         services.document_delete(
@@ -98,20 +112,16 @@ class DocumentDetailApi(APIView):
 
 class KnowledgeSearchApi(APIView):
     class QuerySerializer(serializers.Serializer[dict[str, Any]]):
-        query = serializers.CharField(max_length=2000)
-        topK = serializers.IntegerField(min_value=1, max_value=50, default=5)
-        filters = serializers.JSONField(required=False)
+        class Meta:
+            ref_name = "KnowledgeSearchQuery"
 
-        def validate_filters(self, value: Any) -> dict[str, Any]:
-            if isinstance(value, str):
-                try:
-                    value = json.loads(value)
-                except json.JSONDecodeError as exc:
-                    raise serializers.ValidationError("Must be a JSON object.") from exc
-            if not isinstance(value, dict):
-                raise serializers.ValidationError("Must be a JSON object.")
-            return value
+        query = fields.CharField(max_length=2000)
+        topK = fields.IntegerField(min_value=1, max_value=50, default=5)
+        filters = fields.JSONObjectField(required=False)
 
+    @extend_schema(
+        operation_id="memory_knowledge_search", parameters=[QuerySerializer], responses=KnowledgeSearchOut
+    )
     def get(self, request: Request) -> Response:
         tenant = tenant_for_user(request.user)
         data = self.QuerySerializer(data=request.query_params)

@@ -5,37 +5,91 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import fields
+from core.api.pagination import PAGE_PARAMETERS, page_response, paged
 from memory import selectors, services
 from memory.api.common import owner_for
 from memory.api.serializers import MessageOut, ThreadOut, WorkingMemoryOut
 from memory.config import SemanticRecallConfig
 
 
+class OwnerQuery(serializers.Serializer[dict[str, Any]]):
+    resourceId = fields.CharField(
+        max_length=200, required=False, help_text="Act for another resource (staff only); default: you."
+    )
+
+
+class ThreadListQuery(OwnerQuery):
+    agentId = fields.CharField(max_length=200, required=False, help_text="Only this agent's threads.")
+
+
+class WorkingMemoryQuery(OwnerQuery):
+    scope = serializers.ChoiceField(choices=["resource", "thread"], default="resource")
+
+
+class DeletedOut(serializers.Serializer[dict[str, Any]]):
+    deletedThreads = serializers.IntegerField()
+
+
+class SearchHitOut(serializers.Serializer[dict[str, Any]]):
+    id = serializers.CharField()
+    threadId = serializers.CharField()
+    role = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    createdAt = serializers.DateTimeField()
+    hit = serializers.BooleanField()
+
+
+class SearchOut(serializers.Serializer[dict[str, Any]]):
+    results = SearchHitOut(many=True)
+
+
+class WorkingMemoryEmptyOut(serializers.Serializer[dict[str, Any]]):
+    workingMemory = serializers.JSONField(allow_null=True)
+    scope = serializers.CharField()
+    format = serializers.CharField(allow_null=True)
+    schema = serializers.JSONField(allow_null=True)
+    updatedAt = serializers.DateTimeField(allow_null=True)
+
+
+ThreadPage = paged(ThreadOut, "ThreadPage")
+MessagePage = paged(MessageOut, "MessagePage")
+
+
 class ThreadListCreateApi(APIView):
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
-        threadId = serializers.CharField(max_length=200, required=False)
-        resourceId = serializers.CharField(max_length=200, required=False)
-        agentId = serializers.CharField(max_length=200, required=False, default="")
-        title = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+        class Meta:
+            ref_name = "ThreadCreate"
+
+        threadId = fields.CharField(max_length=200, required=False)
+        resourceId = fields.CharField(max_length=200, required=False)
+        agentId = fields.CharField(max_length=200, required=False, default="")
+        title = fields.CharField(max_length=300, required=False, default="", allow_blank=True)
         metadata = serializers.DictField(required=False, default=dict)
 
+    @extend_schema(
+        operation_id="memory_threads_list",
+        parameters=[ThreadListQuery, *PAGE_PARAMETERS],
+        responses=ThreadPage,
+    )
     def get(self, request: Request) -> Response:
+        query = ThreadListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         owner = owner_for(request)
         threads = selectors.thread_list(
             tenant_id=owner.tenant_id,
             resource_id=owner.resource_id,
-            agent_id=request.query_params.get("agentId"),
+            agent_id=query.validated_data.get("agentId"),
         )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(threads, request, view=self)
-        return paginator.get_paginated_response(ThreadOut(page, many=True).data)
+        return page_response(request, self, threads, ThreadOut)
 
+    @extend_schema(operation_id="memory_threads_create", request=InputSerializer, responses={201: ThreadOut})
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -53,9 +107,13 @@ class ThreadListCreateApi(APIView):
 
 class ThreadDetailApi(APIView):
     class PatchSerializer(serializers.Serializer[dict[str, Any]]):
-        title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        class Meta:
+            ref_name = "ThreadUpdate"
+
+        title = fields.CharField(max_length=300, required=False, allow_blank=True)
         metadata = serializers.DictField(required=False)
 
+    @extend_schema(parameters=[OwnerQuery], responses=ThreadOut)
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
         thread = selectors.thread_get(
@@ -63,6 +121,7 @@ class ThreadDetailApi(APIView):
         )
         return Response(ThreadOut(thread).data)
 
+    @extend_schema(parameters=[OwnerQuery], request=PatchSerializer, responses=ThreadOut)
     def patch(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
         thread = selectors.thread_get(
@@ -77,6 +136,7 @@ class ThreadDetailApi(APIView):
         )
         return Response(ThreadOut(thread).data)
 
+    @extend_schema(parameters=[OwnerQuery], responses={204: None})
     def delete(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
         selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
@@ -85,20 +145,22 @@ class ThreadDetailApi(APIView):
 
 
 class ThreadMessagesApi(APIView):
+    @extend_schema(parameters=[OwnerQuery, *PAGE_PARAMETERS], responses=MessagePage)
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
         thread = selectors.thread_get(
             tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
         )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.message_list(thread=thread), request, view=self)
-        return paginator.get_paginated_response(MessageOut(page, many=True).data)
+        return page_response(request, self, selectors.message_list(thread=thread), MessageOut)
 
 
 class WorkingMemoryApi(APIView):
     """Mastra's flat shape: `{workingMemory, format, scope, schema, updatedAt}`; `content` is accepted as an alias."""
 
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
+        class Meta:
+            ref_name = "WorkingMemoryUpdate"
+
         workingMemory = serializers.JSONField(required=False)
         content = serializers.JSONField(required=False)
         scope = serializers.ChoiceField(choices=["resource", "thread"], default="resource")
@@ -110,10 +172,17 @@ class WorkingMemoryApi(APIView):
             attrs["workingMemory"] = value
             return attrs
 
+    @extend_schema(
+        operation_id="memory_working_memory_retrieve",
+        parameters=[WorkingMemoryQuery],
+        responses=WorkingMemoryEmptyOut,
+    )
     def get(self, request: Request, thread_id: str) -> Response:
+        query = WorkingMemoryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         owner = owner_for(request)
         selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
-        scope = request.query_params.get("scope", "resource")
+        scope = query.validated_data["scope"]
         key = thread_id if scope == "thread" else owner.resource_id
         row = selectors.working_memory_find(tenant_id=owner.tenant_id, scope=scope, key=key)
         if row is None:
@@ -122,6 +191,12 @@ class WorkingMemoryApi(APIView):
             )
         return Response(WorkingMemoryOut(row).data)
 
+    @extend_schema(
+        operation_id="memory_working_memory_update",
+        parameters=[OwnerQuery],
+        request=InputSerializer,
+        responses=WorkingMemoryOut,
+    )
     def post(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
         selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
@@ -143,12 +218,16 @@ class WorkingMemoryApi(APIView):
 class SearchApi(APIView):
     """Semantic search over the caller's messages (`searchQuery`; scope `resource` or, with threadId, `thread`)."""
 
-    class QuerySerializer(serializers.Serializer[dict[str, Any]]):
-        searchQuery = serializers.CharField(max_length=2000)
-        threadId = serializers.CharField(max_length=200, required=False)
-        topK = serializers.IntegerField(min_value=1, max_value=50, default=5)
-        messageRange = serializers.IntegerField(min_value=0, max_value=10, default=0)
+    class QuerySerializer(OwnerQuery):
+        class Meta:
+            ref_name = "MemorySearchQuery"
 
+        searchQuery = fields.CharField(max_length=2000)
+        threadId = fields.CharField(max_length=200, required=False)
+        topK = fields.IntegerField(min_value=1, max_value=50, default=5)
+        messageRange = fields.IntegerField(min_value=0, max_value=10, default=0)
+
+    @extend_schema(operation_id="memory_search", parameters=[QuerySerializer], responses=SearchOut)
     def get(self, request: Request) -> Response:
         owner = owner_for(request)
         data = self.QuerySerializer(data=request.query_params)
@@ -188,6 +267,7 @@ class SearchApi(APIView):
 class ResourceDataApi(APIView):
     """DELETE every thread, message, embedding and working memory of a resource (yours, or any as staff)."""
 
+    @extend_schema(responses={200: DeletedOut})
     def delete(self, request: Request, resource_id: str) -> Response:
         owner = owner_for(request, resource_id)
         deleted = services.resource_data_delete(tenant_id=owner.tenant_id, resource_id=owner.resource_id)

@@ -17,7 +17,7 @@ urlpatterns = [
     path("resources/<str:resource_id>", threads.ResourceDataApi.as_view(), name="memory-resource-data"),
     path("knowledge/documents", knowledge.DocumentListCreateApi.as_view(), name="memory-documents"),
     path(
-        "knowledge/documents/<int:document_id>", knowledge.DocumentDetailApi.as_view(), name="memory-document"
+        "knowledge/documents/<id:document_id>", knowledge.DocumentDetailApi.as_view(), name="memory-document"
     ),
     path("knowledge/search", knowledge.KnowledgeSearchApi.as_view(), name="memory-knowledge-search"),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from core.api.text import text_problem, text_without_unsafe
 from core.errors import ValidationFailed
 from memory.dispatch import dispatch
 from memory.embedders import embedder_get
@@ -40,6 +41,7 @@ def document_text_extract(*, content: bytes, media_type: str, filename: str = ""
         try:
             reader = PdfReader(io.BytesIO(content))
             text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+            text = text_without_unsafe(text)  # extraction debris, not the client's text
         except (PdfReadError, ValueError) as exc:
             raise ValidationFailed("The PDF could not be read.", details={"file": [str(exc)]}) from exc
         return text, "application/pdf"
@@ -49,6 +51,9 @@ def document_text_extract(*, content: bytes, media_type: str, filename: str = ""
         raise ValidationFailed(
             "Only UTF-8 text, markdown and PDF files are supported.", details={"file": ["not UTF-8 text"]}
         ) from exc
+    problem = text_problem(text)
+    if problem:
+        raise ValidationFailed("The file cannot be stored as text.", details={"file": [problem]})
     if media_type in MARKDOWN_TYPES or name.endswith((".md", ".markdown")):
         return text, "text/markdown"
     return text, "text/plain"

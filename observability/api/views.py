@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +30,9 @@ class SpanOutputSerializer(serializers.Serializer[Span]):
 
 class TraceDetailApi(APIView):
     class OutputSerializer(serializers.Serializer[Trace]):
+        class Meta:
+            ref_name = "Trace"
+
         id = serializers.UUIDField()
         name = serializers.CharField()
         started_at = serializers.DateTimeField()
@@ -37,6 +41,7 @@ class TraceDetailApi(APIView):
         attributes = serializers.JSONField()
         spans = SpanOutputSerializer(many=True, source="spans.all")
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, trace_id: uuid.UUID) -> Response:
         trace = trace_get(trace_id=trace_id, actor=actor_for_user(request.user))
         return Response(self.OutputSerializer(trace).data)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import fields
 from storage_kit.models import Coordination, Dataset, Fork, ForkMode, Role, WebhookDelivery, Workspace
 from storage_kit.types import CheckpointInfo, StorageHandle
 
@@ -73,6 +78,13 @@ class CheckpointOut(serializers.Serializer[CheckpointInfo]):
     created_at = serializers.DateTimeField()
 
 
+class AttemptOut(serializers.Serializer[dict[str, object]]):
+    number = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField()
+
+
 class DeliveryOut(serializers.ModelSerializer[WebhookDelivery]):
     attempt_log = serializers.SerializerMethodField()
 
@@ -81,6 +93,7 @@ class DeliveryOut(serializers.ModelSerializer[WebhookDelivery]):
         fields = ["id", "event_id", "coordination_id", "payload", "status", "attempts", "next_attempt_at",
                   "created_at", "delivered_at", "attempt_log"]  # fmt: skip
 
+    @extend_schema_field(AttemptOut(many=True))
     def get_attempt_log(self, obj: WebhookDelivery) -> list[dict[str, object]]:
         return [
             {"number": a.number, "status_code": a.status_code, "error": a.error, "at": a.at.isoformat()}
@@ -89,42 +102,72 @@ class DeliveryOut(serializers.ModelSerializer[WebhookDelivery]):
 
 
 class WorkspaceIn(serializers.Serializer[dict[str, object]]):
-    name = serializers.CharField(max_length=63)
-    ttl_s = serializers.IntegerField(min_value=1, required=False)
-    role = serializers.ChoiceField(choices=Role.values, default=Role.EDITOR)
-    shared_bucket = serializers.BooleanField(default=False)
+    name = fields.CharField(max_length=63)
+    ttl_s = fields.IntegerField(min_value=1, max_value=settings.STORAGE_MAX_TTL_S, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+    shared_bucket = fields.BooleanField(default=False)
 
 
 class ForksIn(serializers.Serializer[dict[str, object]]):
-    count = serializers.IntegerField()
-    source_bucket = serializers.CharField(max_length=63, required=False)
-    source_prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    checkpoint_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    mode = serializers.ChoiceField(choices=ForkMode.values, default=ForkMode.OVERLAY)
-    role = serializers.ChoiceField(choices=Role.values, default=Role.EDITOR)
-    ttl_s = serializers.IntegerField(min_value=1, required=False)
-    name_prefix = serializers.CharField(max_length=50, required=False)
+    count = fields.IntegerField()
+    source_bucket = fields.CharField(max_length=63, required=False)
+    source_prefix = fields.CharField(max_length=200, required=False, default="", allow_blank=True)
+    checkpoint_id = fields.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    mode = serializers.ChoiceField(choices=ForkMode.choices, default=ForkMode.OVERLAY)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+    ttl_s = fields.IntegerField(min_value=1, max_value=settings.STORAGE_MAX_TTL_S, required=False)
+    name_prefix = fields.CharField(max_length=50, required=False)
 
 
 class CheckpointIn(serializers.Serializer[dict[str, object]]):
-    bucket = serializers.CharField(max_length=63)
-    name = serializers.CharField(max_length=200)
-    prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    bucket = fields.CharField(max_length=63)
+    name = fields.CharField(max_length=200)
+    prefix = fields.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class CoordinationIn(serializers.Serializer[dict[str, object]]):
-    bucket = serializers.CharField(max_length=63)
-    webhook_url = serializers.CharField(max_length=500)
-    prefix = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    key_filter = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-    auth_token = serializers.CharField(
+    bucket = fields.CharField(max_length=63)
+    webhook_url = fields.CharField(max_length=500)
+    prefix = fields.CharField(max_length=200, required=False, default="", allow_blank=True)
+    key_filter = fields.CharField(max_length=500, required=False, default="", allow_blank=True)
+    auth_token = fields.CharField(
         max_length=500, required=False, default="", allow_blank=True, write_only=True
     )
-    store_notifications = serializers.BooleanField(default=False)
+    store_notifications = fields.BooleanField(default=False)
 
 
 class RestoreIn(serializers.Serializer[dict[str, object]]):
-    fork_name = serializers.CharField(max_length=63)
-    mode = serializers.ChoiceField(choices=ForkMode.values, default=ForkMode.OVERLAY)
-    role = serializers.ChoiceField(choices=Role.values, default=Role.EDITOR)
-    ttl_s = serializers.IntegerField(min_value=1, required=False)
+    fork_name = fields.CharField(max_length=63)
+    mode = serializers.ChoiceField(choices=ForkMode.choices, default=ForkMode.OVERLAY)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+    ttl_s = fields.IntegerField(min_value=1, max_value=settings.STORAGE_MAX_TTL_S, required=False)
+
+
+class CheckpointListQuery(serializers.Serializer[dict[str, object]]):
+    bucket = fields.CharField(max_length=63, required=False)
+    limit = fields.IntegerField(min_value=1, max_value=500, default=50)
+    cursor = fields.CharField(max_length=100, required=False)
+
+
+class ReportOut(serializers.Serializer[dict[str, object]]):
+    """A teardown's aggregated result: what was removed, and every error."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # `errors` cannot be a class attribute: it is `Serializer.errors`.
+        return {
+            "ok": serializers.BooleanField(),
+            "resources": serializers.ListField(child=serializers.CharField()),
+            "errors": serializers.ListField(child=serializers.CharField()),
+        }
+
+
+class ForksOut(serializers.Serializer[dict[str, object]]):
+    fork_set_id = serializers.IntegerField(allow_null=True)
+    checkpoint_id = serializers.IntegerField(allow_null=True)
+    forks = HandleOut(many=True)
+    failures = serializers.ListField(child=serializers.JSONField())
+
+
+class CheckpointPage(serializers.Serializer[dict[str, object]]):
+    results = CheckpointOut(many=True)
+    next_cursor = serializers.CharField(allow_null=True)

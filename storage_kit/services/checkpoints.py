@@ -127,6 +127,8 @@ def checkpoint_list(
     if cursor:
         try:
             last_id = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+            if not 0 < last_id < 2**63:
+                raise ValueError(cursor)
         except ValueError:
             raise ValidationFailed(
                 "Invalid cursor.", details={"cursor": ["Not a cursor from this API."]}

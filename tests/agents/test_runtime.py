@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from agents.models import Run
 from agents.providers.calls import ProviderUnavailable
+from agents.providers.catalog import cache_clear
 from agents.runtime import RunOptions, generate
 from agents.runtime.types import InvalidToolCalls, StructuredOutputInvalid
 from core.context import RequestContext
@@ -346,9 +347,13 @@ def test_model_override_only_where_allowed(openai_server, make_agent, ctx):
     with pytest.raises(Forbidden):
         generate("helper", context=ctx, prompt="hi", options=RunOptions(model="scripted/other"))
     make_agent(slug="flexible", allow_model_override=True)
-    openai_server.script(ChatReply(text="other model", model="other"))
-    result = generate("flexible", context=ctx, prompt="hi", options=RunOptions(model="scripted/other"))
-    assert result.model == "scripted/other"
+    openai_server.set_models(["gpt-test", "gpt-test-mini"])
+    cache_clear()
+    openai_server.script(ChatReply(text="other model", model="gpt-test-mini"))
+    result = generate(
+        "flexible", context=ctx, prompt="hi", options=RunOptions(model="scripted/gpt-test-mini")
+    )
+    assert result.model == "scripted/gpt-test-mini"
 
 
 def test_the_provider_key_never_reaches_spans_or_runs(openai_server, make_agent, ctx):

@@ -37,6 +37,9 @@ class ScriptedRuntime:
     def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
         return agent_id in AGENTS
 
+    def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:
+        return None
+
     # One function on purpose: it reads like the loop it stands in for.
     async def stream(self, request: ChatRequest) -> AsyncIterator[ev.Event]:  # noqa: C901
         base_url = os.environ["SCRIPTED_BASE_URL"]

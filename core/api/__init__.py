@@ -1,0 +1,1 @@
+"""What every REST route shares: strict input parsing, strict fields, bounded pagination, the error pages."""

@@ -1,0 +1,86 @@
+"""A model a client chooses must exist, and a tool's refusal of its input is the client's 400."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.providers.catalog import cache_clear
+from tests.fakes.openai_server import ChatReply
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model_lists(openai_server):
+    openai_server.set_models(["gpt-test", "gpt-test-mini"])  # the list persists across tests
+    cache_clear()
+    yield
+    cache_clear()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("model", ["gpt", "scripted/5", "nowhere/gpt-test", "scripted/", "/gpt-test"])
+def test_a_model_that_does_not_exist_is_a_400_listing_what_does(openai_server, make_agent, api_client, model):
+    make_agent(allow_model_override=True)
+    response = api_client.post("/api/agents/helper/generate", {"prompt": "x", "model": model}, format="json")
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "unknown_model"
+    assert "model" in body["details"]
+    assert "scripted/gpt-test" in body["details"]["available"]
+    assert "scripted/gpt-test" in body["message"]
+    assert openai_server.chat_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_listed_model_may_be_chosen(openai_server, make_agent, api_client):
+    make_agent(allow_model_override=True)
+    openai_server.script(ChatReply(text="mini here", model="gpt-test-mini"))
+    response = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "x", "model": "scripted/gpt-test-mini"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["text"] == "mini here"
+
+
+def test_the_chat_route_checks_the_model_too(openai_server, make_agent, api_client):
+    make_agent(allow_model_override=True)
+    message = {"role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    response = api_client.post(
+        "/api/agents/helper/chat", {"id": "c1", "messages": [message], "model": "openai/5"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_model"
+
+
+def test_input_the_tool_refuses_is_a_400_naming_the_field(make_agent, api_client):
+    response = api_client.post(
+        "/api/tools/current_time/execute", {"data": {"timezone": "Mars/Olympus"}}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert "Mars/Olympus" in body["details"]["data.timezone"][0]
+    assert body["details"]["traceId"]
+
+
+def test_a_tool_that_crashes_is_still_a_502(make_agent, api_client):
+    response = api_client.post("/api/tools/test_explode/execute", {"data": {}}, format="json")
+    assert response.status_code == 502
+    assert response.json()["code"] == "tool_failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_model_still_gets_the_refusal_as_a_tool_result(openai_server, make_agent, api_client):
+    from tests.fakes.openai_server import ToolCall
+
+    make_agent(tools=["current_time"])
+    openai_server.script(
+        ChatReply(
+            tool_calls=[ToolCall(name="current_time", arguments={"timezone": "Mars/Olympus"}, id="t1")]
+        ),
+        ChatReply(text="Sorry, unknown zone."),
+    )
+    response = api_client.post("/api/agents/helper/generate", {"prompt": "time on mars"}, format="json")
+    assert response.status_code == 200
+    sent = openai_server.chat_requests[1].body["messages"][-1]
+    assert sent["role"] == "tool"
+    assert "Unknown timezone" in sent["content"]
