@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("agents.api.urls")),
     path("api/", include("observability.api.urls")),
     path("api/", include("chat.api.urls")),
+    path("api/", include("evals.api.urls")),
     path("api/memory/", include("memory.api.urls")),
     path("api/storage/", include("storage_kit.api.urls")),
     path("", include("chat.urls")),

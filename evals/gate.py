@@ -46,7 +46,7 @@ def gate_evaluate(
         ok = item.mean is not None and item.mean >= threshold
         verdicts.append(
             ScorerVerdict(
-                scorer=item.scorer, mean=item.mean, threshold=threshold, errors=item.errors, passed=ok
+                scorer=item.scorer, mean=item.mean, threshold=threshold, errors=item.error_count, passed=ok
             )
         )
     for name in sorted(set(thresholds) - seen):

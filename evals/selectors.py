@@ -77,7 +77,7 @@ class ScorerSummary:
     mean: float | None
     stdev: float | None
     pass_rate: float | None
-    errors: int
+    error_count: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,7 +131,7 @@ def experiment_summary(*, experiment: Experiment) -> ExperimentSummary:
             mean=round(statistics.fmean(vals), 4) if vals else None,
             stdev=round(statistics.pstdev(vals), 4) if vals else None,
             pass_rate=round(passed[name] / len(vals), 4) if vals else None,
-            errors=errors[name],
+            error_count=errors[name],
         )
         for name, vals in sorted(values.items())
     ]

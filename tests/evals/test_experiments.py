@@ -154,7 +154,7 @@ def test_a_judge_failure_errors_the_case_instead_of_scoring_zero(
     assert result.status == CaseResult.Status.ERRORED
     score = result.scores.get(scorer="answer_relevancy")
     assert (score.value, score.errored, score.reason) == (None, True, "The judge did not answer JSON.")
-    assert selectors.experiment_summary(experiment=experiment).scorers[0].errors == 2
+    assert selectors.experiment_summary(experiment=experiment).scorers[0].error_count == 2
 
 
 def test_repeats_are_stored_apart_for_variance(actor, agent, suite, openai_server):

@@ -1,0 +1,187 @@
+"""Input and output shapes of the evals API. Inputs are strict: no number becomes text, no
+text becomes a number. Cases are validated by `evals.validation` (the same rules as fixture
+files); `CaseInputSerializer` documents their shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from evals.models import Case, CaseResult, Dataset, Experiment, Score
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "A whole number is required (not text)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DatasetInputSerializer(serializers.Serializer[dict[str, Any]]):
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+    def validate_name(self, value: str) -> str:
+        slug: str = serializers.SlugField().run_validation(value)
+        return slug
+
+
+class DatasetUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    description = StrictCharField(allow_blank=True, max_length=10_000)
+
+
+class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
+    owner_id = serializers.IntegerField(allow_null=True, read_only=True)
+    case_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "name",
+            "description",
+            "version",
+            "owner_id",
+            "case_count",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_case_count(self, obj: Dataset) -> int:
+        return obj.cases.count()
+
+
+class CaseMessageSerializer(serializers.Serializer[dict[str, Any]]):
+    role = serializers.ChoiceField(choices=["user", "assistant", "system"])
+    content = StrictCharField()
+
+
+class CaseToolCallSerializer(serializers.Serializer[dict[str, Any]]):
+    name = StrictCharField()
+    arguments = serializers.DictField(required=False)
+
+
+class CaseInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """Documentation of a case; `input` (text) may replace `input_messages` for one user message."""
+
+    name = StrictCharField(max_length=100)
+    input = StrictCharField(required=False)
+    input_messages = CaseMessageSerializer(many=True, required=False)
+    request_context = serializers.DictField(required=False)
+    expected_output = StrictCharField(required=False, allow_blank=True)
+    expected_tools = serializers.ListField(child=StrictCharField(), required=False)
+    forbidden_tools = serializers.ListField(child=StrictCharField(), required=False)
+    expected_tool_calls = CaseToolCallSerializer(many=True, required=False)
+    reference_context = serializers.ListField(child=StrictCharField(), required=False)
+    assertions = serializers.ListField(child=serializers.DictField(), required=False)
+    tags = serializers.ListField(child=StrictCharField(), required=False)
+
+
+class CaseOutputSerializer(serializers.ModelSerializer[Case]):
+    class Meta:
+        model = Case
+        fields = [
+            "id", "name", "input_messages", "request_context", "expected_output", "expected_tools",
+            "forbidden_tools", "expected_tool_calls", "reference_context", "assertions", "tags",
+        ]  # fmt: skip
+
+
+class ExperimentInputSerializer(serializers.Serializer[dict[str, Any]]):
+    dataset_id = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    agent_id = StrictCharField(max_length=100)
+    scorers = serializers.ListField(
+        child=serializers.DictField(), required=False, default=list, max_length=50
+    )
+    repeats = StrictIntegerField(required=False, default=1, min_value=1, max_value=20)
+    concurrency = StrictIntegerField(required=False, default=4, min_value=1, max_value=64)
+    exclude_tags = serializers.ListField(child=StrictCharField(), required=False, default=list)
+
+
+class ScorerSummarySerializer(serializers.Serializer[dict[str, Any]]):
+    scorer = serializers.CharField()
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    stdev = serializers.FloatField(allow_null=True)
+    pass_rate = serializers.FloatField(allow_null=True)
+    error_count = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer[dict[str, Any]]):
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    progress = serializers.FloatField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    scorers = ScorerSummarySerializer(many=True)
+
+
+class ExperimentOutputSerializer(serializers.ModelSerializer[Experiment]):
+    agent_id = serializers.CharField(source="agent_slug")
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id", "dataset_id", "dataset_version", "agent_id", "agent_version", "scorers", "repeats",
+            "concurrency", "status", "created_at", "finished_at", "summary",
+        ]  # fmt: skip
+
+    @extend_schema_field(SummarySerializer)
+    def get_summary(self, obj: Experiment) -> dict[str, Any]:
+        summary: dict[str, Any] = self.context["summaries"][obj.pk]
+        return summary
+
+
+class ScoreOutputSerializer(serializers.ModelSerializer[Score]):
+    result_id = serializers.IntegerField(read_only=True)
+    experiment_id = serializers.IntegerField(source="result.experiment_id", read_only=True)
+    run_id = serializers.UUIDField(source="result.run_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Score
+        fields = [
+            "id",
+            "scorer",
+            "value",
+            "passed",
+            "errored",
+            "reason",
+            "details",
+            "result_id",
+            "experiment_id",
+            "run_id",
+        ]
+
+
+class ResultScoreSerializer(serializers.ModelSerializer[Score]):
+    class Meta:
+        model = Score
+        fields = ["scorer", "value", "passed", "errored", "reason", "details"]
+
+
+class ResultOutputSerializer(serializers.ModelSerializer[CaseResult]):
+    scores = ResultScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CaseResult
+        fields = [
+            "id", "case_name", "repeat", "status", "attempts", "run_id", "trace_id", "output", "error",
+            "finished_at", "scores",
+        ]  # fmt: skip
+
+
+class ScorerOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    judged = serializers.BooleanField()
+    options_schema = serializers.DictField()
