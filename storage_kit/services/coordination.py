@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
+import logging
 import time
 import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import regex
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,8 @@ from storage_kit.types import CoordinationInfo, TeardownReport
 
 _EVENT_NS = uuid.UUID("6f1c1d1e-8a53-4c55-9a57-7a0f3c2b9e10")
 SIGNATURE_HEADER = "X-StorageKit-Signature"
+KEY_FILTER_TIMEOUT_S = 0.05
+logger = logging.getLogger(__name__)
 EVENT_ID_HEADER = "X-StorageKit-Event-Id"
 
 
@@ -72,8 +75,8 @@ def coordination_setup(
             "Invalid webhook URL.", details={"webhook_url": ["An http(s) URL of at most 500 characters."]}
         )
     try:
-        re.compile(key_filter)
-    except re.error as exc:
+        regex.compile(key_filter)
+    except regex.error as exc:
         raise ValidationFailed("Invalid key filter.", details={"key_filter": [str(exc)]}) from None
     if not settings.WEBHOOK_SIGNING_SECRET:
         raise ImproperlyConfigured("Missing required environment variable WEBHOOK_SIGNING_SECRET.")
@@ -121,6 +124,17 @@ def coordination_teardown(*, actor: Actor, coordination_id: int) -> TeardownRepo
     return report
 
 
+def _key_matches(key_filter: str, key: str) -> bool:
+    """A client's regular expression, run with a time limit (a pathological pattern matches nothing)."""
+    if not key_filter:
+        return True
+    try:
+        return regex.search(key_filter, key, timeout=KEY_FILTER_TIMEOUT_S) is not None
+    except TimeoutError:
+        logger.warning("A coordination's key filter ran out of time and was treated as no match.")
+        return False
+
+
 def event_id_for(*, bucket: str, key: str, version_id: str) -> uuid.UUID:
     if version_id and version_id != "null":
         return uuid.uuid5(_EVENT_NS, f"{bucket}/{key}#{version_id}")
@@ -135,7 +149,7 @@ def event_record(
         c
         for c in Coordination.objects.filter(bucket=bucket, active=True)
         if key.startswith(c.prefix)
-        and (not c.key_filter or re.search(c.key_filter, key))
+        and _key_matches(c.key_filter, key)
         and (tenant_id is None or c.tenant_id == tenant_id)
     ]
     event_id = event_id_for(bucket=bucket, key=key, version_id=version_id)

@@ -99,3 +99,16 @@ def test_invalid_coordination_input(workspace, tenant, actor):
     with pytest.raises(ValidationFailed) as excinfo:
         coordination_setup(actor=actor, bucket=workspace.bucket, webhook_url="http://x", key_filter="(")
     assert "key_filter" in excinfo.value.details
+
+
+def test_a_pathological_key_filter_cannot_stall_writes(
+    workspace, actor, webhook_receiver, django_capture_on_commit_callbacks
+):
+    """`(a|aa)+$` backtracks exponentially on this key; the filter gives up and treats it as no match."""
+    coordination_setup(
+        actor=actor, bucket=workspace.bucket, webhook_url=webhook_receiver.url, key_filter="(a|aa)+$"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        workspace.objects.put("a" * 60 + "b", "x")
+        workspace.objects.put("aaaa", "x")
+    assert [json.loads(r["body"])["key"] for r in webhook_receiver.received] == ["aaaa"]
