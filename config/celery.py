@@ -23,6 +23,26 @@ def periodic(name: str, task: str, *, every_s: float, kwargs: dict[str, Any] | N
     }
 
 
+@signals.setup_logging.connect
+def _logging(loglevel: str | int | None = None, **kwargs: Any) -> None:
+    """Worker and beat log through the product's handlers (every one redacts secrets).
+
+    A receiver of this signal stops Celery from replacing the root logger's handlers
+    with its own, which have no redacting filter (`worker_hijack_root_logger`). Celery
+    then leaves stdout alone too: it is sent to the logger here, so a stray `print`
+    is scrubbed like any log line.
+    """
+    from celery.utils.log import get_logger
+
+    from observability.logging import logging_configure
+
+    logging_configure(loglevel)
+    if app.conf.worker_redirect_stdouts:
+        app.log.redirect_stdouts_to_logger(
+            get_logger("celery.redirected"), loglevel=app.conf.worker_redirect_stdouts_level
+        )
+
+
 @signals.task_postrun.connect
 def _write_records(**kwargs: Any) -> None:
     """A task's run records are on disk when the task ends: a worker child may exit at

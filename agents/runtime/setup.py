@@ -20,6 +20,7 @@ from agents.runtime.types import MemoryOptions, RunOptions
 from agents.tools.registry import ToolDefinition, registry
 from core.context import RequestContext
 from core.errors import Disabled, Forbidden, ValidationFailed
+from observability.redaction import scrub_text
 from observability.tracing import Span, Trace, trace_start
 
 _ROLES = frozenset({"user", "assistant", "system"})
@@ -49,6 +50,15 @@ class RunSetup:
 
 
 def input_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The run's new messages, with known secret values scrubbed: a configured key pasted
+    into a chat reaches neither the model, nor memory, nor the run record."""
+    return [
+        {**message, "content": scrub_text(message["content"])}
+        for message in _input_messages(prompt, messages)
+    ]
+
+
+def _input_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
     if prompt is not None and messages:
         raise ValidationFailed(
             "Send either prompt or messages, not both.", details={"prompt": ["Ambiguous input."]}

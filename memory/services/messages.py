@@ -16,6 +16,7 @@ from memory import tokens
 from memory.conversion import parts_text
 from memory.dispatch import dispatch
 from memory.models import Message
+from observability.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -205,18 +206,24 @@ def _save(
     embed_later: list[str] | None = None,
     history_limit: int | None = None,
 ) -> tuple[Message, History]:
-    """Save (and with `owner`, ensure the thread); with `history_limit`, also read the history."""
+    """Save (and with `owner`, ensure the thread); with `history_limit`, also read the history.
+
+    Secrets are scrubbed from the parts and metadata first (`observability.redaction`),
+    as from runs and traces: a configured key pasted into a chat is never stored.
+    """
     _check(message)
-    text = parts_text(message.parts)
+    parts: list[dict[str, Any]] = redact(message.parts)
+    metadata: dict[str, Any] = redact(message.metadata)
+    text = parts_text(parts)
     now = timezone.now()
     values = {
         "role": message.role,
-        "parts": message.parts,
+        "parts": parts,
         "text": text,
         "status": message.status,
         "run_id": message.run_id or "",
-        "metadata": message.metadata,
-        "token_count": tokens.count_parts(message.parts),
+        "metadata": metadata,
+        "token_count": tokens.count_parts(parts),
     }
     params = {
         "relax": fast_commit_wanted(),
@@ -224,11 +231,11 @@ def _save(
         "tenant": tenant_id,
         "id": message.id,
         "role": message.role,
-        "parts": json.dumps(message.parts),
+        "parts": json.dumps(parts),
         "text": text,
         "status": message.status,
         "run": values["run_id"],
-        "metadata": json.dumps(message.metadata),
+        "metadata": json.dumps(metadata),
         "tokens": values["token_count"],
         "now": now,
     }
