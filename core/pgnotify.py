@@ -25,11 +25,15 @@ import logging
 import os
 import threading
 import time
+import uuid
 from typing import Any, Generic, TypeVar
 
 from core.db import connect
 
 logger = logging.getLogger(__name__)
+
+# Payload prefix of the notifications `sync()` sends itself: heard, they empty nothing.
+_SYNC = "sync:"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -47,6 +51,8 @@ class NotifiedCache(Generic[K, V]):
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._stop = threading.Event()
+        self._heard = threading.Condition()
+        self._sync_tokens: set[str] = set()
 
     # -- lookups ----------------------------------------------------------------
 
@@ -104,8 +110,11 @@ class NotifiedCache(Generic[K, V]):
                     self._listening = True
                     delay = 0.5
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
-                            self.clear()
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload.startswith(_SYNC):
+                                self._sync_heard(note.payload)
+                            else:
+                                self.clear()
             except Exception as error:
                 if not self._stop.is_set():
                     logger.warning(
@@ -116,6 +125,28 @@ class NotifiedCache(Generic[K, V]):
                 self.clear()
             self._stop.wait(delay)
             delay = min(delay * 2, 30.0)
+
+    def _sync_heard(self, payload: str) -> None:
+        with self._heard:
+            self._sync_tokens.add(payload)
+            self._heard.notify_all()
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until this process has heard every change committed before the call.
+
+        PostgreSQL delivers notifications in commit order: once the listener hears one
+        sent now, every earlier change has emptied the cache. False when not listening
+        or not heard within `timeout` (tests use it instead of waiting for a while).
+        """
+        if not self._listening:
+            return False
+        payload = f"{_SYNC}{uuid.uuid4().hex}"
+        with connect(self.using, autocommit=True) as conn:
+            conn.execute("SELECT pg_notify(%s, %s)", [self.channel, payload])
+        with self._heard:
+            heard = self._heard.wait_for(lambda: payload in self._sync_tokens, timeout)
+            self._sync_tokens.discard(payload)
+        return heard
 
     def stop(self) -> None:
         """Stop listening and close the connection (tests; a process exiting does it anyway)."""

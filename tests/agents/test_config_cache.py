@@ -6,7 +6,6 @@ notifications, which are only sent when a transaction commits.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -52,15 +51,12 @@ def _eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
     return check()
 
 
-def _cached_soon(slug: str, ctx: RequestContext) -> bool:
-    """Load until the spec stays cached (the notification of the agent's own creation may
-    arrive just after the first load and rightly empty the cache)."""
-
-    def cached() -> bool:
-        agent_spec_load(slug=slug, tenant_id=ctx.tenant_id)
-        return agent_spec_cached(slug=slug, tenant_id=ctx.tenant_id) is not None
-
-    return _eventually(cached)
+def _cached_now(slug: str, ctx: RequestContext) -> bool:
+    """Load once every change committed so far has been heard, so that no notification
+    still on its way (the agent's own creation) empties the cache later in the test."""
+    assert specs.sync()
+    agent_spec_load(slug=slug, tenant_id=ctx.tenant_id)
+    return agent_spec_cached(slug=slug, tenant_id=ctx.tenant_id) is not None
 
 
 @pytest.fixture
@@ -72,7 +68,7 @@ def test_the_spec_is_served_from_the_cache_until_a_change_is_announced(
     cache_on: None, make_agent: Any, ctx: RequestContext, other_connection: psycopg.Connection[Any]
 ) -> None:
     make_agent(instructions="Version one.")
-    assert _cached_soon("helper", ctx)
+    assert _cached_now("helper", ctx)
 
     # A change that announces nothing (its trigger switched off) is not seen: the cache serves.
     other_connection.execute("ALTER TABLE agents_agent DISABLE TRIGGER agents_agent_config_notify")
@@ -86,9 +82,8 @@ def test_the_spec_is_served_from_the_cache_until_a_change_is_announced(
 
     # Another process's change, announced by the trigger, reaches this process's cache.
     other_connection.execute("UPDATE agents_agent SET instructions = 'Version three.' WHERE slug = 'helper'")
-    assert _eventually(
-        lambda: agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Version three."
-    )
+    assert specs.sync()
+    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Version three."
 
 
 def test_switches_made_in_this_process_apply_to_the_very_next_run(
@@ -97,7 +92,7 @@ def test_switches_made_in_this_process_apply_to_the_very_next_run(
     agent = make_agent()
     openai_server.script(ChatReply(text="one"), ChatReply(text="two"))
     assert generate("helper", context=ctx, prompt="Hi").text == "one"
-    assert _cached_soon("helper", ctx)
+    assert _cached_now("helper", ctx)
 
     tool_set_enabled(tool_id="test_add", enabled=False)  # a QuerySet.update: no model signal
     assert generate("helper", context=ctx, prompt="Hi").text == "two"
@@ -108,16 +103,12 @@ def test_switches_made_in_this_process_apply_to_the_very_next_run(
     with pytest.raises(Disabled):
         generate("helper", context=ctx, prompt="Hi")
 
-    def cached_and_refused() -> bool:  # the cached disabled agent is refused on the event loop too
-        with contextlib.suppress(Disabled):
-            agent_spec_load(slug="helper", tenant_id=ctx.tenant_id)
-        try:
-            agent_spec_cached(slug="helper", tenant_id=ctx.tenant_id)
-        except Disabled:
-            return True
-        return False
-
-    assert _eventually(cached_and_refused)
+    # The cached disabled agent is refused on the event loop too.
+    assert specs.sync()
+    with pytest.raises(Disabled):
+        agent_spec_load(slug="helper", tenant_id=ctx.tenant_id)
+    with pytest.raises(Disabled):
+        agent_spec_cached(slug="helper", tenant_id=ctx.tenant_id)
 
 
 def test_an_admin_style_save_and_an_allowlist_change_drop_the_cache(
@@ -149,7 +140,7 @@ def test_a_lost_listening_connection_empties_the_cache_until_it_listens_again(
     cache_on: None, make_agent: Any, ctx: RequestContext, other_connection: psycopg.Connection[Any]
 ) -> None:
     make_agent()
-    assert _cached_soon("helper", ctx)
+    assert _cached_now("helper", ctx)
 
     other_connection.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%%agent_config%%'"
@@ -159,7 +150,7 @@ def test_a_lost_listening_connection_empties_the_cache_until_it_listens_again(
     assert agent_spec_cached(slug="helper", tenant_id=ctx.tenant_id) is None
     # ...and once it listens again, caching resumes.
     assert _eventually(lambda: specs.listening, timeout=5.0)
-    assert _cached_soon("helper", ctx)
+    assert _cached_now("helper", ctx)
 
 
 async def test_a_cached_agent_runs_without_leaving_the_event_loop(
@@ -170,7 +161,7 @@ async def test_a_cached_agent_runs_without_leaving_the_event_loop(
     await sync_to_async(make_agent)()
     openai_server.script(ChatReply(text="first"), ChatReply(text="second"))
     assert (await agenerate("helper", context=ctx, prompt="Hi")).text == "first"
-    assert await sync_to_async(_cached_soon)("helper", ctx)
+    assert await sync_to_async(_cached_now)("helper", ctx)
     # Django refuses database access on the event loop; the cached run needs none before the model.
     assert (await agenerate("helper", context=ctx, prompt="Hi")).text == "second"
 
