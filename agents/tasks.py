@@ -36,7 +36,7 @@ def _thread_agent_model(thread: Thread) -> str | None:
 
 def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
     """Title an untitled thread from its first user and assistant messages; None when not applicable."""
-    thread = Thread.objects.filter(pk=thread_id, tenant_id=tenant_id).first()
+    thread = Thread.objects.filter(id=thread_id, tenant_id=tenant_id).first()
     if thread is None or thread.title:
         return None
     first = list(selectors.message_list(thread=thread).exclude(text="")[:2])

@@ -67,7 +67,7 @@ def history_load(tenant_id: int) -> dict[str, float]:
     from memory.selectors import messages_last
 
     thread, _ = Thread.objects.get_or_create(
-        id="bench-100k", defaults={"tenant_id": tenant_id, "resource_id": "b"}
+        id="bench-100k", tenant_id=tenant_id, defaults={"resource_id": "b"}
     )
     have = Message.objects.filter(thread=thread).count()
     if have < BIG_THREAD:
@@ -75,7 +75,7 @@ def history_load(tenant_id: int) -> dict[str, float]:
         rows = [
             Message(
                 id=f"bench-100k-{i}",
-                thread=thread,
+                thread_id=thread.id,
                 tenant_id=tenant_id,
                 resource_id="b",
                 role="user" if i % 2 == 0 else "assistant",

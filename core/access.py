@@ -75,3 +75,9 @@ def visible(
     if actor.is_tenant_admin:
         return queryset
     return queryset.filter(Q(**{f"{owner_field}__isnull": True}) | Q(**{owner_field: actor.user_id}))
+
+
+def tenant_wide(queryset: QuerySet[M], actor: Actor, *, tenant_field: str = "tenant_id") -> QuerySet[M]:
+    """Objects every member of the actor's tenant may read, whoever owns them (tenant-wide by
+    design: agents, the knowledge base). Changing them is still checked with `owned()`."""
+    return queryset.filter(**{tenant_field: actor.tenant_id})

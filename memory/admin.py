@@ -9,23 +9,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html_join
 
 from core.errors import ValidationFailed
 from memory import services
 from memory.models import KnowledgeChunk, KnowledgeDocument, Message, Thread, WorkingMemory
-
-
-class MessageInline(admin.TabularInline[Message, Thread]):
-    model = Message
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "role", "status", "text", "token_count", "run_id"]
-    readonly_fields = ["created_at", "role", "status", "text", "token_count", "run_id"]
-    ordering = ["created_at", "id"]
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Thread)
@@ -33,15 +22,23 @@ class ThreadAdmin(admin.ModelAdmin[Thread]):
     list_display = ["id", "title", "resource_id", "agent_id", "tenant", "updated_at"]
     list_filter = ["tenant", "agent_id"]
     search_fields = ["id", "title", "resource_id"]
-    readonly_fields = ["id", "tenant", "resource_id", "agent_id", "created_at", "updated_at"]
-    inlines = [MessageInline]
+    readonly_fields = [
+        "id",
+        "tenant",
+        "owner",
+        "resource_id",
+        "agent_id",
+        "created_at",
+        "updated_at",
+        "message_list",
+    ]
     actions = ["delete_thread_data", "delete_resource_data"]
 
     @admin.action(description="Delete thread data (messages, embeddings, working memory)")
     def delete_thread_data(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         threads = list(queryset)
         for thread in threads:
-            services.thread_delete(tenant_id=thread.tenant_id, thread_id=thread.pk)
+            services.thread_delete(tenant_id=thread.tenant_id, thread_id=thread.id)
         self.message_user(request, f"Deleted {len(threads)} thread(s) with their data.", messages.SUCCESS)
 
     @admin.action(description="Delete all memory of these threads' owners (resources)")
@@ -51,7 +48,30 @@ class ThreadAdmin(admin.ModelAdmin[Thread]):
         self.message_user(request, f"Deleted {total} thread(s) of {len(owners)} owner(s).", messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: Thread) -> None:
-        services.thread_delete(tenant_id=obj.tenant_id, thread_id=obj.pk)
+        services.thread_delete(tenant_id=obj.tenant_id, thread_id=obj.id)
+
+    @admin.display(description="Messages")
+    def message_list(self, obj: Thread) -> str:
+        """The thread's messages, oldest first, each linked to its own page."""
+        rows = Message.objects.filter(tenant_id=obj.tenant_id, thread_id=obj.id).order_by("created_at", "id")
+        return (
+            format_html_join(
+                "",
+                '<p><a href="{}">{} · {} · {}</a> {} <small>{}</small></p>',
+                (
+                    (
+                        reverse("admin:memory_message_change", args=[m.pk]),
+                        m.created_at,
+                        m.role,
+                        m.status,
+                        m.text[:500],
+                        m.run_id,
+                    )
+                    for m in rows
+                ),
+            )
+            or "—"
+        )
 
 
 @admin.register(Message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from pgvector.django import VectorField
 
@@ -26,11 +27,41 @@ def hnsw_index_sql(table: str, name: str) -> str:
     )
 
 
-class Thread(models.Model):
-    """A conversation owned by a resource (a user or any owner id) inside a tenant."""
+def _owner_field(help_text: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=help_text,
+    )
 
-    id = models.CharField(primary_key=True, max_length=200)
+
+def _thread_of(*, null: bool = False) -> models.ForeignObject:
+    """The thread a row belongs to, by (tenant, thread id): thread ids are unique per tenant only."""
+    return models.ForeignObject(
+        "memory.Thread",
+        on_delete=models.CASCADE,
+        from_fields=["tenant", "thread_id"],
+        to_fields=["tenant", "id"],
+        related_name="+",
+        null=null,
+    )
+
+
+class Thread(models.Model):
+    """A conversation inside a tenant: about a resource (the user, or any id a tenant admin
+    names), owned by the user who created it.
+
+    `id` is the client's chat id, unique within the tenant (another tenant may use the
+    same id); `key` is the row's own key.
+    """
+
+    key = models.BigAutoField(primary_key=True)
+    id = models.CharField(max_length=200)
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="threads")
+    owner = _owner_field("The user who created the thread (docs/security.md).")
     resource_id = models.CharField(max_length=200)
     agent_id = models.CharField(max_length=200, blank=True, default="")
     title = models.CharField(max_length=300, blank=True, default="")
@@ -39,6 +70,9 @@ class Thread(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="memory_thread_tenant_id_unique")
+        ]
         indexes = [models.Index(fields=["tenant", "resource_id", "-updated_at"])]
         ordering = ["-updated_at"]
 
@@ -62,7 +96,8 @@ class Message(models.Model):
         ABORTED = "aborted"
 
     id = models.CharField(primary_key=True, max_length=200)
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    thread_id = models.CharField(max_length=200)
+    thread = _thread_of()  # a message's owner is its thread's
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
     resource_id = models.CharField(max_length=200)
     role = models.CharField(max_length=16, choices=Role.choices)
@@ -77,7 +112,7 @@ class Message(models.Model):
 
     class Meta:
         # Serves "the last N messages of a thread" (scanned backwards) and neighbour lookups.
-        indexes = [models.Index(fields=["thread", "created_at", "id"], name="memory_msg_thread_order")]
+        indexes = [models.Index(fields=["thread_id", "created_at", "id"], name="memory_msg_thread_order")]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -88,7 +123,8 @@ class MessageEmbedding(models.Model):
     message = models.OneToOneField(
         Message, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
     )
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    thread_id = models.CharField(max_length=200)
+    thread = _thread_of()
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
     resource_id = models.CharField(max_length=200)
     embedder = models.CharField(max_length=200)
@@ -116,7 +152,9 @@ class WorkingMemory(models.Model):
     scope = models.CharField(max_length=16, choices=Scope.choices)
     key = models.CharField(max_length=200, help_text="The resource id or the thread id, by scope.")
     resource_id = models.CharField(max_length=200)
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    owner = _owner_field("The user whose notes these are, or who last wrote them for a resource.")
+    thread_id = models.CharField(max_length=200, null=True, blank=True)
+    thread = _thread_of(null=True)
     format = models.CharField(max_length=16, choices=[("markdown", "markdown"), ("json", "json")])
     markdown = models.TextField(blank=True, default="")
     data = models.JSONField(null=True, blank=True)
@@ -142,6 +180,7 @@ class KnowledgeDocument(models.Model):
         FAILED = "failed"
 
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = _owner_field("The user who uploaded it; empty: the tenant's (only tenant admins delete it).")
     title = models.CharField(max_length=300)
     filename = models.CharField(max_length=300, blank=True, default="")
     media_type = models.CharField(max_length=100, default="text/plain")

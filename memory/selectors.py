@@ -1,19 +1,21 @@
-"""Reads: threads and messages, always scoped to a tenant and an owner."""
+"""Reads: threads and messages, always scoped to a tenant and an owner (core.access)."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.access import Actor, owned, tenant_wide
 from core.errors import NotFound
 from memory.models import KnowledgeDocument, Message, Thread, WorkingMemory
 
 
 def thread_get(*, tenant_id: int, thread_id: str, resource_id: str | None) -> Thread:
-    """The thread if it is in the tenant and (unless `resource_id` is None) owned by the resource.
+    """The thread if it is in the tenant and (unless `resource_id` is None) about the resource.
 
-    Another tenant's or owner's thread is indistinguishable from a missing one.
+    For the runtime and services, which act for an already-checked caller; clients' reads go
+    through `thread_for`. A miss is indistinguishable from a thread that does not exist.
     """
-    qs = Thread.objects.filter(pk=thread_id, tenant_id=tenant_id)
+    qs = Thread.objects.filter(id=thread_id, tenant_id=tenant_id)
     if resource_id is not None:
         qs = qs.filter(resource_id=resource_id)
     thread = qs.first()
@@ -22,8 +24,21 @@ def thread_get(*, tenant_id: int, thread_id: str, resource_id: str | None) -> Th
     return thread
 
 
-def thread_list(*, tenant_id: int, resource_id: str | None, agent_id: str | None = None) -> QuerySet[Thread]:
-    qs = Thread.objects.filter(tenant_id=tenant_id)
+def thread_for(*, actor: Actor, thread_id: str, resource_id: str | None = None) -> Thread:
+    """A thread the actor may read and change: its own, or any of its tenant's for a tenant
+    admin (optionally only about `resource_id`); any other is "not found"."""
+    qs = owned(Thread.objects.filter(id=thread_id), actor)
+    if resource_id is not None:
+        qs = qs.filter(resource_id=resource_id)
+    thread = qs.first()
+    if thread is None:
+        raise NotFound("Thread not found.", details={"threadId": thread_id})
+    return thread
+
+
+def thread_list(*, actor: Actor, resource_id: str | None, agent_id: str | None = None) -> QuerySet[Thread]:
+    """The threads the actor may manage, about `resource_id` (all the actor's when None)."""
+    qs = owned(Thread.objects.all(), actor)
     if resource_id is not None:
         qs = qs.filter(resource_id=resource_id)
     if agent_id:
@@ -52,12 +67,23 @@ def working_memory_find(*, tenant_id: int, scope: str, key: str) -> WorkingMemor
     return WorkingMemory.objects.filter(tenant_id=tenant_id, scope=scope, key=key).first()
 
 
-def document_list(*, tenant_id: int) -> QuerySet[KnowledgeDocument]:
-    return KnowledgeDocument.objects.filter(tenant_id=tenant_id).order_by("-created_at", "-id")
+def document_list(*, actor: Actor) -> QuerySet[KnowledgeDocument]:
+    """The tenant's knowledge: every member reads every document of the tenant (the agents
+    answer from it); see `document_for_change` for who may delete."""
+    return tenant_wide(KnowledgeDocument.objects.all(), actor).order_by("-created_at", "-id")
 
 
-def document_get(*, tenant_id: int, document_id: int) -> KnowledgeDocument:
-    document = KnowledgeDocument.objects.filter(tenant_id=tenant_id, pk=document_id).first()
+def document_get(*, actor: Actor, document_id: int) -> KnowledgeDocument:
+    document = document_list(actor=actor).filter(pk=document_id).first()
+    if document is None:
+        raise NotFound("Document not found.", details={"documentId": document_id})
+    return document
+
+
+def document_for_change(*, actor: Actor, document_id: int) -> KnowledgeDocument:
+    """A document the actor may delete: its own upload, or any of the tenant's for a tenant
+    admin. Another member's document is "not found" here, as a missing one."""
+    document = owned(KnowledgeDocument.objects.filter(pk=document_id), actor).first()
     if document is None:
         raise NotFound("Document not found.", details={"documentId": document_id})
     return document

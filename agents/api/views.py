@@ -29,8 +29,9 @@ from agents.runtime import MemoryOptions, RunOptions, agenerate
 from agents.tools.execute import tool_execute, tool_execute_check
 from core.access import actor_for_user
 from core.context import RequestContext
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.tenancy import tenant_for_user
+from memory.services import memory_resource_for
 
 
 def caller_context(request: Request, values: dict[str, Any] | None = None) -> RequestContext:
@@ -81,12 +82,14 @@ class AgentGenerateApi(AsyncAPIView):
         context = await sync_to_async(caller_context)(request, data.get("requestContext"))
         memory = None
         if data.get("memory"):
-            resource = data["memory"].get("resource")
-            if resource and resource != str(request.user.pk) and not request.user.is_staff:
+            actor = await sync_to_async(actor_for_user)(request.user)
+            try:  # the owner model decides (docs/security.md): the caller's own, any for a tenant admin
+                resource = memory_resource_for(actor=actor, requested=data["memory"].get("resource"))
+            except NotFound as exc:
                 raise ValidationFailed(
-                    "Only staff may act for another resource.",
+                    "Only a tenant admin may act for another resource.",
                     details={"memory": {"resource": ["Not yours."]}},
-                )
+                ) from exc
             memory = MemoryOptions(thread_id=data["memory"]["thread"], resource_id=resource)
         result = await agenerate(
             agent_id,

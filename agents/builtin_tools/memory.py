@@ -52,6 +52,7 @@ def update_working_memory(ctx: ToolContext, args: UpdateWorkingMemoryIn) -> Upda
             resource_id=_resource_id(ctx),
             config=config,
             content=args.content,
+            owner_id=ctx.request_context.user_id,
         )
     except ValidationFailed as error:
         return UpdateWorkingMemoryOut(ok=False, message=f"Not stored: {error.message}", errors=error.details)

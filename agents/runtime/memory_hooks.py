@@ -86,6 +86,7 @@ def memory_open(
                 message=stored,
                 history_limit=config.last_messages,
                 embed_later=unembedded,
+                owner_id=context.user_id,
             )
         else:
             message_save(

@@ -1,4 +1,4 @@
-"""Who the caller acts for: the tenant from the user, the owner (resource) from the user or, for staff, explicitly."""
+"""Who the caller acts for: the actor (tenant, user, role) and the memory resource."""
 
 from __future__ import annotations
 
@@ -6,21 +6,22 @@ from dataclasses import dataclass
 
 from rest_framework.request import Request
 
-from core.errors import Forbidden
-from core.tenancy import tenant_for_user
+from core.access import Actor, actor_for_user
+from memory.services import memory_resource_for
 
 
 @dataclass(frozen=True, kw_only=True)
 class Owner:
-    tenant_id: int
+    actor: Actor
     resource_id: str
+
+    @property
+    def tenant_id(self) -> int:
+        return self.actor.tenant_id
 
 
 def owner_for(request: Request, explicit: str | None = None) -> Owner:
-    """The default resource id is the user's id; only staff may name another resource."""
-    tenant = tenant_for_user(request.user)
-    own = str(request.user.pk)
+    """The caller and the resource it acts for (its own user id unless a tenant admin names one)."""
+    actor = actor_for_user(request.user)
     explicit = explicit or request.query_params.get("resourceId") or None
-    if explicit and explicit != own and not request.user.is_staff:
-        raise Forbidden("Only staff may act for another resource.", details={"resourceId": ["not yours"]})
-    return Owner(tenant_id=tenant.pk, resource_id=explicit or own)
+    return Owner(actor=actor, resource_id=memory_resource_for(actor=actor, requested=explicit))

@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.access import actor_for_user
 from core.api import fields
 from core.api.pagination import PAGE_PARAMETERS, page_response, paged
-from core.tenancy import tenant_for_user
 from memory import selectors, services
 from memory.api.serializers import DocumentOut
 
@@ -59,8 +59,8 @@ class DocumentListCreateApi(APIView):
         operation_id="memory_knowledge_documents_list", parameters=PAGE_PARAMETERS, responses=DocumentPage
     )
     def get(self, request: Request) -> Response:
-        tenant = tenant_for_user(request.user)
-        return page_response(request, self, selectors.document_list(tenant_id=tenant.pk), DocumentOut)
+        actor = actor_for_user(request.user)
+        return page_response(request, self, selectors.document_list(actor=actor), DocumentOut)
 
     @extend_schema(
         operation_id="memory_knowledge_documents_create",
@@ -68,7 +68,7 @@ class DocumentListCreateApi(APIView):
         responses={201: DocumentOut},
     )
     def post(self, request: Request) -> Response:
-        tenant = tenant_for_user(request.user)
+        actor = actor_for_user(request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -81,7 +81,8 @@ class DocumentListCreateApi(APIView):
         else:
             text, media_type, filename = values["text"], values["mediaType"], ""
         document = services.document_create(
-            tenant_id=tenant.pk,
+            tenant_id=actor.tenant_id,
+            owner_id=actor.user_id,
             title=values.get("title") or filename or "Untitled",
             text=text,
             media_type=media_type,
@@ -96,17 +97,14 @@ class DocumentListCreateApi(APIView):
 class DocumentDetailApi(APIView):
     @extend_schema(responses=DocumentOut)
     def get(self, request: Request, document_id: int) -> Response:
-        tenant = tenant_for_user(request.user)
-        return Response(
-            DocumentOut(selectors.document_get(tenant_id=tenant.pk, document_id=document_id)).data
-        )
+        actor = actor_for_user(request.user)
+        return Response(DocumentOut(selectors.document_get(actor=actor, document_id=document_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, document_id: int) -> Response:
-        tenant = tenant_for_user(request.user)
-        services.document_delete(
-            document=selectors.document_get(tenant_id=tenant.pk, document_id=document_id)
-        )
+        """Members delete their own uploads; tenant admins any of the tenant's (docs/security.md)."""
+        actor = actor_for_user(request.user)
+        services.document_delete(document=selectors.document_for_change(actor=actor, document_id=document_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,11 +121,11 @@ class KnowledgeSearchApi(APIView):
         operation_id="memory_knowledge_search", parameters=[QuerySerializer], responses=KnowledgeSearchOut
     )
     def get(self, request: Request) -> Response:
-        tenant = tenant_for_user(request.user)
+        actor = actor_for_user(request.user)
         data = self.QuerySerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         hits = services.knowledge_search(
-            tenant_id=tenant.pk,
+            tenant_id=actor.tenant_id,
             query=data.validated_data["query"],
             filters=data.validated_data.get("filters"),
             top_k=data.validated_data["topK"],

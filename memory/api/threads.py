@@ -21,7 +21,9 @@ from memory.config import SemanticRecallConfig
 
 class OwnerQuery(serializers.Serializer[dict[str, Any]]):
     resourceId = fields.CharField(
-        max_length=200, required=False, help_text="Act for another resource (staff only); default: you."
+        max_length=200,
+        required=False,
+        help_text="Act for another resource of the tenant (tenant admins only); default: you.",
     )
 
 
@@ -83,7 +85,7 @@ class ThreadListCreateApi(APIView):
         query.is_valid(raise_exception=True)
         owner = owner_for(request)
         threads = selectors.thread_list(
-            tenant_id=owner.tenant_id,
+            actor=owner.actor,
             resource_id=owner.resource_id,
             agent_id=query.validated_data.get("agentId"),
         )
@@ -97,6 +99,7 @@ class ThreadListCreateApi(APIView):
         thread = services.thread_create(
             tenant_id=owner.tenant_id,
             resource_id=owner.resource_id,
+            owner_id=owner.actor.user_id,
             thread_id=data.validated_data.get("threadId") or uuid.uuid4().hex,
             title=data.validated_data["title"],
             metadata=data.validated_data["metadata"],
@@ -116,17 +119,13 @@ class ThreadDetailApi(APIView):
     @extend_schema(parameters=[OwnerQuery], responses=ThreadOut)
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(
-            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
-        )
+        thread = selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         return Response(ThreadOut(thread).data)
 
     @extend_schema(parameters=[OwnerQuery], request=PatchSerializer, responses=ThreadOut)
     def patch(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(
-            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
-        )
+        thread = selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = services.thread_update(
@@ -139,7 +138,7 @@ class ThreadDetailApi(APIView):
     @extend_schema(parameters=[OwnerQuery], responses={204: None})
     def delete(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         services.thread_delete(tenant_id=owner.tenant_id, thread_id=thread_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -148,9 +147,7 @@ class ThreadMessagesApi(APIView):
     @extend_schema(parameters=[OwnerQuery, *PAGE_PARAMETERS], responses=MessagePage)
     def get(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        thread = selectors.thread_get(
-            tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
-        )
+        thread = selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         return page_response(request, self, selectors.message_list(thread=thread), MessageOut)
 
 
@@ -181,7 +178,7 @@ class WorkingMemoryApi(APIView):
         query = WorkingMemoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         owner = owner_for(request)
-        selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         scope = query.validated_data["scope"]
         key = thread_id if scope == "thread" else owner.resource_id
         row = selectors.working_memory_find(tenant_id=owner.tenant_id, scope=scope, key=key)
@@ -199,7 +196,7 @@ class WorkingMemoryApi(APIView):
     )
     def post(self, request: Request, thread_id: str) -> Response:
         owner = owner_for(request)
-        selectors.thread_get(tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id)
+        selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         scope = data.validated_data["scope"]
@@ -211,6 +208,7 @@ class WorkingMemoryApi(APIView):
             resource_id=owner.resource_id,
             config=services.working_memory_config_for(row=existing, scope=scope),
             content=data.validated_data["workingMemory"],
+            owner_id=owner.actor.user_id,
         )
         return Response(WorkingMemoryOut(row).data)
 
@@ -234,9 +232,7 @@ class SearchApi(APIView):
         data.is_valid(raise_exception=True)
         thread_id = data.validated_data.get("threadId")
         if thread_id:
-            selectors.thread_get(
-                tenant_id=owner.tenant_id, thread_id=thread_id, resource_id=owner.resource_id
-            )
+            selectors.thread_for(actor=owner.actor, thread_id=thread_id, resource_id=owner.resource_id)
         config = SemanticRecallConfig(
             top_k=data.validated_data["topK"],
             message_range=data.validated_data["messageRange"],
@@ -265,7 +261,8 @@ class SearchApi(APIView):
 
 
 class ResourceDataApi(APIView):
-    """DELETE every thread, message, embedding and working memory of a resource (yours, or any as staff)."""
+    """DELETE every thread, message, embedding and working memory of a resource (yours, or any
+    of the tenant's as a tenant admin)."""
 
     @extend_schema(responses={200: DeletedOut})
     def delete(self, request: Request, resource_id: str) -> Response:

@@ -18,6 +18,7 @@ from memory.services.messages import (
     message_save_with_history,
     messages_embed_enqueue,
 )
+from memory.services.resources import memory_resource_for
 from memory.services.threads import (
     resource_data_delete,
     thread_create,
@@ -48,6 +49,7 @@ __all__ = [
     "knowledge_search",
     "limit_tokens",
     "memory_context_build",
+    "memory_resource_for",
     "message_save",
     "message_save_ensuring_thread",
     "message_save_with_history",

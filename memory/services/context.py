@@ -44,7 +44,7 @@ class MemoryContext:
 def _neighbours(hit: Message, message_range: int) -> list[Message]:
     if message_range <= 0:
         return [hit]
-    same = Message.objects.filter(thread_id=hit.thread_id)
+    same = Message.objects.filter(tenant_id=hit.tenant_id, thread_id=hit.thread_id)
     before = list(same.filter(created_at__lt=hit.created_at).order_by("-created_at", "-id")[:message_range])
     after = list(same.filter(created_at__gt=hit.created_at).order_by("created_at", "id")[:message_range])
     return [*reversed(before), hit, *after]
@@ -83,7 +83,7 @@ def recall(
             .order_by("distance")
             .values_list("message_id", flat=True)[: config.top_k]
         )
-    hits = Message.objects.filter(pk__in=hit_ids)
+    hits = Message.objects.filter(pk__in=hit_ids, tenant_id=tenant_id)
     chosen: dict[str, RecalledMessage] = {}
     for hit in hits:
         for message in _neighbours(hit, config.message_range):
@@ -162,7 +162,7 @@ def _recent_window(*, tenant_id: int, thread_id: str, resource_id: str, limit: i
     params = {"tenant": tenant_id, "thread": thread_id, "resource": resource_id, "limit": limit}
     rows = fetch_prepared(_WINDOW_SQL, params)
     if not rows:
-        if Thread.objects.filter(pk=thread_id).exists():
+        if Thread.objects.filter(tenant_id=tenant_id, id=thread_id).exists():
             raise NotFound("Thread not found.", details={"threadId": thread_id})
         return []  # a new thread: nothing stored yet
     return [

@@ -61,7 +61,7 @@ def _store(messages: list[Message], vectors: list[list[float]], embedder: Embedd
         ],
         update_conflicts=True,
         unique_fields=["message"],
-        update_fields=["thread", "tenant", "resource_id", "embedder", "dimensions", "embedding"],
+        update_fields=["thread_id", "tenant", "resource_id", "embedder", "dimensions", "embedding"],
     )
 
 

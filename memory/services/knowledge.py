@@ -69,8 +69,11 @@ def document_create(
     metadata: dict[str, Any] | None = None,
     chunk_size: int = 1000,
     chunk_overlap: int = 150,
+    owner_id: int | None = None,
 ) -> KnowledgeDocument:
-    """Store a document and index it after commit (a Celery task, or inline without a worker)."""
+    """Store a document and index it after commit (a Celery task, or inline without a worker).
+
+    `owner_id`: the uploader, who may delete it; None: the tenant's (tenant admins delete it)."""
     errors: dict[str, list[str]] = {}
     if not text.strip():
         errors["text"] = ["the document has no text"]
@@ -82,6 +85,7 @@ def document_create(
         raise ValidationFailed(details=errors)
     document = KnowledgeDocument.objects.create(
         tenant_id=tenant_id,
+        owner_id=owner_id,
         title=title,
         text=text,
         media_type=media_type,

@@ -71,9 +71,11 @@ thread AS (
 # thread just created is not in the statement's snapshot: `existing` is then empty.
 _THREAD_ENSURED = """
 created AS (
-    INSERT INTO memory_thread (id, tenant_id, resource_id, agent_id, title, metadata, created_at, updated_at)
-    VALUES (%(thread)s, %(tenant)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
-    ON CONFLICT (id) DO NOTHING
+    INSERT INTO memory_thread (
+        id, tenant_id, owner_id, resource_id, agent_id, title, metadata, created_at, updated_at
+    )
+    VALUES (%(thread)s, %(tenant)s, %(owner)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
+    ON CONFLICT (tenant_id, id) DO NOTHING
     RETURNING id, resource_id
 ),
 existing AS (
@@ -85,7 +87,7 @@ thread AS (
 ),"""
 _UPSERT = """
 old AS (
-    SELECT thread_id, text FROM memory_message WHERE id = %(id)s FOR UPDATE
+    SELECT thread_id, text FROM memory_message WHERE id = %(id)s AND tenant_id = %(tenant)s FOR UPDATE
 ),
 saved AS (
     INSERT INTO memory_message AS m (
@@ -99,7 +101,7 @@ saved AS (
         role = EXCLUDED.role, parts = EXCLUDED.parts, text = EXCLUDED.text, status = EXCLUDED.status,
         run_id = EXCLUDED.run_id, metadata = EXCLUDED.metadata, token_count = EXCLUDED.token_count,
         updated_at = EXCLUDED.updated_at
-    WHERE m.thread_id = EXCLUDED.thread_id
+    WHERE m.thread_id = EXCLUDED.thread_id AND m.tenant_id = EXCLUDED.tenant_id
     RETURNING m.created_at
 ),
 unembedded AS (
@@ -108,7 +110,8 @@ unembedded AS (
         AND EXISTS (SELECT 1 FROM old WHERE old.text IS DISTINCT FROM %(text)s)
 ),
 touched AS (
-    UPDATE memory_thread SET updated_at = %(now)s WHERE id = %(thread)s AND EXISTS (SELECT 1 FROM saved)
+    UPDATE memory_thread SET updated_at = %(now)s
+    WHERE id = %(thread)s AND tenant_id = %(tenant)s AND EXISTS (SELECT 1 FROM saved)
 )
 SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done"""
 _FROM = """
@@ -154,10 +157,12 @@ def message_save_ensuring_thread(
     agent_id: str | None,
     message: MessageInput,
     embed_later: list[str] | None = None,
+    owner_id: int | None = None,
 ) -> Message:
     """`thread_ensure` then `message_save`, in one round trip (the first message of a turn).
 
-    A thread of another owner or tenant raises NotFound and nothing is written.
+    A thread of another owner or tenant raises NotFound and nothing is written. A thread
+    created here is owned by `owner_id` (the user of the turn).
     Outside a transaction, a thread created here commits as the message does
     (without waiting for the WAL flush): both or neither survive a server crash.
     With `embed_later`, a message that needs embedding has its id appended there
@@ -167,7 +172,7 @@ def message_save_ensuring_thread(
         tenant_id=tenant_id,
         thread_id=thread_id,
         message=message,
-        owner=(resource_id, agent_id or ""),
+        owner=(resource_id, agent_id or "", owner_id),
         embed_later=embed_later,
     )[0]
 
@@ -184,6 +189,7 @@ def message_save_with_history(
     message: MessageInput,
     history_limit: int,
     embed_later: list[str] | None = None,
+    owner_id: int | None = None,
 ) -> tuple[Message, History]:
     """`message_save_ensuring_thread`, also returning the thread's last `history_limit`
     messages before this one: one round trip for the start of a turn."""
@@ -191,7 +197,7 @@ def message_save_with_history(
         tenant_id=tenant_id,
         thread_id=thread_id,
         message=message,
-        owner=(resource_id, agent_id or ""),
+        owner=(resource_id, agent_id or "", owner_id),
         embed_later=embed_later,
         history_limit=history_limit,
     )
@@ -202,7 +208,7 @@ def _save(
     tenant_id: int,
     thread_id: str,
     message: MessageInput,
-    owner: tuple[str, str] | None,
+    owner: tuple[str, str, int | None] | None,
     embed_later: list[str] | None = None,
     history_limit: int | None = None,
 ) -> tuple[Message, History]:
@@ -240,7 +246,7 @@ def _save(
         "now": now,
     }
     if owner is not None:
-        params["resource"], params["agent"] = owner
+        params["resource"], params["agent"], params["owner"] = owner
     sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
     if history_limit is not None:
         sql, params["limit"] = _ENSURE_SAVE_AND_HISTORY_SQL, history_limit

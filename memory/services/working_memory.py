@@ -107,9 +107,17 @@ def working_memory_validate(
 
 
 def working_memory_update(
-    *, tenant_id: int, thread_id: str, resource_id: str, config: MemoryConfig, content: str | dict[str, Any]
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    config: MemoryConfig,
+    content: str | dict[str, Any],
+    owner_id: int | None = None,
 ) -> WorkingMemory:
     """Replace (markdown) or merge and validate (JSON schema) the working memory.
+
+    `owner_id`: the user writing it (recorded as its owner); None (an operator) keeps the owner.
 
     Raises ValidationFailed with field errors on a schema failure or over the size
     limit; nothing is stored then.
@@ -119,9 +127,10 @@ def working_memory_update(
     if scope == "thread":
         from memory.services.threads import thread_ensure
 
-        thread_ensure(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
+        thread_ensure(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id, owner_id=owner_id)
     existing = working_memory_find(tenant_id=tenant_id, scope=scope, key=key)
     markdown, data = working_memory_validate(wm=wm, existing=existing, content=content)
+    owner = {"owner_id": owner_id} if owner_id is not None else {}
     row, _ = WorkingMemory.objects.update_or_create(
         tenant_id=tenant_id,
         scope=scope,
@@ -134,6 +143,7 @@ def working_memory_update(
             "data": data,
             "json_schema": wm.json_schema,
             "max_chars": wm.max_chars,
+            **owner,
         },
     )
     return row

@@ -20,7 +20,7 @@ def test_title_is_generated_once_from_the_first_exchange(openai_server, settings
     openai_server.script(ChatReply(text='"Making a Sourdough Starter"'))
 
     assert thread_title_generate(tenant_id=tenant.pk, thread_id="t") == "Making a Sourdough Starter"
-    assert Thread.objects.get(pk="t").title == "Making a Sourdough Starter"
+    assert Thread.objects.get(id="t").title == "Making a Sourdough Starter"
     [request] = openai_server.chat_requests
     assert request.body["model"] == "gpt-test-mini"
     assert "sourdough starter" in request.messages[-1]["content"]

@@ -23,11 +23,12 @@ def staff_client(client, user):
 def test_thread_page_and_delete_action(openai_server, settings, staff_client, tenant):
     settings.EMBEDDER = "scripted/embed-test"
     say(tenant.pk, "t1", "u1", "user", "hello admin")
-    page = staff_client.get("/admin/memory/thread/t1/change/")
+    key = Thread.objects.get(tenant=tenant, id="t1").pk
+    page = staff_client.get(f"/admin/memory/thread/{key}/change/")
     assert page.status_code == 200
     assert b"hello admin" in page.content
 
-    staff_client.post("/admin/memory/thread/", {"action": "delete_thread_data", "_selected_action": ["t1"]})
+    staff_client.post("/admin/memory/thread/", {"action": "delete_thread_data", "_selected_action": [key]})
     assert not Thread.objects.exists()
     assert not Message.objects.exists()
 

@@ -80,12 +80,12 @@ def test_deleting_a_thread_or_a_resource_removes_messages_embeddings_and_memory(
 
     thread_delete(tenant_id=tenant.pk, thread_id="a")
 
-    assert not Thread.objects.filter(pk="a").exists()
+    assert not Thread.objects.filter(id="a").exists()
     assert not Message.objects.filter(thread_id="a").exists()
     assert MessageEmbedding.objects.count() == 2
     assert set(WorkingMemory.objects.values_list("key", flat=True)) == {"b", "u1"}
 
     assert resource_data_delete(tenant_id=tenant.pk, resource_id="u1") == 1
-    assert list(Thread.objects.values_list("pk", flat=True)) == ["other"]
+    assert list(Thread.objects.values_list("id", flat=True)) == ["other"]
     assert MessageEmbedding.objects.count() == 1
     assert not WorkingMemory.objects.exists()

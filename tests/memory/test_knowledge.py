@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from memory.models import KnowledgeChunk, KnowledgeDocument
@@ -135,3 +137,41 @@ def test_pdf_text_is_extracted():
     assert "Refunds within 30 days" in text
     with pytest.raises(ValidationFailed):
         document_text_extract(content=b"%PDF-1.4 broken", media_type="application/pdf", filename="p.pdf")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_delete_only_their_own_documents_and_tenant_admins_any(
+    openai_server, settings, api_client, tenant
+):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from core.models import Membership
+    from tests.factories import UserFactory
+
+    def client_for(user: Any) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    settings.EMBEDDER = "scripted/embed-test"
+    created = api_client.post("/api/memory/knowledge/documents", {"title": "mine", "text": "we open at nine"})
+    mine = created.json()["id"]
+    colleague = client_for(UserFactory(tenant=tenant))
+    assert (
+        colleague.get(f"/api/memory/knowledge/documents/{mine}").status_code == 200
+    )  # the tenant's knowledge
+    refused = colleague.delete(f"/api/memory/knowledge/documents/{mine}")
+    missing = colleague.delete("/api/memory/knowledge/documents/999999")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json()["code"] == missing.json()["code"] == "not_found"
+    assert KnowledgeDocument.objects.filter(pk=mine).exists()
+
+    theirs = colleague.post(
+        "/api/memory/knowledge/documents", {"title": "theirs", "text": "closed on sunday"}
+    )
+    assert colleague.delete(f"/api/memory/knowledge/documents/{theirs.json()['id']}").status_code == 204
+    admin = client_for(UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN))
+    assert admin.delete(f"/api/memory/knowledge/documents/{mine}").status_code == 204
+    assert not KnowledgeDocument.objects.exists()

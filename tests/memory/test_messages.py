@@ -61,30 +61,35 @@ def test_unknown_role_or_status_is_rejected(tenant):
     assert set(err.value.details) == {"role", "status"}
 
 
-def test_thread_of_another_owner_or_tenant_is_not_found(tenant):
+def test_thread_of_another_owner_is_not_found_and_another_tenant_has_its_own(tenant):
     from tests.memory.conftest import new_tenant
 
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
     with pytest.raises(NotFound):
         thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u2")
     with pytest.raises(NotFound):
-        thread_ensure(tenant_id=new_tenant().pk, thread_id="t", resource_id="u1")
-    with pytest.raises(NotFound):
         message_save(tenant_id=new_tenant().pk, thread_id="t", message=_text("m", "hi"))
+    # Thread ids are unique per tenant: the same id in another tenant is another thread.
+    other = new_tenant()
+    theirs = thread_ensure(tenant_id=other.pk, thread_id="t", resource_id="u1")
+    assert theirs.tenant_id == other.pk
+    message_save(tenant_id=other.pk, thread_id="t", message=_text("m", "theirs"))
+    assert Thread.objects.filter(id="t").count() == 2
+    assert not Message.objects.filter(tenant=tenant).exists()
 
 
 def test_an_id_of_another_thread_conflicts_and_changes_nothing(tenant):
     thread_ensure(tenant_id=tenant.pk, thread_id="a", resource_id="u1")
     thread_ensure(tenant_id=tenant.pk, thread_id="b", resource_id="u1")
     message_save(tenant_id=tenant.pk, thread_id="a", message=_text("m", "first"))
-    touched = Thread.objects.get(pk="b").updated_at
+    touched = Thread.objects.get(id="b").updated_at
 
     with pytest.raises(Conflict):
         message_save(tenant_id=tenant.pk, thread_id="b", message=_text("m", "second"))
 
     row = Message.objects.get(pk="m")
     assert (row.thread_id, row.text) == ("a", "first")
-    assert Thread.objects.get(pk="b").updated_at == touched
+    assert Thread.objects.get(id="b").updated_at == touched
 
 
 def test_the_saved_message_is_returned_as_stored(tenant):
@@ -99,7 +104,7 @@ def test_the_saved_message_is_returned_as_stored(tenant):
     for field in ("thread_id", "tenant_id", "resource_id", "role", "parts", "text", "status", "token_count"):
         assert getattr(again, field) == getattr(stored, field), field
     assert stored.token_count > 0
-    assert Thread.objects.get(pk="t").updated_at >= again.updated_at
+    assert Thread.objects.get(id="t").updated_at >= again.updated_at
 
 
 def test_saving_with_the_thread_ensured_creates_it_once_for_its_owner(tenant):
@@ -116,14 +121,16 @@ def test_saving_with_the_thread_ensured_creates_it_once_for_its_owner(tenant):
 
     save("m1")
     save("m2")
-    thread = Thread.objects.get(pk="t")
+    thread = Thread.objects.get(id="t")
     assert (thread.tenant_id, thread.resource_id, thread.agent_id) == (tenant.pk, "u1", "helper")
     assert list(Message.objects.filter(thread=thread).values_list("id", flat=True)) == ["m1", "m2"]
     with pytest.raises(NotFound):
         save("m3", resource_id="u2")
-    with pytest.raises(NotFound):
-        save("m4", tenant_id=new_tenant().pk)
-    assert not Message.objects.filter(pk__in=["m3", "m4"]).exists()
+    assert not Message.objects.filter(pk="m3").exists()
+    other = new_tenant().pk
+    save("m4", tenant_id=other)  # another tenant's thread "t": its own
+    assert Thread.objects.get(tenant_id=other, id="t").resource_id == "u1"
+    assert list(Message.objects.filter(tenant_id=other).values_list("thread_id", flat=True)) == ["t"]
 
 
 def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, settings, tenant):
@@ -205,7 +212,7 @@ def test_saving_a_turns_message_returns_the_history_before_it_in_the_same_round_
         return history
 
     assert save("m1", "one") == []  # a new thread, created by the same statement
-    assert Thread.objects.get(pk="t").resource_id == "u1"
+    assert Thread.objects.get(id="t").resource_id == "u1"
     assert [h[0] for h in save("m2", "two")] == ["m1"]
     assert [(h[0], h[1], h[3]) for h in save("m3", "three")] == [("m1", "user", "one"), ("m2", "user", "two")]
     assert [h[0] for h in save("m4", "four")] == ["m2", "m3"]  # the last `limit`, oldest first
