@@ -6,11 +6,13 @@ human-in-the-loop frames `approve`, `decline`, `resume`. Server frames wrap
 the AI SDK chunk untouched: `{"type": "chunk", "runId", "threadId", "seq",
 "chunk"}`, then `{"type": "run-end", ...}`; protocol problems come back as
 `{"type": "error", "code", "message", "details"}` and the socket stays open.
+Close codes, the frame limit and the heartbeat live in `chat.transport`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -19,9 +21,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
+from chat import transport
 from chat.frames import ClientFrame, parse_client_frame
-from chat.runs import replay_after, run_abort, run_start, thread_group
+from chat.runs import replay_after, replay_run_state, run_abort, run_for, run_start, thread_group
 from chat.runtime import chat_runtime
 from chat.services import chat_request
 from core.access import Actor, actor_for_user
@@ -29,40 +33,81 @@ from core.errors import PlatformError
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_UNKNOWN_AGENT = 4404
+CLOSE_UNAUTHENTICATED = transport.CLOSE_UNAUTHENTICATED
+CLOSE_UNKNOWN_AGENT = transport.CLOSE_UNKNOWN_AGENT
 
 
 class AgentChatConsumer(AsyncJsonWebsocketConsumer):
+    groups_joined: set[str]
+    forwarding: set[asyncio.Task[None]]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # A failure anywhere (a handler, the channel layer's receive) closes the socket with a
+        # code and a reason instead of the server's bare 1011.
+        self.groups_joined, self.forwarding = set(), set()
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            logger.exception("chat socket failed")
+            self._stop_tasks()
+            close = transport.BUS_UNAVAILABLE if isinstance(exc, RedisError) else transport.INTERNAL_ERROR
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": close.code, "reason": close.reason})
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
-        self.groups_joined: set[str] = set()
         self.local_runs: set[str] = set()  # runs this socket started: their frames come from the run
-        self.forwarding: set[asyncio.Task[None]] = set()
         # A close before the handshake completes reaches the browser as a bare HTTP 403;
         # accepting first lets the client read the application close code and reason.
         if user is None or not user.is_authenticated:
-            await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED, reason="Authentication required.")
+            await self._refuse(transport.unauthenticated(self.scope.get("auth_error")))
             return
         actor = await database_sync_to_async(_actor_with_agent)(user=user, agent_id=self.agent_id)
         if actor is None:
-            await self.accept()
-            await self.close(code=CLOSE_UNKNOWN_AGENT, reason=f"No agent '{self.agent_id}'.")
+            await self._refuse(transport.unknown_agent(self.agent_id))
             return
         self.user = user
         self.actor: Actor = actor
         self.tenant_id = actor.tenant_id
         subprotocol = next((p for p in self.scope.get("subprotocols", []) if p.startswith("token.")), None)
         await self.accept(subprotocol=subprotocol)
+        self._spawn(transport.heartbeat(self.send_json))
+
+    async def _refuse(self, close: transport.Close) -> None:
+        await self.accept()
+        await self.close(code=close.code, reason=close.reason)
 
     async def disconnect(self, code: int) -> None:
         # Runs are not tied to the socket: they finish and are persisted without it.
-        for task in list(self.forwarding):
-            task.cancel()
+        self._stop_tasks()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.forwarding.add(task)
+        task.add_done_callback(self.forwarding.discard)
+
+    def _stop_tasks(self) -> None:
+        for task in list(self.forwarding):
+            task.cancel()
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if text_data is None:
+            await self._error(
+                "invalid_frame", "Frames are JSON text.", {"frame": ["Binary frames are not accepted."]}
+            )
+            return
+        size = transport.oversize(text_data)
+        if size is not None:
+            error, close = transport.frame_too_large(size)
+            await self.send_json(error)
+            await self.close(code=close.code, reason=close.reason)
+            return
+        await self.receive_json(await self.decode_json(text_data))
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, _NotJson):
@@ -105,30 +150,47 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                     "clientId": frame.client_id,
                 }
             )
-            task = asyncio.get_running_loop().create_task(self._forward(frames))
-            self.forwarding.add(task)
-            task.add_done_callback(self.forwarding.discard)
+            self._spawn(self._forward(frames))
         elif frame.type == "subscribe":
             await self._join(frame.thread_id)
             await self.send_json({"type": "subscribed", "threadId": frame.thread_id})
         elif frame.type == "replay":
             await self._join(frame.thread_id)
-            for item in await replay_after(
-                user_id=self.user.pk, run_id=frame.run_id, after_seq=frame.after_seq
-            ):
+            kept = await replay_after(user_id=self.user.pk, run_id=frame.run_id, after_seq=frame.after_seq)
+            if kept is None:
+                await self._run_not_found(frame.run_id)
+            for item in kept or []:
                 await self.send_json(item)
         elif frame.type == "abort":
-            if not run_abort(run_id=frame.run_id, actor=self.actor):
-                # The run may be consumed by another process: ask every member of the thread's group.
-                await self.channel_layer.group_send(
-                    self._group(frame.thread_id), {"type": "chat.abort", "run_id": frame.run_id}
-                )
+            await self._abort(thread_id=frame.thread_id, run_id=frame.run_id)
         else:
             await self._error(
                 "not_supported",
                 f"'{frame.type}' is not available for this agent yet.",
                 {"type": [frame.type]},
             )
+
+    async def _abort(self, *, thread_id: str, run_id: str) -> None:
+        if run_for(run_id=run_id, actor=self.actor) is not None:  # in this process, and the caller's
+            if not run_abort(run_id=run_id, actor=self.actor):
+                await self._run_ended()
+            return
+        state = await replay_run_state(user_id=self.user.pk, run_id=run_id)
+        if state == "running":
+            # The run is consumed by another process: ask every member of the thread's group.
+            await self.channel_layer.group_send(
+                self._group(thread_id), {"type": "chat.abort", "run_id": run_id}
+            )
+        elif state == "ended":
+            await self._run_ended()
+        else:
+            await self._run_not_found(run_id)
+
+    async def _run_ended(self) -> None:
+        await self._error("conflict", "The run has already ended.", {"runId": ["The run has ended."]})
+
+    async def _run_not_found(self, run_id: str) -> None:
+        await self._error("not_found", f"No run '{run_id}'.", {"runId": ["Not found."]})
 
     def _group(self, thread_id: str) -> str:
         return thread_group(user_id=self.user.pk, thread_id=thread_id)

@@ -122,9 +122,10 @@ def run_for(*, run_id: str, actor: Actor) -> Run | None:
 
 def run_abort(*, run_id: str, actor: Actor) -> bool:
     """Cancel a run of the actor's consuming its stream in this process; False when it is not
-    here or not the actor's to stop (the two are indistinguishable to the caller)."""
+    here, not the actor's to stop (the two are indistinguishable to the caller), or already
+    past its terminal chunk (cancelling it then would cut its last frames short)."""
     run = run_for(run_id=run_id, actor=actor)
-    if run is None or run.task is None or run.task.done():
+    if run is None or run.task is None or run.task.done() or run.status != "running":
         return False
     run.task.cancel()
     return True

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -58,7 +58,23 @@ async def replay_append(*, user_id: int | str, run_id: str, frames: list[dict[st
         logger.warning("replay buffer unavailable for run %s", run_id, exc_info=True)
 
 
-async def replay_after(*, user_id: int | str, run_id: str, after_seq: int) -> list[dict[str, Any]]:
-    """The frames of a run with a sequence number greater than `after_seq`."""
-    raw = await _client().lrange(_key(user_id=user_id, run_id=run_id), max(after_seq, 0), -1)
-    return [json.loads(item) for item in raw]
+async def replay_after(*, user_id: int | str, run_id: str, after_seq: int) -> list[dict[str, Any]] | None:
+    """The frames of a run with a sequence number greater than `after_seq`; None when the user
+    has no such run (never had, or its frames expired)."""
+    key = _key(user_id=user_id, run_id=run_id)
+    async with _client().pipeline(transaction=False) as pipe:
+        pipe.exists(key)
+        pipe.lrange(key, max(after_seq, 0), -1)
+        exists, raw = await pipe.execute()
+    return [json.loads(item) for item in raw] if exists else None
+
+
+RunState = Literal["unknown", "running", "ended"]
+
+
+async def replay_run_state(*, user_id: int | str, run_id: str) -> RunState:
+    """Whether the user's run is known to the buffer, and whether its `run-end` was sent."""
+    last = await _client().lindex(_key(user_id=user_id, run_id=run_id), -1)
+    if last is None:
+        return "unknown"
+    return "ended" if json.loads(last).get("type") == "run-end" else "running"

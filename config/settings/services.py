@@ -34,6 +34,11 @@ def redis_channel_layer(*, url: str, prefix: str) -> dict[str, object]:
 
 CHANNEL_LAYERS = {"default": redis_channel_layer(url=REDIS_URL, prefix=CHANNEL_LAYER_PREFIX)}
 
+# The chat WebSocket (chat/transport.py): a `heartbeat` frame every CHAT_WS_HEARTBEAT_S seconds
+# (0: none), and the largest frame a client may send (a larger one is closed with 1009).
+CHAT_WS_HEARTBEAT_S = env.float("CHAT_WS_HEARTBEAT_S", default=15.0)
+CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=1024 * 1024)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

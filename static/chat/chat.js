@@ -18,6 +18,8 @@ const state = {
   activeRunId: null,
   pendingBubble: null,
   queued: [], // frames typed before the socket opened
+  lastFrameAt: 0, // when the socket last sent anything (heartbeats included)
+  heartbeatS: 0, // the server's heartbeat interval, from its first heartbeat frame
 };
 
 marked.setOptions({ gfm: true, breaks: true });
@@ -182,6 +184,7 @@ function connect() {
   state.socket = socket;
   socket.addEventListener("open", () => {
     state.retry = 0;
+    state.lastFrameAt = Date.now();
     notice("");
     if (state.threadId) socket.send(JSON.stringify({ type: "subscribe", threadId: state.threadId }));
     for (const frame of state.queued.splice(0)) socket.send(JSON.stringify(frame));
@@ -190,7 +193,10 @@ function connect() {
       socket.send(JSON.stringify({ type: "replay", threadId: run.threadId, runId, afterSeq: run.lastSeq }));
     }
   });
-  socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+  socket.addEventListener("message", (event) => {
+    state.lastFrameAt = Date.now();
+    onFrame(JSON.parse(event.data));
+  });
   socket.addEventListener("close", (event) => {
     if (state.socket !== socket) return;
     if (event.code === 4401) {
@@ -205,7 +211,19 @@ function connect() {
   });
 }
 
+// The server sends a heartbeat every few seconds: a socket silent for much longer than that
+// is dead even if the browser has not noticed, so it is closed and opened again.
+setInterval(() => {
+  const socket = state.socket;
+  if (!state.heartbeatS || socket?.readyState !== WebSocket.OPEN) return;
+  if (Date.now() - state.lastFrameAt > state.heartbeatS * 2500) socket.close(4000, "No heartbeat");
+}, 5000);
+
 function onFrame(frame) {
+  if (frame.type === "heartbeat") {
+    state.heartbeatS = frame.intervalS;
+    return;
+  }
   if (frame.type === "error") {
     notice(frame.message, "error");
     return;

@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_session: Any) -> Iterator[str]:
-    """A real daphne serving the ASGI app on a free port, against the test database.
+    """A real daphne (as `make run` starts it: `config.serve`) on a free port, against the test database.
 
     Tests using it need `transactional_db` so the server process sees their rows.
     """
@@ -51,7 +51,7 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_sess
     }
     log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -24,6 +24,8 @@ async def frames_until_end(comm: WebsocketCommunicator, wait_s: float = 5) -> li
     frames: list[dict[str, Any]] = []
     while True:
         frame = await comm.receive_json_from(timeout=wait_s)
+        if frame.get("type") == "heartbeat":
+            continue
         frames.append(frame)
         if frame.get("type") == "run-end":
             return frames

@@ -31,12 +31,24 @@ def _ws(daphne_url: str, agent: str, token: str | None) -> Any:
 
 async def _until_end(ws: Any) -> list[dict[str, Any]]:
     frames = []
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):  # the first run of a fresh server loads its models
         while True:
             frame = json.loads(await ws.recv())
+            if frame["type"] == "heartbeat":
+                continue
             frames.append(frame)
             if frame["type"] == "run-end":
                 return frames
+
+
+async def _until_closed(ws: Any) -> list[dict[str, Any]]:
+    frames = []
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                frames.append(json.loads(await ws.recv()))
+    except websockets.ConnectionClosed:
+        return frames
 
 
 async def test_streams_text_and_tools_over_a_real_socket(demo_agent, openai_server, daphne_url, token):
@@ -84,6 +96,7 @@ async def test_close_codes_over_a_real_socket(
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
     assert ws.close_code == code
+    assert ws.close_reason == ("Authentication required." if code == 4401 else "No agent 'ghost'.")
 
 
 async def test_sse_route_over_a_real_socket(demo_agent, openai_server, daphne_url, token):
@@ -112,13 +125,15 @@ async def test_an_idle_socket_stays_open_on_the_redis_layer(demo_agent, openai_s
         await ws.send(json.dumps({"type": "subscribe", "threadId": "d-idle"}))
         assert json.loads(await ws.recv())["type"] == "subscribed"
         loop = asyncio.get_running_loop()
-        idle_until = loop.time() + 25
+        idle_until, beats = loop.time() + 25, 0
         while (left := idle_until - loop.time()) > 0:
             try:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), left))
             except TimeoutError:
                 break
-            assert frame["type"] == "heartbeat", frame
+            assert frame == {"type": "heartbeat", "intervalS": 15.0}, frame
+            beats += 1
+        assert beats >= 1  # every 15 s, so that proxies with a 60 s idle limit keep the socket
         openai_server.script(ChatReply(text="Still here after idling."))
         await ws.send(json.dumps({"type": "message", "threadId": "d-idle", "text": "still there?"}))
         assert json.loads(await ws.recv())["type"] == "run-started"
@@ -126,3 +141,20 @@ async def test_an_idle_socket_stays_open_on_the_redis_layer(demo_agent, openai_s
     assert "".join(f["chunk"]["delta"] for f in frames if f.get("chunk", {}).get("type") == "text-delta") == (
         "Still here after idling."
     )
+
+
+@pytest.mark.parametrize(("size", "error_frame"), [(3 * 512 * 1024, True), (5 * 1024 * 1024, False)])
+async def test_a_frame_over_the_limit_is_closed_with_1009_and_a_reason(
+    demo_agent, openai_server, daphne_url, token, size, error_frame
+):
+    # Over the chat's 1 MiB limit: an error frame, then 1009. Over the server's 4 MiB transport
+    # cap (the frame is never read): 1009 and a reason all the same, never a dropped connection.
+    frame = json.dumps({"type": "message", "threadId": "d-big", "text": "x" * size})
+    async with _ws(daphne_url, "demo", token) as ws:
+        await ws.send(frame)
+        received = await _until_closed(ws)
+    errors = [f for f in received if f["type"] == "error"]
+    if error_frame:
+        assert [e["code"] for e in errors] == ["frame_too_large"]
+    assert ws.close_code == 1009
+    assert ws.close_reason
