@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -17,6 +18,7 @@ from agents.admin.display import pretty_json
 from core.access import Actor
 from core.errors import PlatformError
 from evals import selectors
+from evals.comparison import CaseChange, experiment_compare
 from evals.models import Case, CaseResult, Dataset, Experiment, Score
 from evals.services import datasets as dataset_services
 from evals.services.experiments import experiment_cancel
@@ -116,7 +118,7 @@ class ExperimentAdmin(admin.ModelAdmin[Experiment]):
     )  # fmt: skip
     readonly_fields = fields
     inlines = [ResultInline]
-    actions = ["cancel"]
+    actions = ["cancel", "compare"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -137,6 +139,45 @@ class ExperimentAdmin(admin.ModelAdmin[Experiment]):
         for experiment in queryset:
             experiment_cancel(actor=Actor.system(tenant_id=experiment.tenant_id), experiment_id=experiment.pk)
         self.message_user(request, f"Cancelled {queryset.count()} experiment(s).", messages.SUCCESS)
+
+    @admin.action(description="Compare the two selected experiments (older one as baseline)")
+    def compare(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> TemplateResponse | None:
+        experiments = list(queryset.order_by("created_at", "pk"))
+        if len(experiments) != 2 or experiments[0].tenant_id != experiments[1].tenant_id:
+            self.message_user(request, "Select exactly two experiments of one tenant.", messages.ERROR)
+            return None
+        baseline, candidate = experiments
+        comparison = experiment_compare(
+            actor=Actor.system(tenant_id=baseline.tenant_id),
+            baseline_id=baseline.pk,
+            candidate_id=candidate.pk,
+        )
+        sections = [
+            (title, [_with_trace_links(change) for change in changes])
+            for title, changes in (("Regressed", comparison.regressed), ("Improved", comparison.improved))
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "baseline": baseline,
+            "candidate": candidate,
+            "comparison": comparison,
+            "sections": sections,
+        }
+        return TemplateResponse(request, "admin/evals/experiment_compare.html", context)
+
+
+def _trace_urls(runs: list[dict[str, str | None]]) -> list[str]:
+    return [reverse("admin:observability_trace_change", args=[r["trace_id"]]) for r in runs if r["trace_id"]]
+
+
+def _with_trace_links(change: CaseChange) -> dict[str, Any]:
+    return {
+        "case_name": change.case_name,
+        "baseline_pass_rate": change.baseline_pass_rate,
+        "candidate_pass_rate": change.candidate_pass_rate,
+        "baseline_traces": _trace_urls(change.baseline_runs),
+        "candidate_traces": _trace_urls(change.candidate_runs),
+    }
 
 
 class ScoreInline(admin.TabularInline[Score, CaseResult]):

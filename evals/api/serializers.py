@@ -185,3 +185,39 @@ class ScorerOutputSerializer(serializers.Serializer[dict[str, Any]]):
     description = serializers.CharField()
     judged = serializers.BooleanField()
     options_schema = serializers.DictField()
+
+
+class ScorerDeltaSerializer(serializers.Serializer[dict[str, Any]]):
+    scorer = serializers.CharField()
+    baseline_mean = serializers.FloatField(allow_null=True)
+    baseline_stdev = serializers.FloatField(allow_null=True)
+    candidate_mean = serializers.FloatField(allow_null=True)
+    candidate_stdev = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+
+
+class RunRefSerializer(serializers.Serializer[dict[str, Any]]):
+    repeat = serializers.CharField()
+    run_id = serializers.UUIDField(allow_null=True)
+    trace_id = serializers.UUIDField(allow_null=True)
+
+
+class CaseChangeSerializer(serializers.Serializer[dict[str, Any]]):
+    case_name = serializers.CharField()
+    baseline_pass_rate = serializers.FloatField()
+    candidate_pass_rate = serializers.FloatField()
+    baseline_scores = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    candidate_scores = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    baseline_runs = RunRefSerializer(many=True)
+    candidate_runs = RunRefSerializer(many=True)
+
+
+class ComparisonOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    baseline_id = serializers.IntegerField()
+    candidate_id = serializers.IntegerField()
+    scorers = ScorerDeltaSerializer(many=True)
+    regressed = CaseChangeSerializer(many=True)
+    improved = CaseChangeSerializer(many=True)
+    unchanged = serializers.ListField(child=serializers.CharField())
+    only_in_baseline = serializers.ListField(child=serializers.CharField())
+    only_in_candidate = serializers.ListField(child=serializers.CharField())

@@ -42,6 +42,11 @@ urlpatterns = [
         views.ExperimentResultsApi.as_view(),
         name="eval-experiment-results",
     ),
+    path(
+        "evals/experiments/<rowid:experiment_id>/compare/<rowid:candidate_id>",
+        views.ExperimentCompareApi.as_view(),
+        name="eval-experiment-compare",
+    ),
     path("scores/run/<uuid:run_id>", views.ScoresByRunApi.as_view(), name="eval-scores-by-run"),
     path("scores/scorers", views.ScorerListApi.as_view(), name="eval-scorer-list"),
 ]

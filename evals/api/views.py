@@ -17,6 +17,7 @@ from core.access import Actor, actor_for_user
 from core.errors import ValidationFailed
 from evals import selectors
 from evals.api import serializers as s
+from evals.comparison import experiment_compare
 from evals.models import Experiment
 from evals.scorers import registry
 from evals.services import datasets as dataset_services
@@ -187,3 +188,14 @@ class ScorerListApi(APIView):
             for d in registry.all()
         ]
         return Response(s.ScorerOutputSerializer(cast(Any, data), many=True).data)
+
+
+class ExperimentCompareApi(APIView):
+    """The baseline against a candidate: per-scorer means and spread, regressed and improved cases."""
+
+    @extend_schema(responses=s.ComparisonOutputSerializer)
+    def get(self, request: Request, experiment_id: int, candidate_id: int) -> Response:
+        comparison = experiment_compare(
+            actor=_actor(request), baseline_id=experiment_id, candidate_id=candidate_id
+        )
+        return Response(s.ComparisonOutputSerializer(comparison.as_dict()).data)
