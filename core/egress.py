@@ -8,7 +8,8 @@ unspecified and every other non-global address, in IPv4 and IPv6, including IPv4
 6to4 and NAT64 forms of them, and names (or decimal/hex/short forms of an address) that resolve to one.
 
 `WEBHOOK_ALLOWED_HOSTS` lists exceptions: host names (matched exactly, case-insensitively) and
-addresses or CIDR networks (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`).
+addresses or CIDR networks (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`). `WEBHOOK_CA_BUNDLE` names a CA
+bundle for receivers with a private CA (default: the bundle requests ships).
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def pinned_post(url: str, *, data: bytes, headers: dict[str, str], timeout: floa
         host_header = f"[{target.host}]" if target.port == default_port else f"[{target.host}]:{target.port}"
     with requests.Session() as session:
         session.trust_env = False
+        session.verify = settings.WEBHOOK_CA_BUNDLE or True
         session.mount("https://", _PinnedTLS(target.host))
         return session.post(
             pinned,

@@ -38,6 +38,8 @@ WEBHOOK_RETRY_EVERY_S = env.int("WEBHOOK_RETRY_EVERY_S", default=60)
 # Webhook targets must resolve to public addresses; this comma-separated list names the
 # exceptions: host names, addresses or CIDR networks (e.g. "127.0.0.1,10.0.0.0/8,hooks.internal").
 WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# A CA bundle (PEM file) to verify webhook receivers with; empty: the bundle requests ships.
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # The longest TTL a workspace or fork may ask for (30 days).
 STORAGE_MAX_TTL_S = env.int("STORAGE_MAX_TTL_S", default=30 * 86400)
 # IAM and STS endpoints default to S3_ENDPOINT_URL (MinIO serves STS there; moto serves all).
