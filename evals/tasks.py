@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from evals.services import experiments
@@ -17,3 +19,27 @@ def experiment_step(experiment_id: int) -> bool:
 def experiments_sweep() -> int:
     """Requeue cases whose worker died and experiments whose queue was lost (beat)."""
     return experiments.experiments_sweep()
+
+
+@shared_task(name="evals.experiment_scheduled")
+def experiment_scheduled(
+    tenant: str,
+    dataset: str,
+    agent: str,
+    scorers: list[dict[str, Any]] | None = None,
+    repeats: int = 1,
+    concurrency: int = 4,
+    exclude_tags: list[str] | None = None,
+) -> int:
+    """Start an experiment on a schedule: create a periodic task of this name in the admin
+    (django-celery-beat) with kwargs `{"tenant": "default", "dataset": "demo", "agent": "assistant"}`."""
+    experiment = experiments.experiment_start_scheduled(
+        tenant=tenant,
+        dataset=dataset,
+        agent=agent,
+        scorers=scorers,
+        repeats=repeats,
+        concurrency=concurrency,
+        exclude_tags=exclude_tags,
+    )
+    return experiment.pk

@@ -30,9 +30,10 @@ from agents.tools.registry import registry as tool_registry
 from core.access import Actor, owned
 from core.context import RequestContext
 from core.errors import NotFound, PlatformError, ValidationFailed
+from core.models import Tenant
 from evals.models import CaseResult, Experiment, Score
 from evals.scorers import CaseSpec, RunOutcome, ScorerConfig, ScorerError, ToolCallRecord, scorer_config
-from evals.selectors import dataset_get
+from evals.selectors import dataset_get, dataset_get_by_name
 from evals.validation import scorers_validate
 
 logger = logging.getLogger(__name__)
@@ -344,3 +345,31 @@ def experiments_sweep(*, enqueue: Enqueue | None = None) -> int:
             queue(experiment.pk)
             queued += 1
     return queued
+
+
+def experiment_start_scheduled(
+    *,
+    tenant: str,
+    dataset: str,
+    agent: str,
+    scorers: list[dict[str, Any]] | None = None,
+    repeats: int = 1,
+    concurrency: int = 4,
+    exclude_tags: list[str] | None = None,
+) -> Experiment:
+    """Start an experiment for a schedule (a django-celery-beat periodic task of
+    `evals.experiment_scheduled`, whose kwargs name the tenant by slug and the dataset by name).
+    It runs as the tenant's operator; the experiment has no owner (tenant-wide)."""
+    tenant_row = Tenant.objects.filter(slug=tenant).first()
+    if tenant_row is None:
+        raise NotFound(f"Tenant {tenant!r} not found.")
+    actor = Actor.system(tenant_id=tenant_row.pk)
+    return experiment_start(
+        actor=actor,
+        dataset_id=dataset_get_by_name(actor=actor, name=dataset).pk,
+        agent_id=agent,
+        scorers=scorers or [],
+        repeats=repeats,
+        concurrency=concurrency,
+        exclude_tags=exclude_tags,
+    )
