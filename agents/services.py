@@ -75,13 +75,17 @@ def agent_save(
 
 @transaction.atomic
 def agent_rollback(*, agent: Agent, number: int, user: AbstractBaseUser | None = None) -> AgentVersion:
-    """Restore the configuration of version `number`; this writes a new version (history stays linear)."""
+    """Restore the configuration of version `number`, except the enabled switch; this writes a
+    new version (history stays linear)."""
     version = AgentVersion.objects.filter(agent=agent, number=number).first()
     if version is None:
         raise NotFound(f"Agent {agent.slug!r} has no version {number}.")
     config = dict(version.config)
     tools = config.pop("tools", [])
-    Agent.objects.filter(pk=agent.pk).update(**{k: v for k, v in config.items() if k in VERSIONED_FIELDS})
+    # The enabled switch is an operator's, not part of the configuration restored: a
+    # rollback never turns a disabled agent back on (nor an enabled one off).
+    restored = {k: v for k, v in config.items() if k in VERSIONED_FIELDS and k != "enabled"}
+    Agent.objects.filter(pk=agent.pk).update(**restored)
     agent.refresh_from_db()
     agent.tools.set(Tool.objects.filter(id__in=tools))
     return agent_version_record(agent=agent, user=user, note=f"Rolled back to version {number}")

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from agents.providers.catalog import model_check
 from agents.providers.config import ModelRef, resolve
-from agents.runtime.memory_hooks import WORKING_MEMORY_TOOL, MemorySession, memory_open
+from agents.runtime.memory_hooks import MemorySession, memory_open
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load
 from agents.runtime.turn import Turn
@@ -100,6 +100,8 @@ def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
 
 
 def allowed_tools(spec: AgentSpec) -> dict[str, ToolDefinition]:
+    """The tools offered to the model: allowlisted on the agent and not switched off. Built-in
+    tools (working memory, knowledge, workspaces) follow the same rule; none is added implicitly."""
     tools = {}
     for tool_id in spec.tool_ids:
         definition = registry.get(tool_id)
@@ -159,9 +161,6 @@ def run_setup(
                 spec=spec, context=run_context, memory=memory, new_messages=new_messages, run_id=str(run_id)
             )
             span.set(history_messages=len(model_messages) - len(new_messages) - 1)
-        working_memory_tool = registry.get(WORKING_MEMORY_TOOL)
-        if memory_session.working_memory_enabled and working_memory_tool is not None:
-            tools.setdefault(WORKING_MEMORY_TOOL, working_memory_tool)
     turn = Turn(spec=spec, messages=model_messages, tools=tools, options=options)
     return RunSetup(
         run_id=run_id,

@@ -150,6 +150,15 @@ class Turn:
             prepared.error = f"Tool {call.name!r} is not available to this agent; it was not run."
             return prepared
         prepared.definition = definition
+        if definition.needs_approval or self.spec.require_approval:
+            # Approval does not exist yet: a call that needs one is refused, never run unapproved.
+            reason = "the tool needs approval" if definition.needs_approval else "the agent requires approval"
+            prepared.error = (
+                f"Tool {call.name!r} was not run: {reason} before every call, and this platform "
+                "cannot ask a human for approval yet. Answer without it."
+            )
+            prepared.input = _arguments_or_raw(call.arguments)
+            return prepared
         try:
             prepared.input = json.loads(call.arguments or "{}")
         except ValueError as error:
@@ -190,3 +199,10 @@ class Turn:
         if self.step >= self.max_steps:
             self.done = True
             self.finish_reason = "tool-calls"
+
+
+def _arguments_or_raw(arguments: str) -> Any:
+    try:
+        return json.loads(arguments or "{}")
+    except ValueError:
+        return arguments

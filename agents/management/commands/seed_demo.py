@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 model=settings.DEFAULT_MODEL,
                 allow_model_override=True,
                 memory=DEMO_MEMORY,
-                tools=["current_time", "convert_units"],
+                tools=["current_time", "convert_units", "update_working_memory"],
                 note="Created by seed_demo",
             )
         login = password_file.read_text().strip() if password_file.exists() else "(set before; unchanged)"
