@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import PlatformError, ValidationFailed
 from storage_kit.backend import ObjectStore, StoreError, StoreNotFound
 from storage_kit.credentials import credential_load, credential_revoke
-from storage_kit.models import Fork, Lifecycle, Workspace
+from storage_kit.models import Checkpoint, Fork, Lifecycle, Workspace
 from storage_kit.types import StorageHandle, TeardownReport
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -89,6 +89,17 @@ def location_empty(*, store: ObjectStore, bucket: str, prefix: str, delete_bucke
         except StoreError as exc:
             errors.append(f"s3://{bucket}: bucket not deleted: {exc.message}")
     return errors
+
+
+def pinned_error(row: Workspace | Fork) -> str | None:
+    """Why the row's objects may not be deleted yet: live checkpoints of its own tenant pin versions
+    under its location (checkpoints of other tenants cannot exist there: they need an owned location)."""
+    pinned = Checkpoint.objects.filter(
+        tenant_id=row.tenant_id, bucket=row.bucket, prefix__startswith=row.prefix, deleted_at__isnull=True
+    )
+    if not pinned.exists():
+        return None
+    return f"s3://{row.bucket}/{row.prefix}: has live checkpoints; delete them first"
 
 
 def handle_for(row: Workspace | Fork) -> StorageHandle:

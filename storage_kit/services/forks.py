@@ -32,6 +32,7 @@ from storage_kit.services.common import (
     expiry_from_ttl,
     handle_for,
     location_empty,
+    pinned_error,
     shared_bucket_ensure,
     teardown_record,
     teardown_revoke,
@@ -278,11 +279,18 @@ def _teardown(*, store: ObjectStore, fork: Fork) -> TeardownReport:
     if fork.status == Lifecycle.TORN_DOWN:
         return report
     teardown_revoke(store=store, row=fork, report=report)
-    report.errors.extend(
-        location_empty(
-            store=store, bucket=fork.bucket, prefix=fork.prefix, delete_bucket=fork.mode != ForkMode.OVERLAY
+    pinned = pinned_error(fork)
+    if pinned:
+        report.errors.append(pinned)
+    else:
+        report.errors.extend(
+            location_empty(
+                store=store,
+                bucket=fork.bucket,
+                prefix=fork.prefix,
+                delete_bucket=fork.mode != ForkMode.OVERLAY,
+            )
         )
-    )
     with transaction.atomic():
         if not report.errors:
             OverlayEntry.objects.filter(fork=fork).delete()

@@ -13,13 +13,14 @@ from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 from observability.tracing import traced_operation
 from storage_kit.backend import ObjectStore, admin_store
 from storage_kit.credentials import Grant, credential_mint
-from storage_kit.models import Checkpoint, Lifecycle, Role, Workspace
+from storage_kit.models import Lifecycle, Role, Workspace
 from storage_kit.services.common import (
     bucket_name_validate,
     bucket_tags,
     expiry_from_ttl,
     handle_for,
     location_empty,
+    pinned_error,
     shared_bucket_ensure,
     teardown_record,
     teardown_revoke,
@@ -135,12 +136,9 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
     if workspace.status == Lifecycle.TORN_DOWN:
         return report
     teardown_revoke(store=store, row=workspace, report=report)
-    # Only the workspace's own tenant can have pinned its objects (checkpoints need an owned location).
-    pinned = Checkpoint.objects.filter(
-        tenant_id=workspace.tenant_id, bucket=workspace.bucket, deleted_at__isnull=True
-    )
-    if workspace.owns_bucket and pinned.exists():
-        report.errors.append(f"s3://{workspace.bucket}: has live checkpoints; delete them before the bucket")
+    pinned = pinned_error(workspace)
+    if pinned:
+        report.errors.append(pinned)
     else:
         report.errors.extend(
             location_empty(

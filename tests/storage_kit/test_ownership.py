@@ -172,3 +172,26 @@ def test_a_checkpoint_taken_on_a_foreign_location_cannot_be_restored_or_forked(
     assert not Fork.objects.exists()
     Checkpoint.objects.filter(pk=planted.pk).delete()
     assert api_client.post(f"/api/storage/workspaces/{workspace['id']}/teardown/").json()["ok"] is True
+
+
+def test_teardown_keeps_a_shared_bucket_workspace_whose_prefix_a_checkpoint_pins(s3_settings, api_client):
+    ws = api_client.post(
+        "/api/storage/workspaces/", {"name": unique("pin"), "shared_bucket": True}, format="json"
+    ).json()
+    s3 = s3_settings.client("s3")
+    s3.put_object(Bucket=ws["bucket"], Key=f"{ws['prefix']}notes.md", Body=b"kept")
+    cp = api_client.post(
+        "/api/storage/checkpoints/",
+        {"bucket": ws["bucket"], "prefix": ws["prefix"], "name": "pin"},
+        format="json",
+    ).json()
+    report = api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()
+    assert report["ok"] is False
+    assert report["errors"][-1].endswith("has live checkpoints; delete them first")
+    fork = api_client.post(
+        f"/api/storage/checkpoints/{cp['id']}/restore/", {"fork_name": unique("pinr")}, format="json"
+    ).json()
+    assert api_client.get(f"/api/storage/forks/{fork['id']}/").status_code == 200
+    assert api_client.post(f"/api/storage/forks/{fork['id']}/teardown/").json()["ok"] is True
+    assert api_client.delete(f"/api/storage/checkpoints/{cp['id']}/").status_code == 204
+    assert api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
