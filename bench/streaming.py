@@ -131,7 +131,7 @@ async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float
     from config.asgi import application
 
     comm = WebsocketCommunicator(
-        application, f"/ws/agents/bench-stream/?token={token}", headers=[(b"origin", b"http://localhost")]
+        application, "/ws/agents/bench-stream/", headers=[(b"authorization", f"Token {token}".encode())]
     )
     connected, _ = await comm.connect(timeout=30)
     if not connected:

@@ -11,10 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.main")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.ws_auth import TokenOrSessionAuthMiddlewareStack  # noqa: E402
+from core.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 from memory.embedders import embedder_warm_up  # noqa: E402
 
 if settings.EMBEDDER_PRELOAD:
@@ -23,8 +22,7 @@ if settings.EMBEDDER_PRELOAD:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TokenOrSessionAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Origin is checked where it matters, for the session cookie (core.ws_auth).
+        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

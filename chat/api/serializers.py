@@ -43,3 +43,9 @@ def newest_user_text(messages: list[dict[str, Any]]) -> str:
     """With memory on, only the newest user message goes to the runtime; history comes from memory."""
     last_user = next(m for m in reversed(messages) if m["role"] == "user")
     return "".join(p.get("text", "") for p in last_user["parts"] if p["type"] == "text")
+
+
+class WsTicketOutputSerializer(serializers.Serializer[Any]):
+    ticket = serializers.CharField(help_text="Open the socket with `?ticket=<ticket>`; it opens one socket.")
+    expiresAt = serializers.DateTimeField(help_text="After this the ticket opens nothing.")
+    expiresInS = serializers.IntegerField(help_text="Seconds the ticket is valid (WS_TICKET_TTL_S).")

@@ -6,12 +6,15 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.api.serializers import ChatInputSerializer, newest_user_text
+from chat.api.serializers import ChatInputSerializer, WsTicketOutputSerializer, newest_user_text
 from chat.services import chat_request_build
 from chat.sse import sse_response, sse_run_body
+from core.ws_tickets import ws_ticket_issue
 
 
 class AgentChatApi(APIView):
@@ -34,3 +37,19 @@ class AgentChatApi(APIView):
             model=data.get("model"),
         )
         return sse_response(sse_run_body(chat_request))
+
+
+class WsTicketApi(APIView):
+    """A single-use ticket that opens one chat WebSocket within a minute (`?ticket=`).
+
+    For clients that must not put their API token in a URL (browsers cannot send headers
+    on a WebSocket). Takes no body; authenticated by token or session like every route.
+    """
+
+    @extend_schema(operation_id="ws_tickets_create", request=None, responses={201: WsTicketOutputSerializer})
+    def post(self, request: Request) -> Response:
+        user_id = request.user.pk
+        assert user_id is not None  # IsAuthenticated, the default permission  # noqa: S101
+        ticket = ws_ticket_issue(user_id=user_id)
+        body = {"ticket": ticket.ticket, "expiresAt": ticket.expires_at, "expiresInS": ticket.ttl_s}
+        return Response(WsTicketOutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -38,6 +38,8 @@ CHANNEL_LAYERS = {"default": redis_channel_layer(url=REDIS_URL, prefix=CHANNEL_L
 # (0: none), and the largest frame a client may send (a larger one is closed with 1009).
 CHAT_WS_HEARTBEAT_S = env.float("CHAT_WS_HEARTBEAT_S", default=15.0)
 CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=1024 * 1024)
+# How long a WebSocket ticket (POST /api/ws-tickets, core/ws_tickets.py) may wait for its socket.
+WS_TICKET_TTL_S = env.int("WS_TICKET_TTL_S", default=60)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)

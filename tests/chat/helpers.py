@@ -16,8 +16,9 @@ def token_for(user: Any) -> str:
 
 
 async def connect(agent: str = "demo", token: str | None = None) -> WebsocketCommunicator:
-    path = f"/ws/agents/{agent}/" + (f"?token={token}" if token else "")
-    return WebsocketCommunicator(application, path, headers=ORIGIN)
+    """A program client: the API token in the Authorization header, and no Origin."""
+    headers = [(b"authorization", f"Token {token}".encode())] if token else []
+    return WebsocketCommunicator(application, f"/ws/agents/{agent}/", headers=headers)
 
 
 async def frames_until_end(comm: WebsocketCommunicator, wait_s: float = 5) -> list[dict[str, Any]]:

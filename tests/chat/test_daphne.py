@@ -23,10 +23,9 @@ async def token(user: Any) -> str:
 
 
 def _ws(daphne_url: str, agent: str, token: str | None) -> Any:
+    """A program client over a real socket: the token in the Authorization header, no Origin."""
     url = daphne_url.replace("http://", "ws://") + f"/ws/agents/{agent}/"
-    if token:
-        url += f"?token={token}"
-    return websockets.connect(url, origin=websockets.Origin("http://localhost"))
+    return websockets.connect(url, additional_headers={"Authorization": f"Token {token}"} if token else None)
 
 
 async def _until_end(ws: Any) -> list[dict[str, Any]]:
