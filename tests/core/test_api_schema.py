@@ -8,7 +8,11 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-BODYLESS_POSTS = ("_teardown_create", "_cancel_create", "ws_tickets_create")  # POSTs that take no input at all
+BODYLESS_POSTS = (
+    "_teardown_create",
+    "_cancel_create",
+    "ws_tickets_create",
+)  # POSTs that take no input at all
 
 
 @pytest.fixture(scope="module")
