@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -51,6 +52,14 @@ def run_get(*, run_id: uuid.UUID | str, actor: Actor) -> Run:
     if run is None:
         raise NotFound("Run not found.")
     return run
+
+
+def runs_completed_since(*, tenant_id: int, agent_slug: str, since: datetime, limit: int) -> QuerySet[Run]:
+    """Completed runs of one agent in one tenant started at or after `since`, oldest first
+    (for background work such as live scoring; not scoped to an owner)."""
+    return Run.objects.filter(
+        tenant_id=tenant_id, agent__slug=agent_slug, status=Run.Status.COMPLETED, created_at__gte=since
+    ).order_by("created_at")[:limit]
 
 
 def agent_version_diff(*, old: AgentVersion, new: AgentVersion) -> str:

@@ -19,10 +19,11 @@ from core.access import Actor
 from core.errors import PlatformError
 from evals import selectors
 from evals.comparison import CaseChange, experiment_compare
-from evals.models import Case, CaseResult, Dataset, Experiment, Score
+from evals.models import Case, CaseResult, Dataset, Experiment, LiveScore, LiveScoring, Score
 from evals.services import datasets as dataset_services
 from evals.services.experiments import experiment_cancel
-from evals.validation import case_validate
+from evals.services.live import live_scoring_set
+from evals.validation import case_validate, scorers_validate
 
 
 class CaseInline(admin.TabularInline[Case, Dataset]):
@@ -234,3 +235,64 @@ class CaseResultAdmin(admin.ModelAdmin[CaseResult]):
     @admin.display(description="Error")
     def error_pretty(self, obj: CaseResult) -> SafeString | str:
         return pretty_json(obj.error)
+
+
+class LiveScoringForm(forms.ModelForm[LiveScoring]):
+    class Meta:
+        model = LiveScoring
+        fields = ("tenant", "agent_slug", "sample_rate", "scorers", "enabled")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            scorers_validate(data.get("scorers"))
+        except PlatformError as error:
+            self.add_error("scorers", f"{error.message} {error.details}")
+        rate = data.get("sample_rate")
+        if rate is not None and not 0 <= rate <= 1:
+            self.add_error("sample_rate", "A number from 0 to 1.")
+        return data
+
+
+@admin.register(LiveScoring)
+class LiveScoringAdmin(admin.ModelAdmin[LiveScoring]):
+    form = LiveScoringForm
+    list_display = ("agent_slug", "tenant", "sample_rate", "enabled", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: LiveScoring, form: Any, change: bool) -> None:
+        saved = live_scoring_set(
+            actor=Actor.system(tenant_id=obj.tenant_id),
+            agent_id=obj.agent_slug,
+            sample_rate=obj.sample_rate,
+            scorers=obj.scorers,
+            enabled=obj.enabled,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(LiveScore)
+class LiveScoreAdmin(admin.ModelAdmin[LiveScore]):
+    list_display = ("run_id", "scorer", "value", "passed", "errored", "created_at")
+    list_filter = ("scorer", "passed", "errored")
+    search_fields = ("=run_id",)
+    fields = ("config", "run_link", "trace_link", "scorer", "value", "passed", "errored", "reason", "details")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LiveScore | None = None) -> bool:
+        return obj is None
+
+    @admin.display(description="Run")
+    def run_link(self, obj: LiveScore) -> SafeString:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:agents_run_change", args=[obj.run_id]), obj.run_id
+        )
+
+    @admin.display(description="Trace")
+    def trace_link(self, obj: LiveScore) -> SafeString | str:
+        if obj.trace_id is None:
+            return "—"
+        url = reverse("admin:observability_trace_change", args=[obj.trace_id])
+        return format_html('<a href="{}">{}</a>', url, obj.trace_id)

@@ -14,3 +14,4 @@ class EvalsConfig(AppConfig):
         from evals import scorers  # noqa: F401
 
         periodic("evals-sweep", "evals.experiments_sweep", every_s=settings.EVALS_SWEEP_EVERY_S)
+        periodic("evals-live-scores", "evals.live_scores_sweep", every_s=settings.EVALS_LIVE_SWEEP_EVERY_S)

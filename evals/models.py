@@ -153,3 +153,50 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scorer}={self.value}"
+
+
+class LiveScoring(models.Model):
+    """Score a sample of an agent's live runs in the background: each completed run is in the
+    sample when a hash of its id falls below `sample_rate`."""
+
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agent_slug = models.SlugField(max_length=100)
+    sample_rate = models.FloatField(help_text="0 to 1: the share of completed runs to score.")
+    scorers = models.JSONField(default=list, help_text='[{"scorer": "no_side_effect"}, ...]')
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agent_slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "agent_slug"], name="eval_live_scoring_agent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_slug} at {self.sample_rate:.0%}"
+
+
+class LiveScore(models.Model):
+    """What one scorer said about one live run."""
+
+    config = models.ForeignKey(LiveScoring, on_delete=models.CASCADE, related_name="scores")
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    run_id = models.UUIDField(db_index=True)
+    trace_id = models.UUIDField(null=True, blank=True)
+    scorer = models.CharField(max_length=100)
+    value = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(default=False)
+    errored = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["run_id", "scorer"], name="eval_live_score_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.scorer}={self.value}"

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from agents import selectors as agent_selectors
 from core.access import Actor, visible
 from core.errors import NotFound
-from evals.models import Case, CaseResult, Dataset, Experiment, Score
+from evals.models import Case, CaseResult, Dataset, Experiment, LiveScore, Score
 
 
 def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
@@ -68,6 +69,15 @@ def scores_for_run(*, actor: Actor, run_id: uuid.UUID) -> QuerySet[Score]:
     return Score.objects.filter(result__run_id=run_id, result__experiment__in=experiments).select_related(
         "result"
     )
+
+
+def live_scores_for_run(*, actor: Actor, run_id: uuid.UUID) -> QuerySet[LiveScore]:
+    """Live scores of a run the actor may read (its own, or its tenant's for a tenant admin); none otherwise."""
+    try:
+        agent_selectors.run_get(run_id=run_id, actor=actor)
+    except NotFound:
+        return LiveScore.objects.none()
+    return LiveScore.objects.filter(run_id=run_id, tenant_id=actor.tenant_id)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

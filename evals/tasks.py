@@ -43,3 +43,11 @@ def experiment_scheduled(
         exclude_tags=exclude_tags,
     )
     return experiment.pk
+
+
+@shared_task(name="evals.live_scores_sweep")
+def live_scores_sweep() -> int:
+    """Score the sampled live runs of every agent with live scoring on (beat)."""
+    from evals.services.live import live_scores_sweep as sweep
+
+    return sweep()

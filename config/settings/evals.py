@@ -11,3 +11,7 @@ EVALS_JUDGE_MODEL = env.str("EVALS_JUDGE_MODEL", default="") or DEFAULT_MODEL
 EVALS_CASE_LEASE_S = env.float("EVALS_CASE_LEASE_S", default=600.0)
 # How often beat looks for such results and for experiments whose queue was lost.
 EVALS_SWEEP_EVERY_S = env.float("EVALS_SWEEP_EVERY_S", default=60.0)
+# Live scoring: how often beat scores sampled runs, how far back it looks, how many runs per agent a sweep reads.
+EVALS_LIVE_SWEEP_EVERY_S = env.float("EVALS_LIVE_SWEEP_EVERY_S", default=60.0)
+EVALS_LIVE_WINDOW_S = env.float("EVALS_LIVE_WINDOW_S", default=86400.0)
+EVALS_LIVE_BATCH = env.int("EVALS_LIVE_BATCH", default=500)

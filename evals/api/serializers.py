@@ -142,25 +142,21 @@ class ExperimentOutputSerializer(serializers.ModelSerializer[Experiment]):
         return summary
 
 
-class ScoreOutputSerializer(serializers.ModelSerializer[Score]):
-    result_id = serializers.IntegerField(read_only=True)
-    experiment_id = serializers.IntegerField(source="result.experiment_id", read_only=True)
-    run_id = serializers.UUIDField(source="result.run_id", read_only=True, allow_null=True)
+class ScoreOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """A score of an experiment's result (`origin: experiment`) or of a sampled live run (`live`)."""
 
-    class Meta:
-        model = Score
-        fields = [
-            "id",
-            "scorer",
-            "value",
-            "passed",
-            "errored",
-            "reason",
-            "details",
-            "result_id",
-            "experiment_id",
-            "run_id",
-        ]
+    origin = serializers.ChoiceField(choices=["experiment", "live"])
+    scorer = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    passed = serializers.BooleanField()
+    errored = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    details = serializers.DictField()
+    run_id = serializers.UUIDField(allow_null=True)
+    trace_id = serializers.UUIDField(allow_null=True)
+    result_id = serializers.IntegerField(allow_null=True)
+    experiment_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
 
 
 class ResultScoreSerializer(serializers.ModelSerializer[Score]):

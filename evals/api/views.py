@@ -164,12 +164,47 @@ class ExperimentResultsApi(APIView):
 
 
 class ScoresByRunApi(APIView):
-    """Scores given to the results whose agent run is `run_id` (Mastra's `/api/scores/run/{runId}`)."""
+    """Scores given to an agent run (Mastra's `/api/scores/run/{runId}`): by the experiments
+    the caller may read whose result is that run, and by live scoring of a run the caller may read."""
 
     @extend_schema(parameters=PAGE, responses=s.ScoreOutputSerializer(many=True))
     def get(self, request: Request, run_id: uuid.UUID) -> Response:
-        scores = _page(request, selectors.scores_for_run(actor=_actor(request), run_id=run_id))
-        return Response(s.ScoreOutputSerializer(scores, many=True).data)
+        actor = _actor(request)
+        rows: list[dict[str, Any]] = [
+            {
+                "origin": "experiment",
+                "scorer": score.scorer,
+                "value": score.value,
+                "passed": score.passed,
+                "errored": score.errored,
+                "reason": score.reason,
+                "details": score.details,
+                "run_id": score.result.run_id,
+                "trace_id": score.result.trace_id,
+                "result_id": score.result_id,
+                "experiment_id": score.result.experiment_id,
+                "created_at": score.created_at,
+            }
+            for score in _page(request, selectors.scores_for_run(actor=actor, run_id=run_id))
+        ]
+        rows += [
+            {
+                "origin": "live",
+                "scorer": score.scorer,
+                "value": score.value,
+                "passed": score.passed,
+                "errored": score.errored,
+                "reason": score.reason,
+                "details": score.details,
+                "run_id": score.run_id,
+                "trace_id": score.trace_id,
+                "result_id": None,
+                "experiment_id": None,
+                "created_at": score.created_at,
+            }
+            for score in _page(request, selectors.live_scores_for_run(actor=actor, run_id=run_id))
+        ]
+        return Response(s.ScoreOutputSerializer(cast(Any, rows), many=True).data)
 
 
 class ScorerListApi(APIView):
