@@ -577,7 +577,11 @@ def world(openai_server: Any, settings: Any, s3_settings: Any, make_agent: Any) 
     openai_server.script(ChatReply(text=f"the answer is {SECRET}"))
     run = owner.post(
         "/api/agents/helper/generate",
-        {"prompt": f"remember {SECRET}", "idempotencyKey": "key-owned", "memory": {"thread": "t-owned"}},
+        {
+            "prompt": f"remember {SECRET}",
+            "idempotencyKey": "key-owned",
+            "memory": {"thread": "t-owned", "resource": str(world.owner.pk)},
+        },
         format="json",
     )
     assert run.status_code == 200, run.json()
