@@ -336,6 +336,9 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
     "api/evals/experiments/<rowid:experiment_id>/cancel": {
         "post": [Owned(Call("post", "/api/evals/experiments/{experiment}/cancel"))]
     },
+    "api/evals/experiments/<rowid:experiment_id>/compare/<rowid:candidate_id>": {
+        "get": [Owned(Call("get", "/api/evals/experiments/{experiment}/compare/{experiment}"))]
+    },
     "api/evals/experiments/<rowid:experiment_id>/results": {
         "get": [Owned(Call("get", "/api/evals/experiments/{experiment}/results"))]
     },
