@@ -3,6 +3,7 @@ validated and bumps the dataset's version), experiments with their summary, resu
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -17,6 +18,7 @@ from django.utils.safestring import SafeString
 from agents.admin.display import pretty_json
 from core.access import Actor
 from core.errors import PlatformError
+from core.tenancy import tenant_for_user
 from evals import selectors
 from evals.comparison import CaseChange, experiment_compare
 from evals.models import Case, CaseResult, Dataset, Experiment, LiveScore, LiveScoring, Score
@@ -78,6 +80,18 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     list_filter = ("dataset",)
     search_fields = ("name",)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """`?from_run=<run id>`: the case prefilled from that run of the operator's tenant."""
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
+        run_id = request.GET.get("from_run")
+        if run_id:
+            actor = Actor.system(tenant_id=tenant_for_user(request.user).pk)
+            try:
+                initial.update(selectors.case_draft_from_run(actor=actor, run_id=uuid.UUID(run_id)))
+            except (ValueError, PlatformError):
+                self.message_user(request, "That run was not found; the case starts empty.", messages.WARNING)
+        return initial
+
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
         actor = Actor.system(tenant_id=obj.dataset.tenant_id)
         data = form.validated
@@ -91,6 +105,17 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     def delete_model(self, request: HttpRequest, obj: Case) -> None:
         actor = Actor.system(tenant_id=obj.dataset.tenant_id)
         dataset_services.case_delete(actor=actor, dataset_id=obj.dataset_id, case_id=obj.pk)
+
+
+def _run_links(run_id: uuid.UUID) -> SafeString:
+    """The run, and a new eval case prefilled from it (one click)."""
+    return format_html(
+        '<a href="{}">{}</a> · <a href="{}?from_run={}">New eval case from this run</a>',
+        reverse("admin:agents_run_change", args=[run_id]),
+        run_id,
+        reverse("admin:evals_case_add"),
+        run_id,
+    )
 
 
 class ResultInline(admin.TabularInline[CaseResult, Experiment]):

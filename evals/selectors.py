@@ -146,3 +146,25 @@ def experiment_summary(*, experiment: Experiment) -> ExperimentSummary:
         for name, vals in sorted(values.items())
     ]
     return ExperimentSummary(total=total, done=total - open_rows, counts=counts, scorers=scorers)
+
+
+def case_draft_from_run(*, actor: Actor, run_id: uuid.UUID | str) -> dict[str, Any]:
+    """A case prefilled from a stored run the actor may read: its input messages, request
+    context, answer as the expected output, and its actual tool calls as the expected ones."""
+    run = agent_selectors.run_get(run_id=run_id, actor=actor)
+    result = run.result or {}
+    calls = [
+        {
+            "name": c.get("toolName", ""),
+            "arguments": c.get("input") if isinstance(c.get("input"), dict) else {},
+        }
+        for c in result.get("toolCalls") or []
+    ]
+    return {
+        "name": f"run-{str(run.id)[:8]}",
+        "input_messages": list((run.input or {}).get("messages") or []),
+        "request_context": dict((run.input or {}).get("requestContext") or {}),
+        "expected_output": str(result.get("text", "")),
+        "expected_tools": list(dict.fromkeys(c["name"] for c in calls)),
+        "expected_tool_calls": calls,
+    }
