@@ -169,6 +169,8 @@ ROUTES: dict[str, dict[str, list[Probe]]] = {
             ),
         ]
     },
+    # A single-use ticket for the caller's own socket (it opens a socket as the caller, no one else).
+    "api/ws-tickets": {"post": [Mine(Call("post", "/api/ws-tickets"), frozenset({201}))]},
     "api/memory/threads": {
         "get": [Mine(Call("get", "/api/memory/threads"))],
         "post": [
