@@ -238,9 +238,7 @@ class CaseResultAdmin(admin.ModelAdmin[CaseResult]):
     def run_link(self, obj: CaseResult) -> SafeString | str:
         if obj.run_id is None:
             return "—"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:agents_run_change", args=[obj.run_id]), obj.run_id
-        )
+        return _run_links(obj.run_id)
 
     @admin.display(description="Trace")
     def trace_link(self, obj: CaseResult) -> SafeString | str:
@@ -311,9 +309,7 @@ class LiveScoreAdmin(admin.ModelAdmin[LiveScore]):
 
     @admin.display(description="Run")
     def run_link(self, obj: LiveScore) -> SafeString:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:agents_run_change", args=[obj.run_id]), obj.run_id
-        )
+        return _run_links(obj.run_id)
 
     @admin.display(description="Trace")
     def trace_link(self, obj: LiveScore) -> SafeString | str:

@@ -61,7 +61,7 @@ def test_experiment_and_result_pages_show_the_summary_and_links(
     result = experiment.results.get(case_name="capital")
     page = admin_client.get(reverse("admin:evals_caseresult_change", args=[result.pk])).content.decode()
     assert reverse("admin:agents_run_change", args=[result.run_id]) in page
-    assert f'{reverse("admin:evals_case_add")}?from_run={result.run_id}' in page
+    assert f"{reverse('admin:evals_case_add')}?from_run={result.run_id}" in page
     assert "The answer equals the expected output." in page
     assert admin_client.get(reverse("admin:evals_dataset_change", args=[dataset.pk])).status_code == 200
 
