@@ -9,28 +9,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import fields as strict
 from evals.models import Case, CaseResult, Dataset, Experiment, Score
 
 
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"invalid": "A whole number is required (not text)."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class DatasetInputSerializer(serializers.Serializer[dict[str, Any]]):
-    name = StrictCharField(max_length=100)
-    description = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
+    name = strict.CharField(max_length=100)
+    description = strict.CharField(required=False, allow_blank=True, max_length=10_000, default="")
 
     def validate_name(self, value: str) -> str:
         slug: str = serializers.SlugField().run_validation(value)
@@ -38,7 +23,7 @@ class DatasetInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class DatasetUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    description = StrictCharField(allow_blank=True, max_length=10_000)
+    description = strict.CharField(allow_blank=True, max_length=10_000)
 
 
 class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
@@ -64,28 +49,28 @@ class DatasetOutputSerializer(serializers.ModelSerializer[Dataset]):
 
 class CaseMessageSerializer(serializers.Serializer[dict[str, Any]]):
     role = serializers.ChoiceField(choices=["user", "assistant", "system"])
-    content = StrictCharField()
+    content = strict.CharField()
 
 
 class CaseToolCallSerializer(serializers.Serializer[dict[str, Any]]):
-    name = StrictCharField()
+    name = strict.CharField()
     arguments = serializers.DictField(required=False)
 
 
 class CaseInputSerializer(serializers.Serializer[dict[str, Any]]):
     """Documentation of a case; `input` (text) may replace `input_messages` for one user message."""
 
-    name = StrictCharField(max_length=100)
-    input = StrictCharField(required=False)
+    name = strict.CharField(max_length=100)
+    input = strict.CharField(required=False)
     input_messages = CaseMessageSerializer(many=True, required=False)
     request_context = serializers.DictField(required=False)
-    expected_output = StrictCharField(required=False, allow_blank=True)
-    expected_tools = serializers.ListField(child=StrictCharField(), required=False)
-    forbidden_tools = serializers.ListField(child=StrictCharField(), required=False)
+    expected_output = strict.CharField(required=False, allow_blank=True)
+    expected_tools = serializers.ListField(child=strict.CharField(), required=False)
+    forbidden_tools = serializers.ListField(child=strict.CharField(), required=False)
     expected_tool_calls = CaseToolCallSerializer(many=True, required=False)
-    reference_context = serializers.ListField(child=StrictCharField(), required=False)
+    reference_context = serializers.ListField(child=strict.CharField(), required=False)
     assertions = serializers.ListField(child=serializers.DictField(), required=False)
-    tags = serializers.ListField(child=StrictCharField(), required=False)
+    tags = serializers.ListField(child=strict.CharField(), required=False)
 
 
 class CaseOutputSerializer(serializers.ModelSerializer[Case]):
@@ -98,14 +83,14 @@ class CaseOutputSerializer(serializers.ModelSerializer[Case]):
 
 
 class ExperimentInputSerializer(serializers.Serializer[dict[str, Any]]):
-    dataset_id = StrictIntegerField(min_value=1, max_value=2**63 - 1)
-    agent_id = StrictCharField(max_length=100)
+    dataset_id = strict.IntegerField(min_value=1, max_value=2**63 - 1)
+    agent_id = strict.CharField(max_length=100)
     scorers = serializers.ListField(
         child=serializers.DictField(), required=False, default=list, max_length=50
     )
-    repeats = StrictIntegerField(required=False, default=1, min_value=1, max_value=20)
-    concurrency = StrictIntegerField(required=False, default=4, min_value=1, max_value=64)
-    exclude_tags = serializers.ListField(child=StrictCharField(), required=False, default=list)
+    repeats = strict.IntegerField(required=False, default=1, min_value=1, max_value=20)
+    concurrency = strict.IntegerField(required=False, default=4, min_value=1, max_value=64)
+    exclude_tags = serializers.ListField(child=strict.CharField(), required=False, default=list)
 
 
 class ScorerSummarySerializer(serializers.Serializer[dict[str, Any]]):

@@ -193,3 +193,13 @@ def test_the_evals_schema_has_request_and_response_schemas_and_no_warnings(capsy
             "cancel_create"
         ):
             assert "requestBody" in op, op["operationId"]
+
+
+def test_unstorable_text_and_huge_ids_are_client_errors(api_client, made):
+    url = f"/api/evals/datasets/{made['dataset']['id']}/cases"
+    response = api_client.post(url, {"name": "nul", "input": "a\u0000b"}, format="json")
+    assert response.status_code == 400
+    assert "input" in response.json()["details"]
+    huge = api_client.get("/api/evals/datasets/99999999999999999999999")
+    assert huge.status_code == 404
+    assert set(huge.json()) == {"code", "message", "details"}
