@@ -8,6 +8,7 @@ revoked early and expire on their own, so teardown only forgets them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -103,7 +104,12 @@ def strategy_get(name: str | None = None) -> CredentialStrategy:
 
 
 def principal_name(scope: str) -> str:
-    return f"{settings.STORAGE_NAME_PREFIX}-{scope}"[:64]
+    """The IAM user (or STS session) name of a scope: at most 64 characters, and distinct per
+    scope; a longer name keeps its start and ends with a digest of the whole."""
+    name = f"{settings.STORAGE_NAME_PREFIX}-{scope}"
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def credential_mint(

@@ -29,7 +29,21 @@ def _from_text_form(field: serializers.Field[Any, Any, Any, Any]) -> bool:
     return isinstance(getattr(field.root, "initial_data", None), QueryDict)
 
 
-class _StrictText:
+class _BlankIsAValue:
+    """In a query string or form, `name=` is an empty value (refused unless blank is allowed),
+    not an omitted one as DRF reads it; so `?cursor=` means what `{"cursor": ""}` means."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if (
+            isinstance(dictionary, QueryDict)
+            and dictionary.get(self.field_name) == ""  # type: ignore[attr-defined]
+            and not getattr(self, "allow_blank", False)
+        ):
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class _StrictText(_BlankIsAValue):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             self.fail("invalid")  # type: ignore[attr-defined]
@@ -44,7 +58,7 @@ class RegexField(_StrictText, serializers.RegexField):
     """A string matching a pattern, never a number turned into one."""
 
 
-class IntegerField(serializers.IntegerField):
+class IntegerField(_BlankIsAValue, serializers.IntegerField):
     """An integer (not a boolean, not a string in JSON), within bounds (64-bit unless narrower)."""
 
     default_error_messages = {"invalid": "A valid integer is required."}
@@ -64,7 +78,7 @@ class IntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class BooleanField(serializers.BooleanField):
+class BooleanField(_BlankIsAValue, serializers.BooleanField):
     """`true` or `false` in JSON; the usual spellings in a query string or form."""
 
     default_error_messages = {"invalid": "Must be a boolean."}
@@ -75,7 +89,7 @@ class BooleanField(serializers.BooleanField):
         return bool(super().to_internal_value(data))
 
 
-class FloatField(serializers.FloatField):
+class FloatField(_BlankIsAValue, serializers.FloatField):
     """A number (not a boolean, not a string in JSON)."""
 
     def to_internal_value(self, data: Any) -> float:
@@ -84,7 +98,7 @@ class FloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-class JSONObjectField(serializers.JSONField):
+class JSONObjectField(_BlankIsAValue, serializers.JSONField):
     """A JSON object; in a query string or form, the object's JSON text. Its text must be storable."""
 
     default_error_messages = {"not_an_object": "Must be a JSON object."}

@@ -17,7 +17,7 @@ MAX_OFFSET = 2**31 - 1
 
 def _bounded(request: Request, name: str, *, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
         raise ValidationFailed(

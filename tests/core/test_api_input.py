@@ -59,9 +59,11 @@ def test_a_server_error_page_becomes_the_error_shape():
         ("/api/memory/threads?agentId=a%00b", "agentId"),
         ("/api/memory/threads?a%00=1", "a\\x00"),
         ("/api/storage/checkpoints/?cursor=%00", "cursor"),
+        ("/api/storage/checkpoints/?cursor=", "cursor"),
+        ("/api/memory/threads?resourceId=", "resourceId"),
     ],
 )
-def test_nul_in_path_or_query_is_a_400_naming_it(api_client, path, field):
+def test_unstorable_or_blank_path_and_query_values_are_a_400_naming_them(api_client, path, field):
     body = shaped(api_client.get(path), 400)
     assert body["code"] == "validation_error"
     assert field in body["details"], body
@@ -123,6 +125,7 @@ def test_uploaded_files_and_form_json_with_nul_are_a_400(api_client):
         "/api/memory/threads?limit=0",
         "/api/memory/threads?offset=99999999999999999999",
         "/api/memory/threads?limit=abc",
+        "/api/memory/threads?limit=",
         "/api/memory/knowledge/documents?limit=99999999999999999999",
         "/api/storage/workspaces/?limit=99999999999999999999",
         "/api/storage/checkpoints/?limit=99999999999999999999",
