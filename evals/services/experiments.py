@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MAX_REPEATS = 20
 MAX_CONCURRENCY = 64
+MAX_ATTEMPTS = 3  # claims of one case before it is recorded as errored
 Enqueue = Callable[[int], None]
 
 
@@ -140,16 +141,29 @@ def result_claim(*, experiment_id: int) -> Claim | None:
     live = results.filter(status=CaseResult.Status.RUNNING, claimed_at__gt=stale).count()
     if live >= experiment.concurrency:
         return None
-    row = (
-        results.filter(
-            Q(status=CaseResult.Status.PENDING) | Q(status=CaseResult.Status.RUNNING, claimed_at__lte=stale)
+    while True:
+        row = (
+            results.filter(
+                Q(status=CaseResult.Status.PENDING)
+                | Q(status=CaseResult.Status.RUNNING, claimed_at__lte=stale)
+            )
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .first()
         )
-        .order_by("id")
-        .select_for_update(skip_locked=True)
-        .first()
-    )
-    if row is None:
-        return None
+        if row is None:
+            _complete_if_done(experiment)
+            return None
+        if row.attempts < MAX_ATTEMPTS:
+            break
+        # Its runs kept dying with their workers: recorded as errored, never claimed again.
+        row.status = CaseResult.Status.ERRORED
+        row.error = {
+            "code": "attempts_exhausted",
+            "message": f"The case was claimed {row.attempts} times and never finished.",
+        }
+        row.finished_at = _now()
+        row.save(update_fields=["status", "error", "finished_at"])
     row.status = CaseResult.Status.RUNNING
     row.claim = uuid.uuid4()
     row.claimed_at = _now()
@@ -230,8 +244,9 @@ def case_execute(claim: Claim) -> CaseOutcome:
             scores=[],
         )
     outcome = outcome_from_result(result, (time.perf_counter() - started) * 1000)
-    configs = [scorer_config(entry) for entry in [*claim.scorers, *case.assertions]]
-    scores = [_score(config, case, outcome) for config in configs]
+    # One score per key: a case's own assertion replaces the experiment's scorer of the same key.
+    configs = {c.key: c for c in (scorer_config(entry) for entry in [*claim.scorers, *case.assertions])}
+    scores = [_score(config, case, outcome) for config in configs.values()]
     if any(s.errored for s in scores):
         status = CaseResult.Status.ERRORED
     elif all(s.passed for s in scores):
@@ -252,6 +267,15 @@ def _score(config: ScorerConfig, case: CaseSpec, run: RunOutcome) -> Score:
             errored=True,
             reason=error.message,
             details=error.details,
+        )
+    except Exception as error:  # a bug in a custom scorer: an error on this score, the case goes on
+        logger.exception("scorer %s failed", config.key)
+        return Score(
+            scorer=config.key,
+            value=None,
+            passed=False,
+            errored=True,
+            reason=f"{type(error).__name__}: {error}",
         )
     return Score(
         scorer=config.key,
@@ -286,13 +310,22 @@ def result_finish(*, claim: Claim, outcome: CaseOutcome, enqueue: Enqueue | None
     return True
 
 
-def _after_result(experiment: Experiment, enqueue: Enqueue | None) -> None:
+def _complete_if_done(experiment: Experiment) -> bool:
+    """Mark a running experiment completed when no case is pending or running (caller holds its lock)."""
     open_rows = experiment.results.filter(status__in=[CaseResult.Status.PENDING, CaseResult.Status.RUNNING])
     if experiment.status == Experiment.Status.RUNNING and not open_rows.exists():
         experiment.status = Experiment.Status.COMPLETED
         experiment.finished_at = _now()
         experiment.save(update_fields=["status", "finished_at"])
-    elif (
+        return True
+    return False
+
+
+def _after_result(experiment: Experiment, enqueue: Enqueue | None) -> None:
+    open_rows = experiment.results.filter(status__in=[CaseResult.Status.PENDING, CaseResult.Status.RUNNING])
+    if _complete_if_done(experiment):
+        return
+    if (
         experiment.status == Experiment.Status.RUNNING
         and open_rows.filter(status=CaseResult.Status.PENDING).exists()
     ):

@@ -238,3 +238,60 @@ def test_another_owner_cannot_start_read_or_cancel(actor, agent, suite, other_me
             services.experiment_cancel(actor=stranger, experiment_id=experiment.pk)
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.RUNNING
+
+
+def test_a_cases_assertion_replaces_the_experiment_scorer_of_the_same_name(
+    actor, agent, suite, openai_server
+):
+    openai_server.respond_with(responder())
+    experiment = start(
+        actor, suite, scorers=[{"scorer": "contains", "text": "never said"}], exclude_tags=["flaky"]
+    )
+    services.experiment_drain(experiment_id=experiment.pk)
+    capital = by_case(experiment)["capital#0"]
+    assert [(s.scorer, s.passed) for s in capital.scores.all()] == [("contains", True)]
+    assert by_case(experiment)["time#0"].scores.get().passed is False  # the experiment's entry
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.COMPLETED
+
+
+def test_a_scorer_that_crashes_errors_its_score_and_the_experiment_goes_on(
+    actor, agent, suite, openai_server
+):
+    from evals.scorers import Score as Verdict
+    from evals.scorers import registry, scorer
+
+    @scorer("test_crash")
+    def crash(case: Any, outcome: Any, options: Any) -> Verdict:
+        raise ZeroDivisionError("division by zero")
+
+    openai_server.respond_with(responder())
+    try:
+        experiment = start(actor, suite, scorers=[{"scorer": "test_crash"}], exclude_tags=["flaky"])
+        services.experiment_drain(experiment_id=experiment.pk)
+    finally:
+        registry.unregister("test_crash")
+    results = by_case(experiment)
+    assert {r.status for r in results.values()} == {CaseResult.Status.ERRORED}
+    score = results["time#0"].scores.get()
+    assert (score.errored, score.value, score.reason) == (True, None, "ZeroDivisionError: division by zero")
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.COMPLETED
+
+
+def test_a_case_whose_claims_keep_dying_is_errored_after_three_attempts(actor, agent, suite, openai_server):
+    openai_server.respond_with(responder())
+    experiment = start(actor, suite, concurrency=1, exclude_tags=["flaky"])
+    first = services.result_claim(experiment_id=experiment.pk)
+    assert first is not None
+    CaseResult.objects.filter(pk=first.result_id).update(
+        attempts=services.MAX_ATTEMPTS, claimed_at=datetime.now(UTC) - timedelta(hours=1)
+    )
+    services.experiment_drain(experiment_id=experiment.pk)
+    dead = CaseResult.objects.get(pk=first.result_id)
+    assert (dead.status, dead.error["code"]) == (CaseResult.Status.ERRORED, "attempts_exhausted")
+    assert dead.run_id is None
+    others = experiment.results.exclude(pk=dead.pk)
+    assert {r.status for r in others} == {CaseResult.Status.PASSED}
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.COMPLETED
