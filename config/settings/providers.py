@@ -9,7 +9,7 @@ Keys are read from the named variable at call time and never stored.
 
 from __future__ import annotations
 
-from config.env import env
+from config.env import BASE_DIR, env
 
 
 def _parse_providers(raw: str) -> dict[str, dict[str, str]]:
@@ -47,3 +47,6 @@ EMBEDDER = env.str("EMBEDDER", default="local")
 EMBEDDING_DIMENSIONS = env.int("EMBEDDING_DIMENSIONS", default=384)
 # Load the embedder when the ASGI app starts instead of during the first request.
 EMBEDDER_PRELOAD = env.bool("EMBEDDER_PRELOAD", default=True)
+# Where tiktoken reads its tables: the vendored o200k_base file is unpacked here (checksum
+# verified) so that counting is exact offline (see memory.tokens).
+TIKTOKEN_CACHE_DIR = env.str("TIKTOKEN_CACHE_DIR", default=str(BASE_DIR / "var" / "tiktoken"))
