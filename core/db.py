@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from django.conf import settings
 from django.db import connections, transaction
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def release_connections() -> None:
+    """Close (with the pool: hand back) this thread's connections that are idle and obsolete.
+
+    Django's `close_old_connections`, except that a connection inside a transaction is
+    left alone (a test's, or a caller's that is still working).
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+def releasing(func: Callable[P, R]) -> Callable[P, R]:
+    """`func`, handing this thread's database connections back when it returns.
+
+    For work run on threads that are not a request's (executors, tool threads): with
+    the connection pool (`DB_POOL`) a connection left open in such a thread stays
+    checked out of the pool until the thread ends, or for good when the thread is
+    reused, and enough of them empty the pool.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            release_connections()
+
+    return wrapper
 
 
 @contextmanager

@@ -134,8 +134,13 @@ def first_written(queryset: QuerySet[M]) -> M | None:
     """`queryset.first()`, and if nothing is found while records are queued, again once they
     are written: for readers of a run this process may have just finished."""
     found = queryset.first()
-    if found is None and writer.pending and writer.flush(timeout=2.0):
-        found = queryset.first()
+    if found is None and writer.pending:
+        connection = connections[queryset.db]
+        if not connection.in_atomic_block:
+            # Hand the connection back while waiting: the writer needs one from the same pool.
+            connection.close()
+        if writer.flush(timeout=2.0):
+            found = queryset.first()
     return found
 
 

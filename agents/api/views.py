@@ -29,6 +29,7 @@ from agents.runtime import MemoryOptions, RunOptions, agenerate
 from agents.tools.execute import tool_execute, tool_execute_check
 from core.access import actor_for_user
 from core.context import RequestContext
+from core.db import releasing
 from core.errors import NotFound, ValidationFailed
 from core.tenancy import tenant_for_user
 from memory.services import memory_resource_for
@@ -79,10 +80,12 @@ class AgentGenerateApi(AsyncAPIView):
         serializer = GenerateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        context = await sync_to_async(caller_context)(request, data.get("requestContext"))
+        # `releasing`: the request's thread hands its connection back to the pool before the
+        # run takes its own, so no request holds one connection while waiting for another.
+        context = await sync_to_async(releasing(caller_context))(request, data.get("requestContext"))
         memory = None
         if data.get("memory"):
-            actor = await sync_to_async(actor_for_user)(request.user)
+            actor = await sync_to_async(releasing(actor_for_user))(request.user)
             try:  # the owner model decides (docs/security.md): the caller's own, any for a tenant admin
                 resource = memory_resource_for(actor=actor, requested=data["memory"].get("resource"))
             except NotFound as exc:

@@ -27,6 +27,7 @@ from agents.runtime.setup import RunSetup, model_chain, run_setup
 from agents.runtime.spec import agent_spec_cached, agent_spec_load
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
+from core.db import releasing
 
 __all__ = [
     "MemoryOptions",
@@ -134,4 +135,4 @@ async def _asetup(
     chosen = options.model if options is not None else None
     if spec is not None and (not chosen or chosen in (spec.model, *spec.fallback_models)):
         return setup()  # nothing to read from the database or a provider: stay on the event loop
-    return await sync_to_async(setup, thread_sensitive=False)()
+    return await sync_to_async(releasing(setup), thread_sensitive=False)()

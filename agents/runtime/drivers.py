@@ -24,6 +24,7 @@ from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.turn import PreparedCall
 from agents.runtime.types import RunResult
+from core.db import releasing
 from core.errors import PlatformError
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ async def _begin(setup: RunSetup) -> RunResult | None:
     """An earlier run's result to replay (idempotency key), else None; such a run is inserted now."""
     if not setup.turn.options.idempotency_key:
         return None  # written once, when it ends
-    replay = await sync_to_async(run_begin, thread_sensitive=False)(**_begin_kwargs(setup))
+    replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)
     setup.inserted = True
@@ -239,7 +240,7 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
         if kwargs["behind"]:
             run_finish(**kwargs)  # builds the statements and queues them: no database I/O here
         else:
-            await sync_to_async(run_finish, thread_sensitive=False)(**kwargs)
+            await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
 
     model = setup.chain[0].id
     step = _Step(0)

@@ -13,6 +13,7 @@ from agents.runtime.turn import PreparedCall, ToolOutcome
 from agents.tools.context import ToolContext
 from agents.tools.registry import ToolInputError
 from core.context import RequestContext
+from core.db import releasing
 from observability.redaction import scrub_text
 from observability.tracing import Span, Trace
 
@@ -71,7 +72,7 @@ def execute_sync(
         return _refused(span, call)
     definition = call.definition
     ctx = _context(context, call, span, ids)
-    future = _pool.submit(definition.function, ctx, call.args) if not definition.is_async else None
+    future = _pool.submit(releasing(definition.function), ctx, call.args) if not definition.is_async else None
     try:
         if future is not None:
             value = future.result(timeout=definition.timeout_s)
@@ -101,7 +102,7 @@ async def execute_async(
         if definition.is_async:
             value = await asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s)
         else:
-            run = sync_to_async(definition.function, thread_sensitive=False)
+            run = sync_to_async(releasing(definition.function), thread_sensitive=False)
             value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
         output = _output(call, value)
     except ToolInputError as error:
