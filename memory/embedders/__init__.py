@@ -13,7 +13,7 @@ from django.conf import settings
 
 from memory.embedders.base import Embedder, EmbedderError
 
-__all__ = ["Embedder", "EmbedderError", "embedder_get", "embedder_warm_up"]
+__all__ = ["Embedder", "EmbedderError", "embedder_get", "embedder_loaded", "embedder_warm_up"]
 
 _lock = threading.Lock()
 _cache: dict[str, Embedder] = {}
@@ -26,6 +26,11 @@ def embedder_get(name: str | None = None) -> Embedder:
         if name not in _cache:
             _cache[name] = _build(name)
         return _cache[name]
+
+
+def embedder_loaded(name: str | None = None) -> bool:
+    """Whether this process has built the embedder named in settings (or `name`)."""
+    return (name or settings.EMBEDDER) in _cache
 
 
 def _build(name: str) -> Embedder:

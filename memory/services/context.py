@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from core.db import fetch_prepared
 from core.errors import NotFound
+from core.health import degradation_clear, degradation_note
 from memory import tokens
 from memory.config import MemoryConfig, SemanticRecallConfig
 from memory.conversion import to_openai_messages
@@ -190,7 +191,7 @@ def memory_context_build(
     A caller that read the thread's last messages with the turn's user message
     (`message_save_with_history`) passes them as `window`, and that message's id
     in `current_ids` (never recalled). A recall failure (embedder down) is logged
-    and the run goes on without recall.
+    once, reported by `GET /api/health`, and the run goes on without recall.
     """
     exclude: set[str] = set(current_ids)
     if window is not None:  # read with the turn's user message (`message_save_with_history`)
@@ -227,8 +228,13 @@ def memory_context_build(
                 query=query,
                 exclude=exclude,
             )
-        except Exception:
-            logger.warning("semantic recall failed; continuing without it", exc_info=True)
+        except Exception as error:
+            # Logged once per cause (with its traceback at debug level) and shown as the
+            # embedder's degradation by the health route until a recall succeeds again.
+            logger.debug("semantic recall failed; continuing without it", exc_info=True)
+            degradation_note("embedder", f"semantic recall failed: {type(error).__name__}")
+        else:
+            degradation_clear("embedder")
         if recalled:
             sections.append(_recall_section(recalled))
     return MemoryContext(system_sections=sections, history=history, recalled=recalled)
