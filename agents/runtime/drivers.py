@@ -74,9 +74,7 @@ def _finish_kwargs(
     setup: RunSetup, result: RunResult | None, error: PlatformError | None, status: str
 ) -> dict[str, Any]:
     _close_run_span(setup, result, error)
-    behind = writes_behind(
-        inserted=setup.inserted, memory=setup.memory_session is not None, streaming=setup.streaming
-    )
+    behind = writes_behind(memory=setup.memory_session is not None, streaming=setup.streaming)
     return {
         "behind": behind,
         "run_id": setup.run_id,
@@ -118,11 +116,10 @@ def _replayed(replay: Replay) -> RunResult:
 
 def run_sync(setup: RunSetup) -> RunResult:
     turn = setup.turn
-    if turn.options.idempotency_key:
-        replay = run_begin(**_begin_kwargs(setup))
-        if replay is not None:
-            return _replayed(replay)
-        setup.inserted = True
+    replay = run_begin(**_begin_kwargs(setup))
+    if replay is not None:
+        return _replayed(replay)
+    setup.inserted = True
     model = setup.chain[0].id
     try:
         while not turn.done:
@@ -209,9 +206,7 @@ class _Step:
 
 
 async def _begin(setup: RunSetup) -> RunResult | None:
-    """An earlier run's result to replay (idempotency key), else None; such a run is inserted now."""
-    if not setup.turn.options.idempotency_key:
-        return None  # written once, when it ends
+    """An earlier run's result to replay (idempotency key), else None, the run inserted as running."""
     replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)
@@ -222,9 +217,9 @@ async def _begin(setup: RunSetup) -> RunResult | None:
 async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
     """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`.
 
-    The run is written when it ends (with its trace, in one round trip, behind the
-    answer where nothing waits on it); a request with an idempotency key checks
-    for an earlier run and inserts this one first.
+    The run is inserted as running before its `start` event (a request with an
+    idempotency key first looks for an earlier run), and its outcome is written
+    before the last event (its trace with it, or queued behind; see `writes_behind`).
     """
     turn = setup.turn
     setup.streaming = streaming
@@ -236,11 +231,10 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
         return
 
     async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
-        kwargs = _finish_kwargs(setup, result, error, status)
-        if kwargs["behind"]:
-            run_finish(**kwargs)  # builds the statements and queues them: no database I/O here
-        else:
-            await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
+        # The run's outcome is committed before the last event (the trace may be queued behind).
+        await sync_to_async(releasing(run_finish), thread_sensitive=False)(
+            **_finish_kwargs(setup, result, error, status)
+        )
 
     model = setup.chain[0].id
     step = _Step(0)

@@ -16,7 +16,7 @@ from agents.runtime.memory_hooks import MemorySession, memory_close
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
-from core.db import Statement, fast_commit
+from core.db import Statement, execute_batch, fast_commit
 from core.errors import PlatformError
 from observability.redaction import redact
 from observability.tracing import Trace
@@ -84,15 +84,23 @@ def run_begin(
     context: RequestContext,
     thread_id: str,
     input_payload: dict[str, Any],
-    idempotency_key: str,
+    idempotency_key: str | None,
     trace: Trace,
     started_at: datetime,
 ) -> Replay | None:
-    """Insert a run with an idempotency key as running, or return the stored outcome of an
-    earlier run with the same key (runs without a key are written once, when they end).
+    """Insert the run as running before the model is called, so that its id, once a client
+    holds it, always resolves (even if this process is killed at once).
 
-    A key is scoped to tenant, owner (the context's user) and agent: another member's
-    key never finds this run (docs/security.md)."""
+    With an idempotency key: the stored outcome of an earlier run with the same key, if
+    there is one, and nothing is inserted. A key is scoped to tenant, owner (the
+    context's user) and agent: another member's key never finds this run
+    (docs/security.md).
+    """
+    if not idempotency_key:
+        execute_batch(
+            [_run_insert(_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at))]
+        )
+        return None
     # None (a run of the scheduler) matches IS NULL: the tenant's own key space for system runs.
     key: dict[str, Any] = {
         "tenant_id": context.tenant_id,
@@ -178,8 +186,14 @@ def run_finish(
         )
     )
     if memory is None:
-        # One round trip: the run, the trace, its spans (queued, with `behind`; see `writes_behind`).
-        trace.flush(extra=[statement], behind=behind)
+        if behind:
+            # The run's outcome is committed before the caller hears it; the trace and its
+            # spans are queued for the write-behind thread (see `writes_behind`).
+            execute_batch([statement])
+            trace.flush(behind=True)
+            return
+        # One round trip: the run, the trace, its spans.
+        trace.flush(extra=[statement])
         return
     with fast_commit():
         with trace.span("memory.save", kind="memory", thread_id=thread_id):
@@ -193,16 +207,17 @@ def run_finish(
         trace.flush(extra=[statement])
 
 
-def writes_behind(*, inserted: bool, memory: bool, streaming: bool) -> bool:
-    """Whether the run's records may be queued for the write-behind thread (`run_finish(behind=True)`,
-    which then does no database I/O) instead of being written before the caller hears the end.
+def writes_behind(*, memory: bool, streaming: bool) -> bool:
+    """Whether the run's trace and spans may be queued for the write-behind thread
+    (`run_finish(behind=True)`) instead of being written with the run's outcome.
 
-    Written before: a run with memory (the next turn reads its messages); a run inserted at
-    its start (an idempotency key: a repeated request must find its outcome); a stream (its
-    `finish` event tells the client the run and its trace can be read, and the write then
-    overlaps the stream rather than the next request).
+    The run's own row is never queued: a client that got its id must find it. Written
+    together, before the caller hears the end: a run with memory (the next turn reads
+    its messages, in the same transaction); a stream (its `finish` event tells the
+    client that the trace can be read, and the write overlaps the stream rather than
+    the next request).
     """
-    return bool(settings.RUN_RECORDS_WRITE_BEHIND) and not (inserted or memory or streaming)
+    return bool(settings.RUN_RECORDS_WRITE_BEHIND) and not (memory or streaming)
 
 
 _RUN = Run._meta.db_table
