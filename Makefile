@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.main
 
-.PHONY: run test lint typecheck bench install install-dev services seed migrate db-stop clean
+.PHONY: run test lint typecheck bench install install-dev services env seed migrate db-stop clean
 
 install:
 	@scripts/bootstrap.sh runtime
@@ -15,7 +15,10 @@ install-dev:
 services:
 	@scripts/ensure_redis.sh
 
-migrate: install services
+env:
+	@scripts/ensure_env.sh
+
+migrate: install services env
 	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput -v 0
 
 seed: migrate
@@ -23,7 +26,7 @@ seed: migrate
 
 run: seed
 	@DEBUG=$${DEBUG:-true} $(PY) manage.py collectstatic --noinput -v 0
-	@DEBUG=$${DEBUG:-true} $(VENV)/bin/honcho start
+	@DEBUG=$${DEBUG:-true} $(PY) -m config.supervisor
 
 test: install-dev services
 	@scripts/test.sh

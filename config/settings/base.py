@@ -112,3 +112,7 @@ LOGOUT_REDIRECT_URL = "/login/"
 # Encrypts credentials stored in the database (Fernet keys, comma-separated, newest first).
 # Unset: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS: list[str] = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+# Where `make run` serves (config.supervisor starts daphne there); `seed_demo`'s banner prints it.
+WEB_HOST = env.str("HOST", default="127.0.0.1")
+WEB_PORT = env.int("WEB_PORT", default=8000)

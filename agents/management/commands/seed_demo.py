@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 note="Created by seed_demo",
             )
         login = password_file.read_text().strip() if password_file.exists() else "(set before; unchanged)"
-        host = "http://127.0.0.1:8000"
+        host = f"http://{settings.WEB_HOST}:{settings.WEB_PORT}"  # where `make run` serves
         self.stdout.write(
             "\n".join(
                 [

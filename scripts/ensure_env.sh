@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# First start on a fresh clone: write .env for local development (DEBUG on, a generated
+# SECRET_KEY), so that every command run by hand (`.venv/bin/python manage.py ...`) uses the
+# same settings as `make run`. An existing .env is never touched.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -e .env ] && exit 0
+key=$("${PYTHON:-python3}" -c 'import secrets; print(secrets.token_urlsafe(50))')
+umask 077
+cat > .env <<ENV
+# Written by \`make run\` on first start, for local development; edit freely (see .env.example).
+DEBUG=true
+SECRET_KEY=$key
+ENV
+echo "==> wrote .env (DEBUG=true, a generated SECRET_KEY)"
