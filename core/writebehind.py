@@ -1,6 +1,6 @@
 """Records written behind the response: a thread of the process commits them in batches.
 
-A finished run's row, its trace and its spans do not need to be on disk before
+A finished run's trace and its spans do not need to be on disk before
 the caller gets its answer; they need to be on disk soon, complete and in one
 transaction. `writer.submit(statements)` queues them and returns; a thread of
 this process writes whatever has queued, many submissions in one round trip
@@ -17,10 +17,10 @@ What it guarantees:
 - `flush()` waits until everything submitted so far is written (readers that
   must see a run just finished call it; so does process exit).
 
-A process that is killed loses what it had queued: a few milliseconds of run
-records. Runs whose record someone depends on at once (an idempotency key) are
-written inline by the runtime, not here. `RUN_RECORDS_WRITE_BEHIND=false` writes
-every record inline.
+A process that is killed loses what it had queued: a few milliseconds of traces
+and spans. Run rows are never queued here (a client holding a run id must find
+it): the runtime inserts each run before calling the model and commits its
+outcome before answering. `RUN_RECORDS_WRITE_BEHIND=false` writes traces inline too.
 """
 
 from __future__ import annotations
