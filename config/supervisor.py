@@ -28,7 +28,10 @@ def programs(*, venv: Path, host: str, port: int, concurrency: int) -> list[Prog
     """What `make run` runs: web (daphne, through config.serve), the Celery worker and beat."""
     bin_dir = venv / "bin"
     return [
-        Program(name="web", command=f"{bin_dir}/python -m config.serve -b {host} -p {port} config.asgi:application"),
+        Program(
+            name="web",
+            command=f"{bin_dir}/python -m config.serve -b {host} -p {port} config.asgi:application",
+        ),
         Program(
             name="worker",
             command=f"{bin_dir}/celery -A config worker --loglevel=INFO --concurrency={concurrency}",
