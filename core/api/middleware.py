@@ -1,6 +1,6 @@
 """The edge of `/api/`: every answer there is JSON in the one error shape, whatever failed and wherever.
 
-Before the view: a path or query string with text the database cannot store is a
+Before the view: a path, header or query string with text the database cannot store is a
 400 naming it, and a body over the limit is a 413, before a byte of it is read.
 After: an error answered by Django itself (an unknown path or a malformed id in
 it, a `SuspiciousOperation`, a server error, with or without `DEBUG`) in HTML is
@@ -62,6 +62,15 @@ def request_refusal(request: HttpRequest) -> JsonResponse | None:
             ValidationFailed(
                 "The path contains characters that cannot be stored.", details={"path": [problem]}
             )
+        )
+    headers = {
+        key[5:].replace("_", "-").title(): [problem]
+        for key, value in request.META.items()
+        if key.startswith("HTTP_") and isinstance(value, str) and (problem := text_problem(value))
+    }
+    if headers:
+        return platform_error_response(
+            ValidationFailed("A header contains characters that cannot be stored.", details=headers)
         )
     details = query_details(request.GET)
     if details:

@@ -69,6 +69,14 @@ def test_unstorable_or_blank_path_and_query_values_are_a_400_naming_them(api_cli
     assert field in body["details"], body
 
 
+def test_nul_in_a_header_that_reaches_a_text_column_is_a_400(api_client, make_agent):
+    make_agent()
+    response = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+    )
+    assert "Idempotency-Key" in shaped(response, 400)["details"]
+
+
 RAW_BODIES = [
     ('{"prompt": "a\\u0000b"}', "prompt"),
     ('{"prompt": "a\\ud800b"}', "prompt"),
