@@ -136,6 +136,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                 thread_id=frame.thread_id,
                 text=frame.text,
                 model=frame.model,
+                client_message_id=frame.client_id,
             )
             run = run_start(request=request, group=self._group(frame.thread_id))
             # This socket reads its own run straight from the process (one hop fewer than the

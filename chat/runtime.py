@@ -29,6 +29,8 @@ class ChatRequest:
     thread_id: str
     text: str
     model: str | None = None
+    client_message_id: str | None = None  # the client's id of the user message (retries keep it)
+    regenerate: bool = False  # replace the answer to the last user message instead of adding one
 
 
 class ChatRuntime(Protocol):
@@ -62,7 +64,10 @@ class PlatformRuntime:
             context=request.context,
             prompt=request.text,
             memory=runtime.MemoryOptions(
-                thread_id=request.thread_id, resource_id=request.context.resource_id
+                thread_id=request.thread_id,
+                resource_id=request.context.resource_id,
+                client_message_id=request.client_message_id,
+                regenerate=request.regenerate,
             ),
             options=runtime.RunOptions(model=request.model),
         )

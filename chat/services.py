@@ -11,7 +11,14 @@ from core.tenancy import tenant_for_user
 
 
 def chat_request_build(
-    *, user: Any, agent_id: str, thread_id: str, text: str, model: str | None
+    *,
+    user: Any,
+    agent_id: str,
+    thread_id: str,
+    text: str,
+    model: str | None,
+    client_message_id: str | None = None,
+    regenerate: bool = False,
 ) -> ChatRequest:
     """Check the agent exists in the user's tenant, then describe the turn.
 
@@ -26,15 +33,36 @@ def chat_request_build(
     if model:
         runtime.model_check(agent_id=agent_id, tenant_id=tenant.pk, model=model)
     return chat_request(
-        tenant_id=tenant.pk, user_id=user.pk, agent_id=agent_id, thread_id=thread_id, text=text, model=model
+        tenant_id=tenant.pk,
+        user_id=user.pk,
+        agent_id=agent_id,
+        thread_id=thread_id,
+        text=text,
+        model=model,
+        client_message_id=client_message_id,
+        regenerate=regenerate,
     )
 
 
 def chat_request(
-    *, tenant_id: int, user_id: int, agent_id: str, thread_id: str, text: str, model: str | None
+    *,
+    tenant_id: int,
+    user_id: int,
+    agent_id: str,
+    thread_id: str,
+    text: str,
+    model: str | None,
+    client_message_id: str | None = None,
+    regenerate: bool = False,
 ) -> ChatRequest:
     """Describe a turn whose caller and agent were already checked (the WebSocket checks at connect)."""
     context = RequestContext(tenant_id=tenant_id, user_id=user_id, resource_id=str(user_id))
     return ChatRequest(
-        agent_id=agent_id, context=context, thread_id=thread_id, text=text, model=model or None
+        agent_id=agent_id,
+        context=context,
+        thread_id=thread_id,
+        text=text,
+        model=model or None,
+        client_message_id=client_message_id or None,
+        regenerate=regenerate,
     )

@@ -109,11 +109,21 @@ class Message(models.Model):
     token_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
+    # The id the client gave the message (the AI SDK's UIMessage id, a socket frame's
+    # clientId): a message sent again with it is the same message, never a second one.
+    client_id = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         # Serves "the last N messages of a thread" (scanned backwards) and neighbour lookups.
         indexes = [models.Index(fields=["thread_id", "created_at", "id"], name="memory_msg_thread_order")]
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "thread_id", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="memory_msg_thread_client_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"

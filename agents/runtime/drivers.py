@@ -116,10 +116,13 @@ def _replayed(replay: Replay) -> RunResult:
 
 def run_sync(setup: RunSetup) -> RunResult:
     turn = setup.turn
-    replay = run_begin(**_begin_kwargs(setup))
-    if replay is not None:
-        return _replayed(replay)
-    setup.inserted = True
+    if setup.replay is not None:
+        return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
+    if not setup.inserted:
+        replay = run_begin(**_begin_kwargs(setup))
+        if replay is not None:
+            return _replayed(replay)
+        setup.inserted = True
     model = setup.chain[0].id
     try:
         while not turn.done:
@@ -207,6 +210,10 @@ class _Step:
 
 async def _begin(setup: RunSetup) -> RunResult | None:
     """An earlier run's result to replay (idempotency key), else None, the run inserted as running."""
+    if setup.replay is not None:
+        return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
+    if setup.inserted:
+        return None  # inserted by run_setup
     replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)

@@ -23,7 +23,9 @@ from memory.config import MemoryConfig
 from memory.services import (
     History,
     MessageInput,
+    Resent,
     memory_context_build,
+    message_resend,
     message_save,
     message_save_with_history,
     messages_embed_enqueue,
@@ -65,17 +67,102 @@ def memory_open(
         raise ValidationFailed(
             "Memory needs a resource (the owner of the thread).", details={"memory": ["No resource."]}
         )
-    user_text = ""
+    user_text = next((m["content"] for m in reversed(new_messages) if m["role"] == "user"), "")
     unembedded: list[str] = []
+    resent = _resend(
+        context=context,
+        memory=memory,
+        resource_id=resource_id,
+        config=config,
+        new_messages=new_messages,
+        run_id=run_id,
+    )
+    current_ids: tuple[str, ...]
+    if resent is not None:
+        history, current_ids = resent.history, (resent.id,)
+        if resent.changed:
+            unembedded.append(resent.id)
+    else:
+        history, current_ids = _save_new(
+            spec=spec,
+            context=context,
+            memory=memory,
+            resource_id=resource_id,
+            config=config,
+            new_messages=new_messages,
+            run_id=run_id,
+            unembedded=unembedded,
+        )
+    loaded = memory_context_build(
+        tenant_id=context.tenant_id,
+        thread_id=memory.thread_id,
+        resource_id=resource_id,
+        config=config,
+        query=user_text,
+        window=history,
+        current_ids=current_ids,
+    )
+    system = "\n\n".join([spec.instructions, *loaded.system_sections])
+    messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]
+    session = MemorySession(
+        tenant_id=context.tenant_id,
+        thread_id=memory.thread_id,
+        resource_id=resource_id,
+        config=config,
+        first_message_index=len(messages),
+        unembedded=tuple(unembedded),
+    )
+    return session, messages
+
+
+def _resend(
+    *,
+    context: RequestContext,
+    memory: MemoryOptions,
+    resource_id: str,
+    config: MemoryConfig,
+    new_messages: list[dict[str, Any]],
+    run_id: str,
+) -> Resent | None:
+    """A chat turn (one user message) the thread already holds: a retry of the client's
+    message id, an edit, or `regenerate` (the answer to it is replaced, nothing is added)."""
+    if len(new_messages) != 1 or new_messages[0]["role"] != "user":
+        return None
+    if not memory.client_message_id and not memory.regenerate:
+        return None
+    return message_resend(
+        tenant_id=context.tenant_id,
+        thread_id=memory.thread_id,
+        resource_id=resource_id,
+        client_id=memory.client_message_id or "",
+        parts=[{"type": "text", "text": new_messages[0]["content"]}],
+        run_id=run_id,
+        history_limit=config.last_messages,
+        latest=memory.regenerate,
+    )
+
+
+def _save_new(
+    *,
+    spec: AgentSpec,
+    context: RequestContext,
+    memory: MemoryOptions,
+    resource_id: str,
+    config: MemoryConfig,
+    new_messages: list[dict[str, Any]],
+    run_id: str,
+    unembedded: list[str],
+) -> tuple[History, tuple[str, ...]]:
+    """Save the run's new messages (the first with the thread ensured and the history read)."""
     history: History = []
+    last = len(new_messages) - 1
     for index, message in enumerate(new_messages):
-        if message["role"] == "user":
-            user_text = message["content"]
         stored = MessageInput(
             id=f"{run_id}-in-{index}",
             role=message["role"],
             parts=[{"type": "text", "text": message["content"]}],
             run_id=run_id,
+            client_id=(memory.client_message_id or "") if index == last else "",
         )
         if index == 0:  # the thread ensured, the message saved and the history before it read at once
             _, history = message_save_with_history(
@@ -95,26 +182,7 @@ def memory_open(
                 message=stored,
                 embed_later=unembedded,
             )
-    loaded = memory_context_build(
-        tenant_id=context.tenant_id,
-        thread_id=memory.thread_id,
-        resource_id=resource_id,
-        config=config,
-        query=user_text,
-        window=history,
-        current_ids=tuple(f"{run_id}-in-{index}" for index in range(len(new_messages))),
-    )
-    system = "\n\n".join([spec.instructions, *loaded.system_sections])
-    messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]
-    session = MemorySession(
-        tenant_id=context.tenant_id,
-        thread_id=memory.thread_id,
-        resource_id=resource_id,
-        config=config,
-        first_message_index=len(messages),
-        unembedded=tuple(unembedded),
-    )
-    return session, messages
+    return history, tuple(f"{run_id}-in-{index}" for index in range(len(new_messages)))
 
 
 def assistant_parts(messages: list[dict[str, Any]], partial_text: str) -> list[dict[str, Any]]:

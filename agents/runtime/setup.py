@@ -13,6 +13,7 @@ from django.conf import settings
 from agents.providers.catalog import model_check
 from agents.providers.config import ModelRef, resolve
 from agents.runtime.memory_hooks import MemorySession, memory_open
+from agents.runtime.persistence import Replay, run_begin
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load
 from agents.runtime.turn import Turn
@@ -40,6 +41,9 @@ class RunSetup:
     thread_id: str
     memory: MemoryOptions | None
     inserted: bool = False
+    # The stored outcome of an earlier run with the same idempotency key, found by `run_setup`
+    # (with memory, before the user's message would be saved again).
+    replay: Replay | None = None
     streaming: bool = False
     memory_session: MemorySession | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -155,7 +159,24 @@ def run_setup(
     tools = allowed_tools(spec)
     model_messages: list[dict[str, Any]] = [{"role": "system", "content": spec.instructions}, *new_messages]
     memory_session = None
-    if memory is not None:
+    started_at = datetime.now(UTC)
+    input_payload = {"messages": new_messages, "requestContext": dict(run_context.values)}
+    replay: Replay | None = None
+    inserted = False
+    if memory is not None and options.idempotency_key:
+        # Looked up (or this run inserted) before memory is touched: a replay stores nothing.
+        replay = run_begin(
+            run_id=run_id,
+            spec=spec,
+            context=run_context,
+            thread_id=thread_id,
+            input_payload=input_payload,
+            idempotency_key=options.idempotency_key,
+            trace=trace,
+            started_at=started_at,
+        )
+        inserted = replay is None
+    if memory is not None and replay is None:
         with trace.span("memory.load", kind="memory", thread_id=thread_id) as span:
             memory_session, model_messages = memory_open(
                 spec=spec, context=run_context, memory=memory, new_messages=new_messages, run_id=str(run_id)
@@ -170,9 +191,11 @@ def run_setup(
         turn=turn,
         trace=trace,
         run_span=run_span,
-        started_at=datetime.now(UTC),
-        input_payload={"messages": new_messages, "requestContext": dict(run_context.values)},
+        started_at=started_at,
+        input_payload=input_payload,
         thread_id=thread_id,
         memory=memory,
         memory_session=memory_session,
+        inserted=inserted,
+        replay=replay,
     )

@@ -16,6 +16,10 @@ class MemoryOptions:
 
     thread_id: str
     resource_id: str | None = None  # default: the request context's resource (the authenticated user)
+    # The client's id of the (last) user message: sent again, it is the same message, not a new one.
+    client_message_id: str | None = None
+    # Replace the answer to the thread's last user message (or the one with `client_message_id`).
+    regenerate: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -49,3 +49,10 @@ class WsTicketOutputSerializer(serializers.Serializer[Any]):
     ticket = serializers.CharField(help_text="Open the socket with `?ticket=<ticket>`; it opens one socket.")
     expiresAt = serializers.DateTimeField(help_text="After this the ticket opens nothing.")
     expiresInS = serializers.IntegerField(help_text="Seconds the ticket is valid (WS_TICKET_TTL_S).")
+
+
+def newest_user_id(messages: list[dict[str, Any]]) -> str | None:
+    """The client's id of the newest user message (the AI SDK's UIMessage id): a retry or a
+    `regenerate-message` sends it again, and the stored message is kept instead of duplicated."""
+    last_user = next(m for m in reversed(messages) if m["role"] == "user")
+    return last_user.get("id") or None

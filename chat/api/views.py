@@ -11,7 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.api.serializers import ChatInputSerializer, WsTicketOutputSerializer, newest_user_text
+from chat.api.serializers import (
+    ChatInputSerializer,
+    WsTicketOutputSerializer,
+    newest_user_id,
+    newest_user_text,
+)
 from chat.services import chat_request_build
 from chat.sse import sse_response, sse_run_body
 from core.ws_tickets import ws_ticket_issue
@@ -35,6 +40,8 @@ class AgentChatApi(APIView):
             thread_id=data["id"],
             text=newest_user_text(data["messages"]),
             model=data.get("model"),
+            client_message_id=newest_user_id(data["messages"]),
+            regenerate=data["trigger"] == "regenerate-message",
         )
         return sse_response(sse_run_body(chat_request))
 

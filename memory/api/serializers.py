@@ -26,6 +26,7 @@ class MessageOut(serializers.ModelSerializer[Message]):
     runId = serializers.CharField(source="run_id")
     tokenCount = serializers.IntegerField(source="token_count")
     createdAt = serializers.DateTimeField(source="created_at")
+    clientId = serializers.CharField(source="client_id")
 
     class Meta:
         model = Message
@@ -40,6 +41,7 @@ class MessageOut(serializers.ModelSerializer[Message]):
             "metadata",
             "tokenCount",
             "createdAt",
+            "clientId",
         ]
 
 

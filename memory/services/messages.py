@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.db import fast_commit_wanted, fetch_prepared
@@ -15,7 +16,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from memory import tokens
 from memory.conversion import parts_text
 from memory.dispatch import dispatch
-from memory.models import Message
+from memory.models import Message, MessageEmbedding, Thread
 from observability.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class MessageInput:
     status: Literal["complete", "partial", "failed", "aborted"] = "complete"
     run_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    client_id: str = ""  # the client's own id for the message (unique in the thread)
 
 
 def _check(message: MessageInput) -> None:
@@ -41,6 +43,8 @@ def _check(message: MessageInput) -> None:
         errors["status"] = [f"must be one of {', '.join(Message.Status.values)}"]
     if not message.id or len(message.id) > 200:
         errors["id"] = ["must be 1 to 200 characters"]
+    if len(message.client_id) > 200:
+        errors["clientId"] = ["must be at most 200 characters"]
     if errors:
         raise ValidationFailed("The message is invalid.", details=errors)
     _check_parts(message.parts)
@@ -92,10 +96,10 @@ old AS (
 saved AS (
     INSERT INTO memory_message AS m (
         id, thread_id, tenant_id, resource_id, role, parts, text, status, run_id, metadata,
-        token_count, created_at, updated_at
+        token_count, created_at, updated_at, client_id
     )
     SELECT %(id)s, thread.id, %(tenant)s, thread.resource_id, %(role)s, %(parts)s::jsonb, %(text)s,
-        %(status)s, %(run)s, %(metadata)s::jsonb, %(tokens)s::integer, %(now)s, %(now)s
+        %(status)s, %(run)s, %(metadata)s::jsonb, %(tokens)s::integer, %(now)s, %(now)s, %(client)s
     FROM thread
     ON CONFLICT (id) DO UPDATE SET
         role = EXCLUDED.role, parts = EXCLUDED.parts, text = EXCLUDED.text, status = EXCLUDED.status,
@@ -230,6 +234,7 @@ def _save(
         "run_id": message.run_id or "",
         "metadata": metadata,
         "token_count": tokens.count_parts(parts),
+        "client_id": message.client_id,
     }
     params = {
         "relax": fast_commit_wanted(),
@@ -244,6 +249,7 @@ def _save(
         "metadata": json.dumps(metadata),
         "tokens": values["token_count"],
         "now": now,
+        "client": message.client_id,
     }
     if owner is not None:
         params["resource"], params["agent"], params["owner"] = owner
@@ -284,3 +290,76 @@ def messages_embed_enqueue(*, message_ids: list[str]) -> None:
 
     if message_ids:
         dispatch(embed_messages, lambda ids: messages_embed(message_ids=ids), list(message_ids))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Resent:
+    """A user message sent again, kept as the stored one: its id, the history before it,
+    and whether its text changed (then it needs embedding again)."""
+
+    id: str
+    history: History
+    changed: bool
+
+
+@transaction.atomic
+def message_resend(
+    *,
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    client_id: str,
+    parts: list[dict[str, Any]],
+    run_id: str,
+    history_limit: int,
+    latest: bool = False,
+) -> Resent | None:
+    """A turn whose user message the thread already holds: a client retry, an edit, or the
+    AI SDK's `regenerate-message`.
+
+    The stored user message with this client id (or server id) is kept, updated if its
+    text changed, and every later message of the thread is deleted: the new answer
+    replaces the old one instead of being added after it. With `latest` and no such
+    message, the thread's last user message is the one (regenerate without an id).
+    None when there is none (the caller saves a new message) or the thread is not the
+    resource's in the tenant.
+    """
+    thread = (
+        Thread.objects.select_for_update(no_key=True)
+        .filter(tenant_id=tenant_id, id=thread_id, resource_id=resource_id)
+        .first()
+    )
+    if thread is None:
+        return None
+    users = Message.objects.filter(tenant_id=tenant_id, thread_id=thread_id, role=Message.Role.USER)
+    anchor = None
+    if client_id:
+        anchor = users.filter(Q(client_id=client_id) | Q(id=client_id)).first()
+    if anchor is None and latest:
+        anchor = users.order_by("-created_at", "-id").first()
+    if anchor is None:
+        return None
+    thread_messages = Message.objects.filter(tenant_id=tenant_id, thread_id=thread_id)
+    after = Q(created_at__gt=anchor.created_at) | Q(created_at=anchor.created_at, id__gt=anchor.id)
+    thread_messages.filter(after).delete()
+    parts = redact(parts)
+    text = parts_text(parts)
+    changed = text != anchor.text
+    if changed:
+        MessageEmbedding.objects.filter(message_id=anchor.id).delete()
+        thread_messages.filter(id=anchor.id).update(
+            parts=parts,
+            text=text,
+            token_count=tokens.count_parts(parts),
+            run_id=run_id,
+            updated_at=timezone.now(),
+        )
+    rows = list(
+        thread_messages.filter(
+            Q(created_at__lt=anchor.created_at) | Q(created_at=anchor.created_at, id__lt=anchor.id)
+        )
+        .order_by("-created_at", "-id")
+        .values_list("id", "role", "parts", "text")[:history_limit]
+    )
+    history: History = [(pk, role, stored, body) for pk, role, stored, body in reversed(rows)]
+    return Resent(id=anchor.id, history=history, changed=changed)

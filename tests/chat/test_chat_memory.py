@@ -79,3 +79,60 @@ async def test_a_configured_key_pasted_into_a_chat_is_not_stored(memory_agent, o
     assert "[REDACTED]" in messages[0].text
     # Nor does the model see it.
     assert planted not in json.dumps(openai_server.chat_requests[0].messages)
+
+
+def _texts(messages: list[Message]) -> list[tuple[str, str]]:
+    return [(m.role, m.text) for m in messages]
+
+
+async def test_a_client_retry_of_the_same_message_id_adds_nothing(memory_agent, openai_server, token):
+    openai_server.script(ChatReply(text="First answer."), ChatReply(text="Second answer."))
+    body = {"id": "retry", "messages": [user_message("Hello?", "client-1")]}
+    await chat(token, body)
+    await chat(token, body)  # the client did not see the answer and sends the same message again
+
+    messages = await stored("retry")
+    assert _texts(messages) == [("user", "Hello?"), ("assistant", "Second answer.")]
+    assert messages[0].client_id == "client-1"
+    # The model saw the message once, not twice.
+    assert [m["content"] for m in openai_server.chat_requests[-1].messages if m["role"] == "user"] == [
+        "Hello?"
+    ]
+
+
+async def test_regenerate_replaces_the_last_answer(memory_agent, openai_server, token):
+    openai_server.script(
+        ChatReply(text="One."),
+        ChatReply(text="Two."),
+        ChatReply(text="Two, again."),
+        ChatReply(text="Two, third."),
+    )
+    first = user_message("Count to one", "m1")
+    second = user_message("Count to two", "m2")
+    await chat(token, {"id": "regen", "messages": [first]})
+    answer = {"id": "a1", "role": "assistant", "parts": [{"type": "text", "text": "One."}]}
+    await chat(token, {"id": "regen", "messages": [first, answer, second]})
+
+    # useChat's regenerate(): the messages up to the last user message, trigger regenerate-message.
+    await chat(
+        token,
+        {
+            "id": "regen",
+            "messages": [first, answer, second],
+            "trigger": "regenerate-message",
+            "messageId": "a2",
+        },
+    )
+    assert _texts(await stored("regen")) == [
+        ("user", "Count to one"),
+        ("assistant", "One."),
+        ("user", "Count to two"),
+        ("assistant", "Two, again."),
+    ]
+    sent = openai_server.chat_requests[-1].messages
+    assert [m["content"] for m in sent if m["role"] != "system"] == ["Count to one", "One.", "Count to two"]
+
+    # A client without message ids: the thread's last user message is the one regenerated.
+    bare = user_message("Count to two", None)
+    await chat(token, {"id": "regen", "messages": [bare], "trigger": "regenerate-message"})
+    assert _texts(await stored("regen"))[2:] == [("user", "Count to two"), ("assistant", "Two, third.")]
