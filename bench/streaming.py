@@ -6,13 +6,15 @@ Measures, for a 1000-token answer (medians over N rounds, each round sampling ev
 in turn so all see the same machine state; milliseconds):
   1. the `openai` SDK streaming directly from the scripted server (the baseline);
   2. the runtime's own `stream()` in-process (first text event, whole answer);
-  3. the same run at a WebSocket client (Channels' WebsocketCommunicator over the
-     in-memory layer: consumer, run fan-out, coalescing, replay buffer in Redis);
+  3. the same run at a WebSocket client (Channels' WebsocketCommunicator: consumer, run
+     fan-out over the channel layer, coalescing, replay buffer in Redis);
   4. the same run over the SSE route (Django's ASGI handler, in-process);
 and then 200 concurrent WebSocket chats (50-token answers), counting errors and
 lost messages (a run whose frames are not contiguous or whose text differs).
 Uses the embedded PostgreSQL database of `config.settings.test` (migrated here)
-and Redis at REDIS_URL.
+and Redis at REDIS_URL. The channel layer is production's Redis layer
+(`BENCH_LAYER=redis`, the default) or the in-memory one (`BENCH_LAYER=memory`).
+`BENCH_SKIP_PATHS=1` runs the concurrent chats alone.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from tests.fakes.openai_server import ChatReply  # noqa: E402
 from tests.fakes.server_process import ServerProcess  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "30"))
+LAYER = os.environ.get("BENCH_LAYER", "redis")
+SKIP_PATHS = os.environ.get("BENCH_SKIP_PATHS") == "1"
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "200"))
 ANSWER = " ".join(f"tok{i}" for i in range(1000))
 SHORT = " ".join(f"w{i}" for i in range(50))
@@ -67,6 +71,8 @@ def _setup(server: ServerProcess) -> tuple[Any, str]:
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
     settings.AGENT_CONFIG_CACHE = True  # as in production (the test settings read it every run)
     settings.RUN_RECORDS_WRITE_BEHIND = True
+    if LAYER == "redis":  # as in production (the test settings use the in-memory layer)
+        settings.CHANNEL_LAYERS = settings.REDIS_CHANNEL_LAYERS
     # As in production, embeddings are the Celery worker's job, not the streaming process's: they
     # are enqueued (to a queue of the bench's own, drained at the end) as bench/memory.py does.
     settings.EMBEDDER = "scripted/embed-bench"
@@ -226,17 +232,21 @@ async def main() -> None:
     server = ServerProcess().start()  # its own process: no shared GIL with the clients measured
     server.always(ChatReply(text=ANSWER))
     user, token = await sync_to_async(_setup)(server)
-    paths = await bench_paths(server, user, token)
-    sdk, runtime, ws, sse = paths["sdk"], paths["runtime"], paths["ws"], paths["sse"]
+    paths = None if SKIP_PATHS else await bench_paths(server, user, token)
     many = await bench_concurrent(server, token)
     server.stop()
     await sync_to_async(_drain_queue)()
-    print(f"1000-token answer, median of {N}, paths sampled in turn (first text ms / whole ms)")
-    print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
-    print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
-    print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
-    print(f"  SSE route                 {sse[0]:>8} / {sse[1]}")
-    print(f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms")
+    print(f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND']}")
+    if paths is not None:
+        sdk, runtime, ws, sse = paths["sdk"], paths["runtime"], paths["ws"], paths["sse"]
+        print(f"1000-token answer, median of {N}, paths sampled in turn (first text ms / whole ms)")
+        print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
+        print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
+        print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
+        print(f"  SSE route                 {sse[0]:>8} / {sse[1]}")
+        print(
+            f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms"
+        )
     print(f"{many['chats']} concurrent WebSocket chats: {many}")
 
 
