@@ -53,6 +53,9 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             close = transport.BUS_UNAVAILABLE if isinstance(exc, RedisError) else transport.INTERNAL_ERROR
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": close.code, "reason": close.reason})
+            with contextlib.suppress(Exception):  # the bus may be what failed
+                for group in self.groups_joined:
+                    await self.channel_layer.group_discard(group, self.channel_name)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
