@@ -201,15 +201,18 @@ async def _publish(run: Run) -> None:
         if batch[-1] is _END:
             batch.pop()
             finished = True
-        # Live delivery first (latency), then the replay buffer, which keeps the same order.
-        # (Local subscribers already have these frames: `Run.emit`.)
+        # The replay buffer first, then the group: a tab that sees a frame live and asks for
+        # the ones before it finds them all in the buffer (the other way round, a reloaded page
+        # on the Redis layer asked while the batch's append was still behind its group sends,
+        # and showed the answer with a hole). The socket that started the run is not delayed:
+        # it, like every local subscriber, already has these frames (`Run.emit`).
+        if batch:
+            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
         for frame in batch:
             if layer is not None and run.group is not None:
                 try:
                     await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})
                 except Exception:
                     logger.warning("group send failed for run %s", run.run_id, exc_info=True)
-        if batch:
-            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
     for queue in list(run.subscribers):
         queue.put_nowait(None)
