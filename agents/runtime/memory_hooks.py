@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import MemoryOptions
@@ -83,16 +83,30 @@ def memory_open(
         if resent.changed:
             unembedded.append(resent.id)
     else:
-        history, current_ids = _save_new(
-            spec=spec,
-            context=context,
-            memory=memory,
-            resource_id=resource_id,
-            config=config,
-            new_messages=new_messages,
-            run_id=run_id,
-            unembedded=unembedded,
-        )
+        try:
+            history, current_ids = _save_new(
+                spec=spec,
+                context=context,
+                memory=memory,
+                resource_id=resource_id,
+                config=config,
+                new_messages=new_messages,
+                run_id=run_id,
+                unembedded=unembedded,
+            )
+        except IntegrityError:
+            # A concurrent send of the same client message id saved it first: it is that message.
+            resent = _resend(
+                context=context,
+                memory=memory,
+                resource_id=resource_id,
+                config=config,
+                new_messages=new_messages,
+                run_id=run_id,
+            )
+            if resent is None:
+                raise
+            history, current_ids = resent.history, (resent.id,)
     loaded = memory_context_build(
         tenant_id=context.tenant_id,
         thread_id=memory.thread_id,
