@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
 from memory.models import Message
-from tests.chat.helpers import token_for
+from tests.chat.helpers import connect, frames_until_end, token_for
 from tests.conftest import SCRIPTED_KEY
 from tests.fakes.openai_server import ChatReply
 
@@ -136,3 +136,23 @@ async def test_regenerate_replaces_the_last_answer(memory_agent, openai_server, 
     bare = user_message("Count to two", None)
     await chat(token, {"id": "regen", "messages": [bare], "trigger": "regenerate-message"})
     assert _texts(await stored("regen"))[2:] == [("user", "Count to two"), ("assistant", "Two, third.")]
+
+
+async def test_a_socket_message_sent_again_with_its_client_id_adds_nothing(
+    memory_agent, openai_server, token
+):
+    openai_server.script(ChatReply(text="First."), ChatReply(text="Again."))
+    comm = await connect("mem", token)
+    connected, _ = await comm.connect()
+    assert connected
+    try:
+        for _ in range(2):
+            await comm.send_json_to({"type": "message", "threadId": "sock", "text": "Hi", "clientId": "c-1"})
+            frames = await frames_until_end(comm, wait_s=20)
+            assert frames[-1]["status"] == "completed"
+    finally:
+        await comm.disconnect()
+
+    messages = await stored("sock")
+    assert _texts(messages) == [("user", "Hi"), ("assistant", "Again.")]
+    assert messages[0].client_id == "c-1"
