@@ -315,12 +315,12 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
             )
         ],
     },
-    "api/evals/datasets/<rowid:dataset_id>": {
+    "api/evals/datasets/<id:dataset_id>": {
         "get": [Owned(Call("get", "/api/evals/datasets/{eval_dataset}"))],
         "patch": [Owned(Call("patch", "/api/evals/datasets/{eval_dataset}", {"description": "mine now"}))],
         "delete": [Owned(Call("delete", "/api/evals/datasets/{eval_dataset}"))],
     },
-    "api/evals/datasets/<rowid:dataset_id>/cases": {
+    "api/evals/datasets/<id:dataset_id>/cases": {
         "get": [Owned(Call("get", "/api/evals/datasets/{eval_dataset}/cases"))],
         "post": [
             Owned(
@@ -328,7 +328,7 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
             )
         ],
     },
-    "api/evals/datasets/<rowid:dataset_id>/cases/<rowid:case_id>": {
+    "api/evals/datasets/<id:dataset_id>/cases/<id:case_id>": {
         "get": [Owned(Call("get", "/api/evals/datasets/{eval_dataset}/cases/{eval_case}"))],
         "patch": [
             Owned(Call("patch", "/api/evals/datasets/{eval_dataset}/cases/{eval_case}", {"input": "changed"}))
@@ -343,16 +343,16 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
             )
         ],
     },
-    "api/evals/experiments/<rowid:experiment_id>": {
+    "api/evals/experiments/<id:experiment_id>": {
         "get": [Owned(Call("get", "/api/evals/experiments/{experiment}"))]
     },
-    "api/evals/experiments/<rowid:experiment_id>/cancel": {
+    "api/evals/experiments/<id:experiment_id>/cancel": {
         "post": [Owned(Call("post", "/api/evals/experiments/{experiment}/cancel"))]
     },
-    "api/evals/experiments/<rowid:experiment_id>/compare/<rowid:candidate_id>": {
+    "api/evals/experiments/<id:experiment_id>/compare/<id:candidate_id>": {
         "get": [Owned(Call("get", "/api/evals/experiments/{experiment}/compare/{experiment}"))]
     },
-    "api/evals/experiments/<rowid:experiment_id>/results": {
+    "api/evals/experiments/<id:experiment_id>/results": {
         "get": [Owned(Call("get", "/api/evals/experiments/{experiment}/results"))]
     },
     # Scores of a run are those of the caller's experiments: another's run answers an empty list.
