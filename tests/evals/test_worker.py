@@ -134,4 +134,12 @@ def test_a_killed_workers_case_is_picked_up_again_and_counted_once(actor, agent,
     assert results.count() == 3
     assert {r.status for r in results} == {CaseResult.Status.PASSED}
     assert Score.objects.filter(result__experiment=experiment).count() == 3
-    assert Run.objects.filter(agent__slug="evalworker").count() == 3
+    completed = Run.objects.filter(agent__slug="evalworker", status=Run.Status.COMPLETED)
+    assert set(completed.values_list("id", flat=True)) == {r.run_id for r in results}
+    # The killed attempt's run row (written when the run started) is not any result's run.
+    assert (
+        not Run.objects.filter(agent__slug="evalworker")
+        .exclude(status=Run.Status.COMPLETED)
+        .filter(id__in=[r.run_id for r in results])
+        .exists()
+    )
