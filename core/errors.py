@@ -11,6 +11,7 @@ import logging
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -88,6 +89,11 @@ class ServiceUnavailable(PlatformError):
     default_message = "A service the platform needs is unavailable."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_message = "The database is busy or unavailable; try again shortly."
+
+
 _DRF_CODES: dict[type[Exception], str] = {
     drf_exceptions.ParseError: "parse_error",
     drf_exceptions.NotAuthenticated: "not_authenticated",
@@ -111,6 +117,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(Forbidden().as_dict(), status=403)
     if isinstance(exc, RequestDataTooBig):
         return Response(PayloadTooLarge().as_dict(), status=413)
+    if isinstance(exc, OperationalError):  # the pool had no connection in time, or the database is down
+        logger.warning("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        unavailable = Response(DatabaseUnavailable().as_dict(), status=503)
+        unavailable["Retry-After"] = "1"
+        return unavailable
     if isinstance(exc, SuspiciousOperation):  # too many fields or files, a broken multipart body
         return Response(ValidationFailed(str(exc) or None).as_dict(), status=400)
     response = exception_handler(exc, context)
