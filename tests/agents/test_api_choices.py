@@ -30,17 +30,6 @@ def test_a_model_that_does_not_exist_is_a_400_listing_what_does(openai_server, m
     assert openai_server.chat_requests == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_listed_model_may_be_chosen(openai_server, make_agent, api_client):
-    make_agent(allow_model_override=True)
-    openai_server.script(ChatReply(text="mini here", model="gpt-test-mini"))
-    response = api_client.post(
-        "/api/agents/helper/generate", {"prompt": "x", "model": "scripted/gpt-test-mini"}, format="json"
-    )
-    assert response.status_code == 200, response.json()
-    assert response.json()["text"] == "mini here"
-
-
 def test_the_chat_route_checks_the_model_too(openai_server, make_agent, api_client):
     make_agent(allow_model_override=True)
     message = {"role": "user", "parts": [{"type": "text", "text": "hi"}]}
@@ -62,12 +51,6 @@ def test_input_the_tool_refuses_is_a_400_naming_the_field(make_agent, api_client
     assert body["details"]["traceId"]
 
 
-def test_a_tool_that_crashes_is_still_a_502(make_agent, api_client):
-    response = api_client.post("/api/tools/test_explode/execute", {"data": {}}, format="json")
-    assert response.status_code == 502
-    assert response.json()["code"] == "tool_failed"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_model_still_gets_the_refusal_as_a_tool_result(openai_server, make_agent, api_client):
     from tests.fakes.openai_server import ToolCall
@@ -83,4 +66,4 @@ def test_the_model_still_gets_the_refusal_as_a_tool_result(openai_server, make_a
     assert response.status_code == 200
     sent = openai_server.chat_requests[1].body["messages"][-1]
     assert sent["role"] == "tool"
-    assert "Unknown timezone" in sent["content"]
+    assert "refused its input: Unknown timezone" in sent["content"]  # the client's mistake, not a crash
