@@ -21,7 +21,7 @@ async def connect(agent: str = "demo", token: str | None = None) -> WebsocketCom
     return WebsocketCommunicator(application, f"/ws/agents/{agent}/", headers=headers)
 
 
-async def frames_until_end(comm: WebsocketCommunicator, wait_s: float = 5) -> list[dict[str, Any]]:
+async def frames_until_end(comm: WebsocketCommunicator, wait_s: float = 30) -> list[dict[str, Any]]:
     frames: list[dict[str, Any]] = []
     while True:
         frame = await comm.receive_json_from(timeout=wait_s)

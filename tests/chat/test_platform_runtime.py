@@ -37,7 +37,7 @@ async def test_runtime_streams_tools_with_their_labels_and_persists_the_run(comm
         ChatReply(text="Machine m1 is free."),
     )
     await comm.send_json_to({"type": "message", "threadId": "rt-1", "text": "Is m1 free?"})
-    assert (await comm.receive_json_from(timeout=10))["type"] == "run-started"
+    assert (await comm.receive_json_from(timeout=60))["type"] == "run-started"
     frames = await frames_until_end(comm, wait_s=10)
     body = chunks(frames)
     start = next(c for c in body if c["type"] == "tool-input-start")
@@ -53,10 +53,10 @@ async def test_runtime_streams_tools_with_their_labels_and_persists_the_run(comm
 async def test_runtime_abort_closes_the_provider_stream_and_keeps_the_partial_answer(comm, openai_server):
     openai_server.script(ChatReply(text=" ".join(f"w{i}" for i in range(200)), chunk_delay_s=0.02))
     await comm.send_json_to({"type": "message", "threadId": "rt-abort", "text": "long"})
-    run_id = (await comm.receive_json_from(timeout=10))["runId"]
+    run_id = (await comm.receive_json_from(timeout=60))["runId"]
     first = None
     while first is None:
-        frame = await comm.receive_json_from(timeout=10)
+        frame = await comm.receive_json_from(timeout=60)
         if frame.get("chunk", {}).get("type") == "start":
             agent_run_id = frame["chunk"]["messageMetadata"]["runId"]
         if frame.get("chunk", {}).get("type") == "text-delta":
@@ -80,7 +80,7 @@ async def test_runtime_abort_closes_the_provider_stream_and_keeps_the_partial_an
 async def test_runtime_provider_failure_ends_with_an_error_chunk(comm, openai_server):
     openai_server.script(Fault(status=400, message="bad request upstream"))
     await comm.send_json_to({"type": "message", "threadId": "rt-fail", "text": "hi"})
-    await comm.receive_json_from(timeout=10)
+    await comm.receive_json_from(timeout=60)
     frames = await frames_until_end(comm, wait_s=10)
     assert chunks(frames)[-1]["type"] == "error"
     assert frames[-1]["status"] == "failed"
