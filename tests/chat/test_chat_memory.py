@@ -143,7 +143,7 @@ async def test_a_socket_message_sent_again_with_its_client_id_adds_nothing(
 ):
     openai_server.script(ChatReply(text="First."), ChatReply(text="Again."))
     comm = await connect("mem", token)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected
     try:
         for _ in range(2):

@@ -22,7 +22,7 @@ async def token(user: Any) -> str:
 
 async def _open(token: str, agent: str = "demo") -> Any:
     comm = await connect(agent, token)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected
     return comm
 
@@ -138,7 +138,7 @@ async def test_another_user_does_not_see_the_thread(scripted_chat, token, tenant
 
 
 async def _close_code(comm: Any) -> tuple[int, str]:
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected
     message = await comm.receive_output(timeout=5)
     assert message["type"] == "websocket.close"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def comm(demo_agent: Any, user: Any) -> Any:
     token = await sync_to_async(token_for)(user)
     communicator = await connect("demo", token)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=30)
     assert connected
     yield communicator
     await communicator.disconnect()

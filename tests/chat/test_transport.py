@@ -20,7 +20,7 @@ async def token(user: Any) -> str:
 
 async def _open(token: str) -> Any:
     comm = await connect("demo", token)
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected
     return comm
 

@@ -33,7 +33,7 @@ def _ticket(*, token: str | None = None, user: Any = None) -> Any:
 
 
 async def _subscribed(comm: WebsocketCommunicator) -> None:
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected
     await comm.send_json_to({"type": "subscribe", "threadId": "t-auth"})
     assert (await comm.receive_json_from(timeout=5))["type"] == "subscribed"
@@ -41,7 +41,7 @@ async def _subscribed(comm: WebsocketCommunicator) -> None:
 
 
 async def _closed(comm: WebsocketCommunicator) -> tuple[int, str]:
-    connected, _ = await comm.connect()
+    connected, _ = await comm.connect(timeout=30)
     assert connected  # accepted first, so that the client reads the code and the reason
     message = await comm.receive_output(timeout=5)
     assert message["type"] == "websocket.close"
