@@ -32,7 +32,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=4 *
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agent platform API",
-    "DESCRIPTION": "Agents, tools, memory, runs, workflows, storage workspaces, eval datasets and experiments, and traces.",
+    "DESCRIPTION": "Agents, tools, memory, runs, storage workspaces, forks and checkpoints, eval datasets and experiments, traces and health.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
