@@ -114,11 +114,23 @@ def _replayed(replay: Replay) -> RunResult:
     return replay.result
 
 
+def _inserted_at_start(setup: RunSetup) -> bool:
+    """Whether the run's row goes in before the model is called.
+
+    A stream hands its run id to the client in its first event, and an idempotency key
+    must be claimed before the work it guards: then the row is inserted as running at
+    the start. A plain `generate` hands its id over only with its answer, so its one row
+    is written then, committed before the answer is returned: one round trip instead of
+    two, and every id a client holds still resolves.
+    """
+    return setup.streaming or bool(setup.turn.options.idempotency_key)
+
+
 def run_sync(setup: RunSetup) -> RunResult:
     turn = setup.turn
     if setup.replay is not None:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
-    if not setup.inserted:
+    if not setup.inserted and _inserted_at_start(setup):
         replay = run_begin(**_begin_kwargs(setup))
         if replay is not None:
             return _replayed(replay)
@@ -212,8 +224,8 @@ async def _begin(setup: RunSetup) -> RunResult | None:
     """An earlier run's result to replay (idempotency key), else None, the run inserted as running."""
     if setup.replay is not None:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
-    if setup.inserted:
-        return None  # inserted by run_setup
+    if setup.inserted or not _inserted_at_start(setup):
+        return None  # inserted by run_setup, or written once when it ends
     replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)

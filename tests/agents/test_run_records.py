@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -80,3 +81,23 @@ async def test_a_stream_run_exists_as_running_when_its_id_is_sent(
             run = await Run.objects.filter(id=str(event.message_id)).afirst()
             seen_running = run is not None and run.status == Run.Status.RUNNING
     assert seen_running
+
+
+def test_a_generate_writes_its_run_once_before_answering(openai_server: Any, user: Any) -> None:
+    """Its id leaves only with the answer, so one insert (no running row, then an update) holds it."""
+    from django.db import connection as default
+    from django.test.utils import CaptureQueriesContext
+
+    from agents.runtime import generate
+
+    agent_save(slug="once", name="Once", instructions="Answer.", model="scripted/gpt-test")
+    openai_server.always(ChatReply(text="Done."))
+    context = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk)
+    table = Run._meta.db_table
+
+    with CaptureQueriesContext(default) as queries:
+        result = generate("once", context=context, prompt="hi")
+
+    writes = re.findall(rf'\b(INSERT INTO|UPDATE)\s+"?{table}"?\s', ";".join(q["sql"] for q in queries))
+    assert writes == ["INSERT INTO"]
+    assert Run.objects.get(id=result.run_id).status == "completed"
