@@ -25,12 +25,14 @@ outcome before answering. `RUN_RECORDS_WRITE_BEHIND=false` writes traces inline 
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
@@ -40,29 +42,63 @@ from core.db import Statement, execute_batch
 
 logger = logging.getLogger(__name__)
 
+# Told once a submission is committed (None) or refused (the database's error).
+OnWritten = Callable[[BaseException | None], None]
+_Submission = tuple[list[Statement], "OnWritten | None"]
+
 
 class WriteBehind:
     def __init__(self, *, using: str = "default", max_pending: int = 10_000, max_batch: int = 256) -> None:
         self.using = using
         self.max_pending = max_pending
         self.max_batch = max_batch
-        self._queue: deque[list[Statement]] = deque()
+        self._queue: deque[_Submission] = deque()
         self._wake = threading.Condition()
         self._submitted = 0
         self._done = 0
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def submit(self, statements: list[Statement]) -> None:
-        """Queue one submission (written in one transaction), or write it now when the queue is full."""
+    def submit(self, statements: list[Statement], *, on_written: OnWritten | None = None) -> None:
+        """Queue one submission (written in one transaction), or write it now when the queue is full.
+
+        `on_written` is called from the writer's thread once the submission is committed
+        (with None) or refused (with the error); with it, a full queue refuses the
+        submission at once instead of writing inline (its caller may be an event loop).
+        """
         self._ensure_thread()
         with self._wake:
             if len(self._queue) < self.max_pending:
-                self._queue.append(statements)
+                self._queue.append((statements, on_written))
                 self._submitted += 1
                 self._wake.notify()
                 return
+        if on_written is not None:
+            on_written(OperationalError("the write-behind queue is full"))
+            return
         execute_batch(statements, using=self.using)
+
+    async def committed(self, submit: Callable[[OnWritten], None], *, wait_s: float) -> None:
+        """Call `submit(on_written)`, which queues one submission with that callback, and wait
+        without blocking the event loop until the submission is committed.
+
+        Concurrent callers share the writer's batches, so many runs' records go in one
+        commit (a group commit). Raises the database's error if it refuses them, and
+        `OperationalError` if they are not committed within `wait_s` seconds (they may
+        still be written later).
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if not loop.is_closed():  # the caller may have given up and its loop ended
+                loop.call_soon_threadsafe(_settle, future, error)
+
+        submit(settle)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), wait_s)
+        except TimeoutError:
+            raise OperationalError("the record was not committed in time") from None
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted before this call is written; False on timeout."""
@@ -94,7 +130,7 @@ class WriteBehind:
                 self._wake.wait_for(lambda: bool(self._queue))
                 batch = [self._queue[i] for i in range(min(len(self._queue), self.max_batch))]
             try:
-                self._write(batch)
+                outcomes = self._write(batch)
                 delay = 0.05
             except (OperationalError, InterfaceError) as error:
                 # The database is unreachable: keep the batch queued and try again later.
@@ -110,22 +146,36 @@ class WriteBehind:
                     self._queue.popleft()
                 self._done += len(batch)
                 self._wake.notify_all()
+            for (_, on_written), refusal in zip(batch, outcomes, strict=True):
+                if on_written is not None:
+                    try:
+                        on_written(refusal)
+                    except Exception:  # a caller's callback never stops the writer
+                        logger.exception("write-behind: a completion callback failed")
 
-    def _write(self, batch: list[list[Statement]]) -> None:
+    def _write(self, batch: list[_Submission]) -> list[DatabaseError | None]:
+        """Write the batch; for each submission, None or the error the database refused it with."""
         try:
-            execute_batch([statement for submission in batch for statement in submission], using=self.using)
-            return
+            execute_batch(
+                [statement for statements, _ in batch for statement in statements], using=self.using
+            )
+            return [None] * len(batch)
         except (OperationalError, InterfaceError):
             raise
-        except DatabaseError:
+        except DatabaseError as error:
             if len(batch) == 1:
                 logger.error("write-behind: the database refused a record; dropped it", exc_info=False)
-                return
+                return [error]
+        outcomes: list[DatabaseError | None] = []
         for submission in batch:  # find the one the database refuses; write the others
-            self._write([submission])
+            outcomes.extend(self._write([submission]))
+        return outcomes
 
 
 writer = WriteBehind()
+# Run records whose callers wait for their commit (`WriteBehind.committed`): concurrent runs
+# share one commit. A thread of their own, so a slow trace write never holds an answer.
+records = WriteBehind()
 
 M = TypeVar("M", bound=Model)
 
@@ -150,3 +200,12 @@ def _flush_at_exit() -> None:
 
 
 atexit.register(_flush_at_exit)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -19,7 +19,14 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
-from agents.runtime.persistence import MemoryWrite, Replay, run_begin, run_finish, writes_behind
+from agents.runtime.persistence import (
+    MemoryWrite,
+    Replay,
+    run_begin,
+    run_finish,
+    run_finish_committed,
+    writes_behind,
+)
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.turn import PreparedCall
@@ -251,9 +258,11 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
 
     async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
         # The run's outcome is committed before the last event (the trace may be queued behind).
-        await sync_to_async(releasing(run_finish), thread_sensitive=False)(
-            **_finish_kwargs(setup, result, error, status)
-        )
+        kwargs = _finish_kwargs(setup, result, error, status)
+        if kwargs["behind"] and kwargs["memory"] is None:
+            await run_finish_committed(**kwargs)  # a group commit with other runs, no thread hop
+            return
+        await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
 
     model = setup.chain[0].id
     step = _Step(0)

@@ -18,6 +18,7 @@ from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
 from core.db import Statement, execute_batch, fast_commit
 from core.errors import PlatformError
+from core.writebehind import records
 from observability.redaction import redact
 from observability.tracing import Trace
 
@@ -165,25 +166,18 @@ def run_finish(
     behind: bool = False,
 ) -> None:
     """Write the run's outcome, the assistant's message (with memory) and the trace in one transaction."""
-    fields: dict[str, Any] = {
-        "status": status,
-        "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
-    }
-    if result is not None:
-        fields.update(
-            result=redact(result.as_dict()),
-            usage=result.usage.as_dict(),
-            steps=result.steps,
-            model=result.model,
-        )
-    if error is not None:
-        fields["error"] = redact({**error.as_dict(), "status": error.status})
-    statement = (
-        _run_update(run_id, fields)
-        if inserted
-        else _run_insert(
-            {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields}
-        )
+    statement = _outcome_statement(
+        run_id=run_id,
+        inserted=inserted,
+        spec=spec,
+        context=context,
+        thread_id=thread_id,
+        input_payload=input_payload,
+        trace=trace,
+        started_at=started_at,
+        result=result,
+        error=error,
+        status=status,
     )
     if memory is None:
         if behind:
@@ -205,6 +199,82 @@ def run_finish(
                 partial_text=result.text if result is not None and status != "completed" else "",
             )
         trace.flush(extra=[statement])
+
+
+async def run_finish_committed(
+    *,
+    run_id: uuid.UUID,
+    inserted: bool,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    trace: Trace,
+    started_at: datetime,
+    result: RunResult | None,
+    error: PlatformError | None,
+    status: str,
+    memory: MemoryWrite | None = None,
+    behind: bool = False,
+) -> None:
+    """`run_finish` from the event loop, for a run without memory whose trace may be queued
+    (`writes_behind`): the outcome goes to the run-record writer and this waits until it is
+    committed, without a thread hop; concurrent runs share that writer's batches (one
+    commit for many). The trace and its spans are queued behind, as in `run_finish`.
+    """
+    assert memory is None  # noqa: S101 - the caller checks `writes_behind`
+    statement = _outcome_statement(
+        run_id=run_id,
+        inserted=inserted,
+        spec=spec,
+        context=context,
+        thread_id=thread_id,
+        input_payload=input_payload,
+        trace=trace,
+        started_at=started_at,
+        result=result,
+        error=error,
+        status=status,
+    )
+    await records.committed(
+        lambda done: records.submit([statement], on_written=done), wait_s=settings.DB_POOL_TIMEOUT_S
+    )
+    trace.flush(behind=True)
+
+
+def _outcome_statement(
+    *,
+    run_id: uuid.UUID,
+    inserted: bool,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    trace: Trace,
+    started_at: datetime,
+    result: RunResult | None,
+    error: PlatformError | None,
+    status: str,
+) -> Statement:
+    """The statement that records the run's outcome: an update of its running row, or its one insert."""
+    fields: dict[str, Any] = {
+        "status": status,
+        "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
+    }
+    if result is not None:
+        fields.update(
+            result=redact(result.as_dict()),
+            usage=result.usage.as_dict(),
+            steps=result.steps,
+            model=result.model,
+        )
+    if error is not None:
+        fields["error"] = redact({**error.as_dict(), "status": error.status})
+    if inserted:
+        return _run_update(run_id, fields)
+    return _run_insert(
+        {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields}
+    )
 
 
 def writes_behind(*, memory: bool, streaming: bool) -> bool:

@@ -88,3 +88,42 @@ def test_a_celery_task_ends_with_its_records_written(probe_table: str) -> None:
         signals.task_postrun.send(sender=None)  # a worker child may exit right after: no atexit there
         assert writer.pending == 0
     assert "from a task" in _notes()
+
+
+def test_committed_returns_once_written_and_raises_what_the_database_refused(probe_table: str) -> None:
+    import asyncio
+
+    from django.db import IntegrityError
+
+    behind = WriteBehind()
+
+    async def write(note: str) -> str:
+        await behind.committed(lambda done: behind.submit(_insert(note), on_written=done), wait_s=10)
+        return note
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(write(f"n{i}") for i in range(50)), write("n0"), return_exceptions=True)
+
+    outcomes = asyncio.run(many())
+
+    written = _notes()
+    assert {f"n{i}" for i in range(50)} == set(written)
+    assert outcomes[:50] == [f"n{i}" for i in range(50)]
+    assert isinstance(outcomes[50], IntegrityError)  # the duplicate: refused, and its caller hears it
+
+
+def test_committed_gives_up_after_its_wait(probe_table: str) -> None:
+    import asyncio
+
+    from django.db import OperationalError
+
+    behind = WriteBehind()
+    with connect() as blocker:
+        blocker.execute("LOCK TABLE wb_probe IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(OperationalError, match="not committed in time"):
+            asyncio.run(
+                behind.committed(lambda done: behind.submit(_insert("late"), on_written=done), wait_s=0.3)
+            )
+        blocker.rollback()
+    assert behind.flush(timeout=5)
+    assert "late" in _notes()  # written once the lock is gone
