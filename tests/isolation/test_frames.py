@@ -1,0 +1,95 @@
+"""The owner model for every WebSocket frame type (docs/security.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from tests.fakes.openai_server import ChatReply
+from tests.isolation.entries import SECRET
+from tests.isolation.world import World
+
+
+async def _socket(user: Any | None) -> Any:
+    from tests.chat.helpers import connect, token_for
+
+    token = await sync_to_async(token_for)(user) if user is not None else None
+    comm = await connect("helper", token)
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def _until_ack(comm: Any, thread: str) -> list[dict[str, Any]]:
+    """Everything the consumer sent before answering a `subscribe` sent now (frames are handled in order)."""
+    await comm.send_json_to({"type": "subscribe", "threadId": f"sync-{thread}"})
+    frames: list[dict[str, Any]] = []
+    while True:
+        frame = await comm.receive_json_from(timeout=10)
+        if frame.get("type") == "subscribed" and frame.get("threadId") == f"sync-{thread}":
+            return frames
+        frames.append(frame)
+
+
+async def _intruder_failures(who: str, comm: Any, *, thread: str, run_id: str) -> list[str]:
+    """What an intruder's socket received after its abort, replay and decision frames, and
+    what its own message on the owner's thread id answered."""
+    from tests.chat.helpers import frames_until_end
+
+    failures = []
+    frames = await _until_ack(comm, who.replace(" ", "-"))
+    leaked = [f for f in frames if SECRET in str(f) or f.get("runId") == run_id]
+    if leaked:
+        failures.append(f"{who} received the owner's frames {leaked}")
+    if len([f for f in frames if f.get("type") == "error"]) < 3:
+        failures.append(f"{who}: approve, decline and resume were not refused: {frames}")
+    # A message on the owner's thread id: the intruder's own thread or "not found", never the history.
+    await comm.send_json_to({"type": "message", "threadId": thread, "text": "what did I say?"})
+    mine = await frames_until_end(comm, wait_s=10)
+    if any(SECRET in str(f) for f in mine):
+        failures.append(f"{who}'s message on the owner's thread id leaked {mine}")
+    return failures
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_no_websocket_frame_reaches_another_owners_run_or_thread(world: World, openai_server: Any):
+    from tests.chat.helpers import frames_until_end
+
+    thread = world.ids["thread"]
+    owner = await _socket(world.owner)
+    intruders = {
+        "another member": await _socket(world.colleague),
+        "another tenant": await _socket(world.stranger),
+    }
+    for comm in intruders.values():  # subscribed to the owner's thread id before the owner's run
+        await comm.send_json_to({"type": "subscribe", "threadId": thread})
+        assert (await comm.receive_json_from(timeout=10))["type"] == "subscribed"
+
+    openai_server.script(ChatReply(text=" ".join([SECRET] * 30), chunk_delay_s=0.01))
+    await owner.send_json_to({"type": "message", "threadId": thread, "text": f"again {SECRET}"})
+    run_id = (await owner.receive_json_from(timeout=10))["runId"]
+    while (await owner.receive_json_from(timeout=10)).get("chunk", {}).get("type") != "text-delta":
+        pass
+    for comm in intruders.values():
+        await comm.send_json_to({"type": "abort", "threadId": thread, "runId": run_id})
+        await comm.send_json_to({"type": "replay", "threadId": thread, "runId": run_id, "afterSeq": 0})
+        for kind in ("approve", "decline", "resume"):
+            await comm.send_json_to({"type": kind, "threadId": thread, "runId": run_id})
+    failures: list[str] = []
+    end = await frames_until_end(owner, wait_s=10)
+    if end[-1]["status"] != "completed":
+        failures.append(f"an intruder's abort stopped the owner's run: {end[-1]}")
+    for who, comm in intruders.items():
+        failures += await _intruder_failures(who, comm, thread=thread, run_id=run_id)
+    for request in openai_server.chat_requests:  # the intruders' turns carried none of the owner's history
+        if "what did I say?" in str(request.messages) and SECRET in str(request.body):
+            failures.append(f"the owner's history reached the model for another caller: {request.messages}")
+    anonymous = await _socket(None)
+    closed = await anonymous.receive_output(timeout=10)
+    if closed.get("code") != 4401:
+        failures.append(f"an anonymous socket was not closed with 4401: {closed}")
+    for comm in [owner, *intruders.values()]:
+        await comm.disconnect()
+    assert not failures, "\n".join(failures)
