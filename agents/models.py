@@ -24,7 +24,10 @@ class Tool(models.Model):
         max_length=200, blank=True, help_text="Shown in the chat UI while the tool runs."
     )
     side_effect = models.CharField(max_length=16, choices=SideEffect.choices, default=SideEffect.NONE)
-    needs_approval = models.BooleanField(default=False)
+    needs_approval = models.BooleanField(
+        default=False,
+        help_text="Calls need a human's approval. Approving is not built yet, so each call is refused.",
+    )
     timeout_s = models.FloatField(default=30.0)
     input_schema = models.JSONField(default=dict, blank=True)
     output_schema = models.JSONField(default=dict, blank=True)
@@ -71,7 +74,10 @@ class Agent(models.Model):
     allow_model_override = models.BooleanField(default=False)
     max_steps = models.PositiveSmallIntegerField(default=5)
     tools = models.ManyToManyField(Tool, blank=True, related_name="agents", help_text="The tool allowlist.")
-    require_approval = models.BooleanField(default=False, help_text="Every tool call needs approval.")
+    require_approval = models.BooleanField(
+        default=False,
+        help_text="Every tool call needs a human's approval. Approving is not built yet, so each call is refused.",
+    )
     memory = models.JSONField(default=dict, blank=True, help_text="Memory settings; empty: no memory.")
     request_context_schema = models.JSONField(
         default=dict, blank=True, help_text="JSON Schema of the request-context keys a client may send."
