@@ -66,6 +66,23 @@ class Agent(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     instructions = models.TextField()
+
+    class Style(models.TextChoices):
+        DEFAULT = "default", "Default guardrails"
+        CUSTOM = "custom", "My own text"
+        OFF = "off", "Off"
+
+    style = models.CharField(
+        max_length=16,
+        choices=Style.choices,
+        default=Style.DEFAULT,
+        help_text="Style guardrails appended to the instructions: the built-in set (no em dashes, "
+        "no emoji, no flattering openers or throwaway closers), your own text, or none.",
+    )
+    style_instructions = models.TextField(
+        blank=True,
+        help_text="With style 'My own text': appended to the instructions instead of the default set.",
+    )
     model = models.CharField(max_length=200, help_text="provider/model, for example openai/gpt-4o-mini")
     fallback_models = models.JSONField(
         default=list, blank=True, help_text="Tried in order when the model fails."

@@ -18,6 +18,8 @@ VERSIONED_FIELDS = (
     "name",
     "description",
     "instructions",
+    "style",
+    "style_instructions",
     "model",
     "fallback_models",
     "model_settings",

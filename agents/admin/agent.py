@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from agents.admin import versions
 from agents.admin.forms import AgentAdminForm
+from agents.instructions import DEFAULT_STYLE_INSTRUCTIONS
 from agents.models import Agent
 from agents.services import agent_set_enabled, agent_version_record
 
@@ -29,11 +30,17 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
     list_select_related = ("tenant",)
     search_fields = ("slug", "name", "model")
     filter_horizontal = ("tools",)
-    readonly_fields = ("version", "created_at", "updated_at", "recent_versions")
+    readonly_fields = ("version", "created_at", "updated_at", "recent_versions", "default_style")
     actions = ("disable_agents", "enable_agents")
     fieldsets = (
         (None, {"fields": ("slug", "name", "description", "tenant", "enabled")}),
-        ("Instructions", {"fields": ("instructions",)}),
+        (
+            "Instructions",
+            {
+                "fields": ("instructions", "style", "style_instructions", "default_style"),
+                "description": "The style guardrails are appended to the instructions of every run.",
+            },
+        ),
         (
             "Model",
             {"fields": ("model", "fallback_models", "model_settings", "allow_model_override", "max_steps")},
@@ -69,6 +76,10 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
             agent_set_enabled(agent=agent, enabled=enabled, user=user)
         state = "enabled" if enabled else "disabled"
         self.message_user(request, f"{len(changed)} agent(s) {state}.", messages.SUCCESS)
+
+    @admin.display(description="The default set")
+    def default_style(self, obj: Agent | None) -> SafeString:
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", DEFAULT_STYLE_INSTRUCTIONS)
 
     @admin.display(description="Recent versions")
     def recent_versions(self, obj: Agent) -> SafeString | str:

@@ -66,6 +66,8 @@ class AgentAdminForm(forms.ModelForm[Agent]):
             "tenant",
             "enabled",
             "instructions",
+            "style",
+            "style_instructions",
             "model",
             "fallback_models",
             "model_settings",
@@ -87,11 +89,22 @@ class AgentAdminForm(forms.ModelForm[Agent]):
                 attrs={"rows": 24, "cols": 100, "class": "vLargeTextField agent-instructions"}
             ),
             "description": forms.Textarea(attrs={"rows": 2, "cols": 100}),
+            "style": forms.RadioSelect,
+            "style_instructions": forms.Textarea(attrs={"rows": 6, "cols": 100, "class": "vLargeTextField"}),
             "fallback_models": _json_widget(3),
             "model_settings": _json_widget(6),
             "memory": _json_widget(8),
             "request_context_schema": _json_widget(12),
         }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("style") == Agent.Style.CUSTOM
+            and not (cleaned.get("style_instructions") or "").strip()
+        ):
+            self.add_error("style_instructions", "Write the style text, or choose the default set or off.")
+        return cleaned
 
     def clean_model(self) -> str:
         model: str = self.cleaned_data["model"].strip()

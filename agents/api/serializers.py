@@ -52,6 +52,10 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
     requestContextSchema = serializers.JSONField(source="request_context_schema")
     requireApproval = serializers.BooleanField(source="require_approval")
     memoryEnabled = serializers.SerializerMethodField()
+    styleInstructions = serializers.CharField(
+        source="style_instructions",
+        help_text="The agent's own style text, appended instead of the default set when style is 'custom'.",
+    )
 
     class Meta:
         model = Agent
@@ -60,6 +64,8 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
             "name",
             "description",
             "instructions",
+            "style",
+            "styleInstructions",
             "model",
             "fallbackModels",
             "allowModelOverride",

@@ -16,6 +16,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 
+from agents.instructions import instructions_compose
 from agents.models import Agent, ModelRoute, Tool
 from core.errors import Disabled, NotFound
 from core.pgnotify import NotifiedCache
@@ -27,7 +28,7 @@ class AgentSpec:
     slug: str
     name: str
     version: int
-    instructions: str
+    instructions: str  # the agent's own, with its style guardrails appended (`agents.instructions`)
     model: str
     fallback_models: tuple[str, ...]
     model_settings: dict[str, Any]
@@ -55,6 +56,7 @@ _ALLOWLIST = Agent.tools.through._meta.db_table
 _SPEC_SQL = f"""
 SELECT a.id, a.slug, a.name, a.version, a.instructions, a.model, a.fallback_models, a.model_settings,
        a.allow_model_override, a.max_steps, a.require_approval, a.memory, a.request_context_schema, a.enabled,
+       a.style, a.style_instructions,
        ARRAY(SELECT at.tool_id FROM {_ALLOWLIST} at WHERE at.agent_id = a.id ORDER BY at.tool_id),
        ARRAY(SELECT t.id FROM {_TOOL} t WHERE NOT t.enabled),
        ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled)
@@ -118,13 +120,14 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
     if row is None:
         raise NotFound(f"Agent {slug!r} not found.")
     (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
-     require_approval, memory, context_schema, enabled, allowlist, disabled_tools, disabled_routes) = row  # fmt: skip
+     require_approval, memory, context_schema, enabled, style, style_custom, allowlist, disabled_tools,
+     disabled_routes) = row  # fmt: skip
     spec = AgentSpec(
         pk=pk,
         slug=slug,
         name=name,
         version=version,
-        instructions=instructions,
+        instructions=instructions_compose(instructions=instructions, style=style, custom=style_custom),
         model=model,
         fallback_models=tuple(_json(fallbacks) or ()),
         model_settings=dict(_json(model_settings) or {}),

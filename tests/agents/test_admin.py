@@ -37,6 +37,8 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "tenant": "",
         "enabled": "on",
         "instructions": "You answer support questions.\nBe brief.",
+        "style": "default",
+        "style_instructions": "",
         "model": "scripted/gpt-test",
         "fallback_models": '["backup/gpt-test"]',
         "model_settings": '{"temperature": 0.2, "max_tokens": 300}',
@@ -387,3 +389,11 @@ def test_duplicate_model_route_is_a_form_error(admin_client, db):
     assert response.status_code == 200
     assert "model" in response.context["adminform"].form.errors
     assert ModelRoute.objects.get(model="openai/*").enabled
+
+
+def test_own_style_text_is_required_when_chosen(admin_client, synced):
+    response = admin_client.post(reverse("admin:agents_agent_add"), form_data(style="custom"))
+    assert response.status_code == 200
+    assert "style_instructions" in response.context["adminform"].form.errors
+    agent = add_agent(admin_client, style="custom", style_instructions="Answer in one line.")
+    assert (agent.style, agent.style_instructions) == ("custom", "Answer in one line.")

@@ -78,12 +78,12 @@ def test_the_spec_is_served_from_the_cache_until_a_change_is_announced(
         )
     finally:
         other_connection.execute("ALTER TABLE agents_agent ENABLE TRIGGER agents_agent_config_notify")
-    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Version one."
+    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions.startswith("Version one.")
 
     # Another process's change, announced by the trigger, reaches this process's cache.
     other_connection.execute("UPDATE agents_agent SET instructions = 'Version three.' WHERE slug = 'helper'")
     assert specs.sync()
-    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Version three."
+    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions.startswith("Version three.")
 
 
 def test_switches_made_in_this_process_apply_to_the_very_next_run(
@@ -119,7 +119,9 @@ def test_an_admin_style_save_and_an_allowlist_change_drop_the_cache(
     agent = Agent.objects.get(slug="helper")
     agent.instructions = "Edited in the admin."
     agent.save()
-    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Edited in the admin."
+    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions.startswith(
+        "Edited in the admin."
+    )
 
     agent.tools.remove(Tool.objects.get(id="test_slow"))
     assert "test_slow" not in agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).tool_ids
@@ -172,4 +174,4 @@ def test_agent_save_of_a_new_agent_is_visible_at_once(
     make_agent()
     agent_spec_load(slug="helper", tenant_id=ctx.tenant_id)
     agent_save(slug="helper", instructions="Saved again.")
-    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions == "Saved again."
+    assert agent_spec_load(slug="helper", tenant_id=ctx.tenant_id).instructions.startswith("Saved again.")

@@ -42,7 +42,8 @@ def test_a_text_turn_is_answered_persisted_and_traced(openai_server, make_agent,
     assert result.agent_version == agent.version
     sent = openai_server.chat_requests[0]
     assert sent.body["model"] == "gpt-test"
-    assert sent.messages[0] == {"role": "system", "content": "You are a careful assistant."}
+    assert sent.messages[0]["role"] == "system"
+    assert sent.messages[0]["content"].startswith("You are a careful assistant.\n\n")
     assert sent.messages[-1] == {"role": "user", "content": "Hi"}
     assert {t["function"]["name"] for t in sent.body["tools"]} == {
         "test_add",
