@@ -20,6 +20,14 @@ class AgentsConfig(AppConfig):
         post_migrate.connect(_sync_tools, sender=self)
         _watch_config()
 
+        from django.conf import settings
+
+        from config.celery import periodic
+
+        every = settings.RUNS_SWEEP_EVERY_S
+        periodic("runs-expire-approvals", "agents.tasks.approvals_expire", every_s=every)
+        periodic("runs-sweep-interrupted", "agents.tasks.runs_sweep", every_s=every)
+
 
 def _watch_config() -> None:
     """Changes made through the ORM in this process drop the cached agent specs at once.

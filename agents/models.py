@@ -26,7 +26,10 @@ class Tool(models.Model):
     side_effect = models.CharField(max_length=16, choices=SideEffect.choices, default=SideEffect.NONE)
     needs_approval = models.BooleanField(
         default=False,
-        help_text="Calls need a human's approval. Approving is not built yet, so each call is refused.",
+        help_text=(
+            "Calls stop the run until a person approves or declines them (from code: a tool whose "
+            "condition decides per call shows here as needing approval)."
+        ),
     )
     timeout_s = models.FloatField(default=30.0)
     input_schema = models.JSONField(default=dict, blank=True)
@@ -91,9 +94,19 @@ class Agent(models.Model):
     allow_model_override = models.BooleanField(default=False)
     max_steps = models.PositiveSmallIntegerField(default=5)
     tools = models.ManyToManyField(Tool, blank=True, related_name="agents", help_text="The tool allowlist.")
+    auto_resume_suspended_tools = models.BooleanField(
+        default=False,
+        help_text=(
+            "A tool suspended for input is resumed from the user's next message on the same thread "
+            "(the model extracts the resume data against the tool's resume schema)."
+        ),
+    )
     require_approval = models.BooleanField(
         default=False,
-        help_text="Every tool call needs a human's approval. Approving is not built yet, so each call is refused.",
+        help_text=(
+            "Every tool call stops the run until a person approves or declines it (REST, WebSocket, "
+            "chat); a declined call goes back to the model as a refusal."
+        ),
     )
     memory = models.JSONField(default=dict, blank=True, help_text="Memory settings; empty: no memory.")
     request_context_schema = models.JSONField(
@@ -137,7 +150,9 @@ class Run(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         ABORTED = "aborted"
-        SUSPENDED = "suspended"
+        SUSPENDED = "suspended"  # waiting for a decision or resume data (`ToolCallGate`)
+        CANCELLED = "cancelled"  # cancelled by its owner, superseded by a new message, or expired
+        INTERRUPTED = "interrupted"  # found `running` by the sweeper after its process died
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
@@ -162,6 +177,13 @@ class Run(models.Model):
     error = models.JSONField(default=dict, blank=True)
     trace_id = models.UUIDField(null=True, blank=True)
     steps = models.PositiveSmallIntegerField(default=0)
+    # The serialisable run state (`agents.runtime.state.RunState`): messages so far, step,
+    # usage, fallback-chain position, the current step's tool calls. Written when the run
+    # suspends, at step boundaries of runs inserted at their start, and when it ends.
+    state = models.JSONField(default=dict, blank=True)
+    checkpoint_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the state was last written (the sweeper's clock)."
+    )
     created_at = models.DateTimeField(db_index=True)
     duration_ms = models.FloatField(default=0.0)
 
@@ -181,3 +203,70 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.id} {self.status}"
+
+
+class ToolCallGate(models.Model):
+    """One tool call a run stopped at: waiting for approval, or suspended by the tool for input.
+
+    Stored against the exact call (run and tool call id) and a hash of its arguments. Each
+    gate is decided once: the first decision wins (a conditional update under the run's row
+    lock), later ones are answered with it.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval"
+        SUSPENSION = "suspension"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DECLINED = "declined"
+        EXPIRED = "expired"  # counts as declined with reason "expired"
+        RESUMED = "resumed"  # a suspension that received its resume data
+        CANCELLED = "cancelled"  # the run was cancelled while this call waited
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run's owner (who, with the tenant's admins, may decide).",
+    )
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="gates")
+    tool_call_id = models.CharField(max_length=200)
+    tool_name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    input = models.JSONField(default=dict, blank=True, help_text="The call's arguments.")
+    args_hash = models.CharField(
+        max_length=64, help_text="sha256 of the call's arguments as the model sent them."
+    )
+    step = models.PositiveSmallIntegerField(default=0)
+    suspend_payload = models.JSONField(null=True, blank=True)
+    resume_schema = models.JSONField(null=True, blank=True)
+    resume_data = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["run", "tool_call_id"], name="gate_run_call_unique")]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.tool_name} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

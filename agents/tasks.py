@@ -77,3 +77,19 @@ def thread_title(tenant_id: int, thread_id: str) -> str | None:
 def thread_title_enqueue(*, tenant_id: int, thread_id: str) -> None:
     """Called by the runtime after a thread's first exchange (when the agent's memory asks for titles)."""
     transaction.on_commit(lambda: thread_title.delay(tenant_id, thread_id))
+
+
+@shared_task(name="agents.tasks.approvals_expire", ignore_result=True)
+def approvals_expire() -> int:
+    """Beat: end runs whose approvals waited past their expiry (declined, reason "expired")."""
+    from agents.runs.services import gates_expire
+
+    return gates_expire()
+
+
+@shared_task(name="agents.tasks.runs_sweep", ignore_result=True)
+def runs_sweep() -> int:
+    """Beat: mark runs a dead process left `running` as `interrupted`."""
+    from agents.runs.services import runs_sweep_interrupted
+
+    return runs_sweep_interrupted()

@@ -45,7 +45,7 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
             "Model",
             {"fields": ("model", "fallback_models", "model_settings", "allow_model_override", "max_steps")},
         ),
-        ("Tools", {"fields": ("tools", "require_approval")}),
+        ("Tools", {"fields": ("tools", "require_approval", "auto_resume_suspended_tools")}),
         ("Memory and request context", {"fields": ("memory", "request_context_schema")}),
         ("Version", {"fields": ("version_note", "version", "recent_versions", "created_at", "updated_at")}),
     )

@@ -75,6 +75,7 @@ class AgentAdminForm(forms.ModelForm[Agent]):
             "max_steps",
             "tools",
             "require_approval",
+            "auto_resume_suspended_tools",
             "memory",
             "request_context_schema",
         )

@@ -34,6 +34,15 @@ class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
     structuredOutput = StructuredOutputSerializer(required=False)
     memory = MemoryRefSerializer(required=False)
+    requireToolApproval = serializers.BooleanField(
+        required=False, default=False, help_text="Every tool call of this run waits for a person's approval."
+    )
+    autoResumeSuspendedTools = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Resume a tool suspended on this thread from this message (default: the agent's setting).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("messages" in attrs) == ("prompt" in attrs):
@@ -51,6 +60,7 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
     fallbackModels = serializers.JSONField(source="fallback_models")
     requestContextSchema = serializers.JSONField(source="request_context_schema")
     requireApproval = serializers.BooleanField(source="require_approval")
+    autoResumeSuspendedTools = serializers.BooleanField(source="auto_resume_suspended_tools")
     memoryEnabled = serializers.SerializerMethodField()
     styleInstructions = serializers.CharField(
         source="style_instructions",
@@ -72,6 +82,7 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
             "maxSteps",
             "tools",
             "requireApproval",
+            "autoResumeSuspendedTools",
             "requestContextSchema",
             "memoryEnabled",
             "enabled",
@@ -168,6 +179,11 @@ class GenerateOutputSerializer(serializers.Serializer[dict[str, Any]]):
     model = serializers.CharField()
     object = serializers.JSONField(required=False)
     error = serializers.DictField(required=False)
+    pendingToolCalls = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="With status 'suspended': the tool calls the run waits on (approvalId, toolCallId, kind, ...).",
+    )
 
 
 class ToolExecuteOutputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -192,3 +208,52 @@ class ProviderEntrySerializer(serializers.Serializer[dict[str, Any]]):
 class ModelListOutputSerializer(serializers.Serializer[dict[str, Any]]):
     models = ModelEntrySerializer(many=True)
     providers = ProviderEntrySerializer(many=True)
+
+
+class ToolCallDecisionInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """Mastra's `{runId, toolCallId, reason?}`."""
+
+    runId = serializers.UUIDField()
+    toolCallId = fields.CharField(max_length=200)
+    reason = fields.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ResumeInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """`{runId, toolCallId, resumeData}`: the data is checked against the tool's resume schema."""
+
+    runId = serializers.UUIDField()
+    toolCallId = fields.CharField(max_length=200)
+    resumeData = fields.JSONObjectField(help_text="An object matching the tool's resume schema.")
+
+
+class PendingToolCallSerializer(serializers.Serializer[dict[str, Any]]):
+    approvalId = serializers.UUIDField()
+    runId = serializers.UUIDField()
+    toolCallId = serializers.CharField()
+    toolName = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["approval", "suspension"])
+    status = serializers.CharField()
+    input = serializers.JSONField()
+    argsHash = serializers.CharField()
+    createdAt = serializers.DateTimeField(allow_null=True)
+    decidedBy = serializers.IntegerField(allow_null=True)
+    decidedAt = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    expiresAt = serializers.DateTimeField(allow_null=True)
+    suspendPayload = serializers.JSONField(required=False)
+    resumeSchema = serializers.JSONField(required=False)
+
+
+class SuspendedRunOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    runId = serializers.UUIDField()
+    agentId = serializers.CharField()
+    threadId = serializers.CharField(allow_blank=True)
+    resourceId = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    createdAt = serializers.DateTimeField()
+    pendingToolCalls = PendingToolCallSerializer(many=True)
+
+
+class SuspendedRunsQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    threadId = fields.CharField(required=False, max_length=200)
+    resourceId = fields.CharField(required=False, max_length=200)

@@ -62,6 +62,8 @@ def run_options(data: dict[str, Any], request: Request) -> RunOptions:
         tool_choice=data.get("toolChoice"),
         output_schema=(data.get("structuredOutput") or {}).get("schema"),
         idempotency_key=data.get("idempotencyKey") or request.headers.get("Idempotency-Key") or None,
+        require_tool_approval=bool(data.get("requireToolApproval")),
+        auto_resume_suspended_tools=data.get("autoResumeSuspendedTools"),
     )
 
 

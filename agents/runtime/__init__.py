@@ -83,14 +83,17 @@ async def agenerate(
 ) -> RunResult:
     """Run the agent to a final answer (asynchronous)."""
     setup = await _asetup(agent_id, context, prompt, messages, memory, options)
+    return await run_to_result(setup)
+
+
+async def run_to_result(setup: RunSetup) -> RunResult:
+    """Drive the run's events to the end and return its result (completed or suspended)."""
     async for _event in run_events(setup, streaming=False):
         pass
-    error = setup.extra.get("error")
-    if error is not None:
-        raise error
-    result = setup.extra["result"]
-    assert isinstance(result, RunResult)  # noqa: S101 - set by run_events on success
-    return result
+    if setup.error is not None:
+        raise setup.error
+    assert setup.result is not None  # noqa: S101 - set by run_events when no error was raised
+    return setup.result
 
 
 async def stream(

@@ -1,8 +1,10 @@
-"""The two drivers of the tool loop: synchronous (`generate`) and asynchronous (events).
+"""The two drivers of the one run loop (`agents.runtime.loop`): blocking (`generate`) and
+asynchronous (`agenerate`, `stream`).
 
-Both take a `RunSetup`, call the model and the tools, and leave the run and its
-trace persisted whatever happens: completed, failed with its error, or aborted
-with the partial answer.
+Both take a `RunSetup`, perform what the loop asks (model calls, tools, checkpoints,
+suspension) and leave the run and its trace persisted whatever happens: completed,
+suspended with its state and gates, failed with its error, or aborted with the partial
+answer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -19,6 +22,8 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
+from agents.runtime.checkpoint import run_checkpoint, run_suspend, state_of, suspended_result
+from agents.runtime.loop import CallModel, Checkpoint, Emit, Op, RunTools, Suspend, run_loop
 from agents.runtime.persistence import (
     MemoryWrite,
     Replay,
@@ -29,7 +34,6 @@ from agents.runtime.persistence import (
 )
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
-from agents.runtime.turn import PreparedCall
 from agents.runtime.types import RunResult
 from core.db import releasing
 from core.errors import PlatformError
@@ -43,7 +47,7 @@ class InternalRunError(PlatformError):
     default_message = "The run failed because of an internal error; it was recorded."
 
 
-def _result(setup: RunSetup, *, status: str, model: str, partial_text: str = "") -> RunResult:
+def _result(setup: RunSetup, *, status: str, partial_text: str = "") -> RunResult:
     turn = setup.turn
     return RunResult(
         run_id=str(setup.run_id),
@@ -57,7 +61,7 @@ def _result(setup: RunSetup, *, status: str, model: str, partial_text: str = "")
         usage=turn.usage,
         finish_reason=turn.finish_reason,
         steps=turn.step,
-        model=model,
+        model=setup.model,
         object=turn.structured,
     )
 
@@ -98,6 +102,8 @@ def _finish_kwargs(
         "memory": MemoryWrite(session=setup.memory_session, messages=setup.turn.messages)
         if setup.memory_session is not None
         else None,
+        # A continued run leaves its final state (the step it stopped at is over).
+        "state": state_of(setup).as_dict() if setup.resumed else None,
     }
 
 
@@ -133,8 +139,50 @@ def _inserted_at_start(setup: RunSetup) -> bool:
     return setup.streaming or bool(setup.turn.options.idempotency_key)
 
 
+def _suspended(setup: RunSetup) -> RunResult:
+    """The run stops at a gate: its result says so and lists what it waits on."""
+    result = suspended_result(_result(setup, status="suspended"), setup)
+    _close_run_span(setup, result, None)
+    setup.result = result
+    return result
+
+
+def _perform_sync(setup: RunSetup, op: Op) -> Any:
+    """One operation of the loop, blocking; its answer for the loop."""
+    if isinstance(op, CallModel):
+        ref, response = calls.call_sync(chain=setup.chain, request=op.request, trace=setup.trace)
+        setup.model = ref.id
+        return response
+    if isinstance(op, RunTools):
+        return execute_many_sync(
+            op.calls, trace=setup.trace, context=setup.context, ids=setup.tool_ids, resume=op.resume
+        )
+    if isinstance(op, Suspend):
+        run_suspend(setup, _suspended(setup))
+    elif isinstance(op, Checkpoint):
+        run_checkpoint(setup, durable=op.durable)
+    return None  # Emit: a blocking run shows no events
+
+
+async def _perform_async(setup: RunSetup, op: Op) -> Any:
+    """One operation of the loop other than a model call or an event; its answer for the loop."""
+    if isinstance(op, RunTools):
+        return await execute_many_async(
+            op.calls, trace=setup.trace, context=setup.context, ids=setup.tool_ids, resume=op.resume
+        )
+    if isinstance(op, Suspend):
+        result = _suspended(setup)
+        await sync_to_async(releasing(run_suspend), thread_sensitive=False)(setup, result)
+    elif isinstance(op, Checkpoint):
+        if op.durable:
+            await sync_to_async(releasing(run_checkpoint), thread_sensitive=False)(setup, durable=True)
+        else:
+            run_checkpoint(setup, durable=False)  # queued: no I/O here
+    return None
+
+
 def run_sync(setup: RunSetup) -> RunResult:
-    turn = setup.turn
+    """Drive `run_loop` with blocking calls (the model, the tools, the database)."""
     if setup.replay is not None:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
     if not setup.inserted and _inserted_at_start(setup):
@@ -142,35 +190,34 @@ def run_sync(setup: RunSetup) -> RunResult:
         if replay is not None:
             return _replayed(replay)
         setup.inserted = True
-    model = setup.chain[0].id
+    setup.model = setup.model or setup.chain[0].id
+    machine = run_loop(setup)
+    answer: Any = None
     try:
-        while not turn.done:
-            ref, response = calls.call_sync(chain=setup.chain, request=turn.request(), trace=setup.trace)
-            model = ref.id
-            prepared = turn.on_response(response)
-            if prepared:
-                turn.on_tool_results(
-                    execute_many_sync(prepared, trace=setup.trace, context=setup.context, ids=setup.tool_ids)
-                )
+        while True:
+            try:
+                op = machine.send(answer)
+            except StopIteration as stop:
+                status = stop.value
+                break
+            answer = _perform_sync(setup, op)
     except PlatformError as error:
-        run_finish(**_finish_kwargs(setup, _result(setup, status="failed", model=model), error, "failed"))
+        setup.error = error
+        run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), error, "failed"))
         raise
     except Exception as error:
         logger.exception("run %s failed", setup.run_id)
         internal = InternalRunError()
-        run_finish(**_finish_kwargs(setup, _result(setup, status="failed", model=model), internal, "failed"))
+        setup.error = internal
+        run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), internal, "failed"))
         raise internal from error
-    result = _result(setup, status="completed", model=model)
+    if status == "suspended":
+        assert setup.result is not None  # noqa: S101 - set when the loop suspended
+        return setup.result
+    result = _result(setup, status="completed")
+    setup.result = result
     run_finish(**_finish_kwargs(setup, result, None, "completed"))
     return result
-
-
-def _tool_input_event(call: PreparedCall) -> ev.Event:
-    if call.input is None and call.definition is not None:
-        return ev.ToolInputError(
-            tool_call_id=call.id, tool_name=call.name, input=call.arguments, error_text=call.error or ""
-        )
-    return ev.ToolInputAvailable(tool_call_id=call.id, tool_name=call.name, input=call.input)
 
 
 class _Step:
@@ -241,102 +288,143 @@ async def _begin(setup: RunSetup) -> RunResult | None:
 
 
 async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
-    """The run as AI SDK UI message stream events; always ends with `finish`, `error` or `abort`.
+    """Drive `run_loop` with awaits, yielding its events; always ends with `finish`, `error` or `abort`.
 
     The run is inserted as running before its `start` event (a request with an
     idempotency key first looks for an earlier run), and its outcome is written
     before the last event (its trace with it, or queued behind; see `writes_behind`).
+    A run that suspends is written (state, gates, trace) before its approval request
+    or suspension events, and ends with `finish` (`messageMetadata.status` "suspended").
+    The outcome is also left on the setup (`setup.result` or `setup.error`).
     """
-    turn = setup.turn
     setup.streaming = streaming
     replayed = await _begin(setup)
     if replayed is not None:
-        setup.extra["result"] = replayed
+        setup.result = replayed
         for event in _replay_events(replayed):
             yield event
         return
-
-    async def persist(result: RunResult, error: PlatformError | None, status: str) -> None:
-        # The run's outcome is committed before the last event (the trace may be queued behind).
-        kwargs = _finish_kwargs(setup, result, error, status)
-        if kwargs["behind"] and kwargs["memory"] is None:
-            await run_finish_committed(**kwargs)  # a group commit with other runs, no thread hop
-            return
-        await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
-
-    model = setup.chain[0].id
-    step = _Step(0)
+    setup.model = setup.model or setup.chain[0].id
     metadata = {"runId": str(setup.run_id), "traceId": str(setup.trace.id), "agentId": setup.spec.slug}
     if setup.thread_id:
         metadata["threadId"] = setup.thread_id
     yield ev.Start(message_id=str(setup.run_id), metadata=metadata)
+    steps: list[_Step] = [_Step(setup.turn.step)]  # the model call in progress is the last
     try:
-        while not turn.done:
-            step = _Step(turn.step)
-            async with aclosing(_step_events(setup, step, streaming=streaming)) as step_events:
-                async for event in step_events:
-                    yield event
-            model = step.model or model
+        status = "completed"
+        async with aclosing(_drive_async(setup, steps, streaming=streaming)) as events:
+            async for item in events:
+                if isinstance(item, _Done):
+                    status = item.status
+                else:
+                    yield item
     except (GeneratorExit, asyncio.CancelledError):
-        partial = "".join(step.partial)
-        await asyncio.shield(
-            persist(_result(setup, status="aborted", model=model, partial_text=partial), None, "aborted")
-        )
+        if setup.result is None:  # a suspended run is already stored as such
+            partial = "".join(steps[-1].partial)
+            await asyncio.shield(
+                _persist(setup, _result(setup, status="aborted", partial_text=partial), None)
+            )
         raise
     except Exception as caught:
         error = caught if isinstance(caught, PlatformError) else InternalRunError()
         if error is not caught:
             logger.exception("run %s failed", setup.run_id)
-        setup.extra["error"] = error
-        partial = "".join(step.partial)
-        await persist(_result(setup, status="failed", model=model, partial_text=partial), error, "failed")
+        setup.error = error
+        partial = "".join(steps[-1].partial)
+        await _persist(setup, _result(setup, status="failed", partial_text=partial), error)
         yield ev.Error(error_text=error.message)
         return
-    result = _result(setup, status="completed", model=model)
-    setup.extra["result"] = result
-    await persist(result, None, "completed")
+    if status == "suspended":
+        assert setup.result is not None  # noqa: S101 - set when the loop suspended
+        yield suspended_finish(metadata, setup.result.pending_tool_calls)
+        return
+    result = _result(setup, status="completed")
+    setup.result = result
+    await _persist(setup, result, None)
     yield ev.Finish(
         finish_reason=result.finish_reason,  # type: ignore[arg-type]
         metadata={**metadata, "usage": result.usage.as_dict(), "finishReason": result.finish_reason},
     )
 
 
-async def _step_events(setup: RunSetup, step: _Step, *, streaming: bool) -> AsyncGenerator[ev.Event, None]:
-    """One step: a model call (streamed or not), then the tool calls it asked for."""
-    turn = setup.turn
-    yield ev.StartStep()
+@dataclass(frozen=True, slots=True)
+class _Done:
+    status: str
+
+
+async def _drive_async(
+    setup: RunSetup, steps: list[_Step], *, streaming: bool
+) -> AsyncGenerator[ev.Event | _Done, None]:
+    """The loop's events, performing its operations; ends with the loop's status."""
+    machine = run_loop(setup)
+    answer: Any = None
+    while True:
+        try:
+            op = machine.send(answer)
+        except StopIteration as stop:
+            yield _Done(stop.value)
+            return
+        answer = None
+        if isinstance(op, Emit):
+            yield op.event
+        elif isinstance(op, CallModel):
+            step = _Step(setup.turn.step)
+            steps.append(step)
+            async with aclosing(_model_events(setup, step, op.request, streaming=streaming)) as events:
+                async for event in events:
+                    yield event
+            answer = step.response
+        else:
+            answer = await _perform_async(setup, op)
+
+
+async def _persist(setup: RunSetup, result: RunResult, error: PlatformError | None) -> None:
+    """The run's outcome, committed before its last event (the trace may be queued behind)."""
+    kwargs = _finish_kwargs(setup, result, error, result.status)
+    if kwargs["behind"] and kwargs["memory"] is None:
+        await run_finish_committed(**kwargs)  # a group commit with other runs, no thread hop
+        return
+    await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
+
+
+def suspended_finish(metadata: dict[str, Any], pending: list[dict[str, Any]]) -> ev.Finish:
+    """The last event of a suspended run: the SDK's `tool-calls` reason (it knows no other),
+    `messageMetadata.status` "suspended" and the calls it waits on."""
+    return ev.Finish(
+        finish_reason="tool-calls",
+        metadata={
+            **metadata,
+            "status": "suspended",
+            "finishReason": "suspended",
+            "pendingToolCalls": pending,
+        },
+    )
+
+
+async def _model_events(
+    setup: RunSetup, step: _Step, request: dict[str, Any], *, streaming: bool
+) -> AsyncGenerator[ev.Event, None]:
+    """One model call (streamed or not) as events; the answer is left on `step.response`."""
     if streaming:
         deltas = calls.call_stream(
-            chain=setup.chain, request=turn.request(), trace=setup.trace, on_first=step.set_model
+            chain=setup.chain, request=request, trace=setup.trace, on_first=step.set_model
         )
         async with aclosing(deltas):
             async for batch in deltas:
                 for kind, value in batch:
                     for event in step.events(kind, value):
                         yield event
-        response = step.response
-        assert response is not None  # noqa: S101 - a finished stream always ends with "done"
+        assert step.response is not None  # noqa: S101 - a finished stream always ends with "done"
     else:
-        ref, response = await calls.call_async(chain=setup.chain, request=turn.request(), trace=setup.trace)
+        ref, response = await calls.call_async(chain=setup.chain, request=request, trace=setup.trace)
         step.set_model(ref)
+        step.response = response
         if response.text:
             yield ev.TextStart(id=step.text_id)
             yield ev.TextDelta(id=step.text_id, delta=response.text)
             yield ev.TextEnd(id=step.text_id)
-    prepared = turn.on_response(response)
-    for call in prepared:
-        yield _tool_input_event(call)
-    if prepared:
-        outcomes = await execute_many_async(
-            prepared, trace=setup.trace, context=setup.context, ids=setup.tool_ids
-        )
-        for outcome in outcomes:
-            if outcome.error is None:
-                yield ev.ToolOutputAvailable(tool_call_id=outcome.id, output=outcome.output)
-            else:
-                yield ev.ToolOutputError(tool_call_id=outcome.id, error_text=outcome.error)
-        turn.on_tool_results(outcomes)
-    yield ev.FinishStep()
+    if step.model:
+        setup.model = step.model
 
 
 def _replay_events(result: RunResult) -> list[ev.Event]:

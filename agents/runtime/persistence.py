@@ -53,7 +53,7 @@ def _replay(run: Run) -> Replay:
         raise RunInProgress(
             "A run with this idempotency key is still in progress.", details={"runId": str(run.id)}
         )
-    if run.status == Run.Status.COMPLETED:
+    if run.status in (Run.Status.COMPLETED, Run.Status.SUSPENDED):
         result = run.result
         usage = result.get("usage") or {}
         return Replay(
@@ -72,6 +72,7 @@ def _replay(run: Run) -> Replay:
                 model=run.model,
                 object=result.get("object"),
                 replayed=True,
+                pending_tool_calls=result.get("pendingToolCalls") or [],
             ),
             error=None,
         )
@@ -164,9 +165,11 @@ def run_finish(
     status: str,
     memory: MemoryWrite | None = None,
     behind: bool = False,
+    state: dict[str, Any] | None = None,
 ) -> None:
     """Write the run's outcome, the assistant's message (with memory) and the trace in one transaction."""
     statement = _outcome_statement(
+        state=state,
         run_id=run_id,
         inserted=inserted,
         spec=spec,
@@ -216,6 +219,7 @@ async def run_finish_committed(
     status: str,
     memory: MemoryWrite | None = None,
     behind: bool = False,
+    state: dict[str, Any] | None = None,
 ) -> None:
     """`run_finish` from the event loop, for a run without memory whose trace may be queued
     (`writes_behind`): the outcome goes to the run-record writer and this waits until it is
@@ -224,6 +228,7 @@ async def run_finish_committed(
     """
     assert memory is None  # noqa: S101 - the caller checks `writes_behind`
     statement = _outcome_statement(
+        state=state,
         run_id=run_id,
         inserted=inserted,
         spec=spec,
@@ -255,12 +260,15 @@ def _outcome_statement(
     result: RunResult | None,
     error: PlatformError | None,
     status: str,
+    state: dict[str, Any] | None = None,
 ) -> Statement:
     """The statement that records the run's outcome: an update of its running row, or its one insert."""
     fields: dict[str, Any] = {
         "status": status,
         "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
     }
+    if state is not None:
+        fields["state"] = redact(state)
     if result is not None:
         fields.update(
             result=redact(result.as_dict()),
@@ -291,10 +299,11 @@ def writes_behind(*, memory: bool, streaming: bool) -> bool:
 
 
 _RUN = Run._meta.db_table
-_JSON_FIELDS = frozenset({"input", "result", "usage", "error"})
+_JSON_FIELDS = frozenset({"input", "result", "usage", "error", "state"})
 _RUN_COLUMNS = (
     "id", "tenant_id", "agent_id", "agent_version", "user_id", "thread_id", "resource_id", "status",
     "idempotency_key", "model", "input", "result", "usage", "error", "trace_id", "steps", "created_at", "duration_ms",
+    "state", "checkpoint_at",
 )  # fmt: skip
 
 
@@ -307,7 +316,9 @@ def _value(column: str, value: Any) -> Any:
 
 
 def _run_insert(values: dict[str, Any]) -> Statement:
-    defaults = {"result": {}, "usage": {}, "error": {}, "steps": 0, "duration_ms": 0.0, "status": "running"}
+    defaults = {
+        "result": {}, "usage": {}, "error": {}, "steps": 0, "duration_ms": 0.0, "status": "running", "state": {},
+    }  # fmt: skip
     row = {**defaults, **values}
     columns = ", ".join(_RUN_COLUMNS)
     placeholders = ", ".join(_placeholder(c) for c in _RUN_COLUMNS)
@@ -318,5 +329,6 @@ def _run_insert(values: dict[str, Any]) -> Statement:
 def _run_update(run_id: uuid.UUID, fields: dict[str, Any]) -> Statement:
     names = sorted(fields)
     assignments = ", ".join(f"{name} = {_placeholder(name)}" for name in names)
-    sql = f"UPDATE {_RUN} SET {assignments} WHERE id = %s"  # noqa: S608 - names from model metadata
+    # Only a running run: a run cancelled (or marked interrupted) meanwhile keeps that status.
+    sql = f"UPDATE {_RUN} SET {assignments} WHERE id = %s AND status = 'running'"  # noqa: S608 - model metadata
     return sql, [*(_value(name, fields[name]) for name in names), run_id]

@@ -16,11 +16,12 @@ from agents.runtime.memory_hooks import MemorySession, memory_open
 from agents.runtime.persistence import Replay, run_begin
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load
+from agents.runtime.state import StepCall
 from agents.runtime.turn import Turn
-from agents.runtime.types import MemoryOptions, RunOptions
+from agents.runtime.types import MemoryOptions, RunOptions, RunResult
 from agents.tools.registry import ToolDefinition, registry
 from core.context import RequestContext
-from core.errors import Disabled, Forbidden, ValidationFailed
+from core.errors import Disabled, Forbidden, PlatformError, ValidationFailed
 from observability.redaction import scrub_text
 from observability.tracing import Span, Trace, trace_start
 
@@ -46,11 +47,35 @@ class RunSetup:
     replay: Replay | None = None
     streaming: bool = False
     memory_session: MemorySession | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The step in progress (its tool calls, gates and recorded outcomes), and, in a
+    # continuation, the decisions taken on its gates (tool call id -> decision).
+    step_calls: list[StepCall] = field(default_factory=list)
+    decisions: dict[str, GateDecision] = field(default_factory=dict)
+    model: str = ""  # the model that answered last
+    resumed: bool = False  # a continuation of a suspended run
+    # The run's outcome, set by the driver: a result (completed or suspended) or the error.
+    result: RunResult | None = None
+    error: PlatformError | None = None
 
     @property
     def tool_ids(self) -> dict[str, Any]:
         return {"agent_id": self.spec.slug, "run_id": str(self.run_id), "thread_id": self.thread_id or None}
+
+    @property
+    def chain_position(self) -> int:
+        names = [ref.id for ref in self.chain]
+        return names.index(self.model) if self.model in names else 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GateDecision:
+    """What was decided on one gated call: approved, declined, expired, cancelled or resumed."""
+
+    gate_id: str
+    status: str
+    reason: str = ""
+    resume_data: Any = None
+    decided_by: int | None = None
 
 
 def input_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
@@ -177,6 +202,14 @@ def run_setup(
         )
         inserted = replay is None
     if memory is not None and replay is None:
+        from agents.runtime.resume import thread_waiting_release  # imports this module
+
+        # A conversation is never blocked by a call that waits: a new message declines it first.
+        thread_waiting_release(
+            tenant_id=run_context.tenant_id,
+            thread_id=thread_id,
+            resource_id=memory.resource_id or run_context.resource_id or "",
+        )
         with trace.span("memory.load", kind="memory", thread_id=thread_id) as span:
             memory_session, model_messages = memory_open(
                 spec=spec, context=run_context, memory=memory, new_messages=new_messages, run_id=str(run_id)

@@ -38,6 +38,7 @@ class AgentSpec:
     disabled_tools: frozenset[str]
     disabled_routes: frozenset[str]
     require_approval: bool
+    auto_resume: bool
     memory: dict[str, Any]
     request_context_schema: dict[str, Any]
 
@@ -55,8 +56,8 @@ _ROUTE = ModelRoute._meta.db_table
 _ALLOWLIST = Agent.tools.through._meta.db_table
 _SPEC_SQL = f"""
 SELECT a.id, a.slug, a.name, a.version, a.instructions, a.model, a.fallback_models, a.model_settings,
-       a.allow_model_override, a.max_steps, a.require_approval, a.memory, a.request_context_schema, a.enabled,
-       a.style, a.style_instructions,
+       a.allow_model_override, a.max_steps, a.require_approval, a.auto_resume_suspended_tools, a.memory,
+       a.request_context_schema, a.enabled, a.style, a.style_instructions,
        ARRAY(SELECT at.tool_id FROM {_ALLOWLIST} at WHERE at.agent_id = a.id ORDER BY at.tool_id),
        ARRAY(SELECT t.id FROM {_TOOL} t WHERE NOT t.enabled),
        ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled)
@@ -120,8 +121,8 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
     if row is None:
         raise NotFound(f"Agent {slug!r} not found.")
     (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
-     require_approval, memory, context_schema, enabled, style, style_custom, allowlist, disabled_tools,
-     disabled_routes) = row  # fmt: skip
+     require_approval, auto_resume, memory, context_schema, enabled, style, style_custom, allowlist,
+     disabled_tools, disabled_routes) = row  # fmt: skip
     spec = AgentSpec(
         pk=pk,
         slug=slug,
@@ -137,6 +138,7 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
         disabled_tools=frozenset(disabled_tools or ()),
         disabled_routes=frozenset(disabled_routes or ()),
         require_approval=require_approval,
+        auto_resume=auto_resume,
         memory=dict(_json(memory) or {}),
         request_context_schema=dict(_json(context_schema) or {}),
     )

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from pydantic import BaseModel
 
 from agents.runtime.turn import PreparedCall, ToolOutcome
-from agents.tools.context import ToolContext
+from agents.tools.context import ToolContext, ToolSuspended
 from agents.tools.registry import ToolInputError
 from core.context import RequestContext
 from core.db import releasing
@@ -32,8 +32,39 @@ def _open_span(trace: Trace, call: PreparedCall) -> Span:
     )
 
 
-def _context(base: RequestContext, call: PreparedCall, span: Span, ids: dict[str, Any]) -> ToolContext:
-    return ToolContext(request_context=base, tool_call_id=call.id, span=span, **ids)
+def _context(
+    base: RequestContext, call: PreparedCall, span: Span, ids: dict[str, Any], resume: dict[str, Any] | None
+) -> ToolContext:
+    definition = call.definition
+    resume_data = None
+    if resume and call.id in resume:
+        resume_data = resume[call.id]
+        schema = definition.resume_schema if definition is not None else None
+        if schema is not None and isinstance(resume_data, dict):
+            resume_data = schema.model_validate(resume_data)  # validated by the service already
+        span.set(resumed=True)
+    return ToolContext(
+        request_context=base,
+        tool_call_id=call.id,
+        span=span,
+        resume_data=resume_data,
+        suspend_schema=definition.suspend_schema if definition is not None else None,
+        **ids,
+    )
+
+
+def _suspended(span: Span, call: PreparedCall, suspended: ToolSuspended) -> ToolOutcome:
+    span.set(status="suspended", suspend_payload=suspended.payload)
+    span.end()
+    return ToolOutcome(id=call.id, name=call.name, suspended=suspended.payload)
+
+
+def _ok(span: Span, call: PreparedCall, output: Any, ctx: ToolContext) -> ToolOutcome:
+    span.set(
+        status="ok", latency_ms=round(span.duration_ms, 3), retries=0, side_effect_id=ctx.idempotency_key
+    )
+    span.end()
+    return ToolOutcome(id=call.id, name=call.name, output=output)
 
 
 def _output(call: PreparedCall, value: Any) -> Any:
@@ -65,13 +96,18 @@ def _refused(span: Span, call: PreparedCall) -> ToolOutcome:
 
 
 def execute_sync(
-    call: PreparedCall, *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+    call: PreparedCall,
+    *,
+    trace: Trace,
+    context: RequestContext,
+    ids: dict[str, Any],
+    resume: dict[str, Any] | None = None,
 ) -> ToolOutcome:
     span = _open_span(trace, call)
     if call.error is not None or call.definition is None:
         return _refused(span, call)
     definition = call.definition
-    ctx = _context(context, call, span, ids)
+    ctx = _context(context, call, span, ids, resume)
     future = _pool.submit(releasing(definition.function), ctx, call.args) if not definition.is_async else None
     try:
         if future is not None:
@@ -79,25 +115,30 @@ def execute_sync(
         else:
             value = asyncio.run(asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s))
         output = _output(call, value)
+    except ToolSuspended as suspended:
+        return _suspended(span, call, suspended)
     except ToolInputError as error:
         return _rejected(span, call, error)
     except (TimeoutError, concurrent.futures.TimeoutError):
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:
         return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
-    span.set(status="ok")
-    span.end()
-    return ToolOutcome(id=call.id, name=call.name, output=output)
+    return _ok(span, call, output, ctx)
 
 
 async def execute_async(
-    call: PreparedCall, *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+    call: PreparedCall,
+    *,
+    trace: Trace,
+    context: RequestContext,
+    ids: dict[str, Any],
+    resume: dict[str, Any] | None = None,
 ) -> ToolOutcome:
     span = _open_span(trace, call)
     if call.error is not None or call.definition is None:
         return _refused(span, call)
     definition = call.definition
-    ctx = _context(context, call, span, ids)
+    ctx = _context(context, call, span, ids, resume)
     try:
         if definition.is_async:
             value = await asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s)
@@ -105,31 +146,47 @@ async def execute_async(
             run = sync_to_async(releasing(definition.function), thread_sensitive=False)
             value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
         output = _output(call, value)
+    except ToolSuspended as suspended:
+        return _suspended(span, call, suspended)
     except ToolInputError as error:
         return _rejected(span, call, error)
     except TimeoutError:
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:
         return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
-    span.set(status="ok")
-    span.end()
-    return ToolOutcome(id=call.id, name=call.name, output=output)
+    return _ok(span, call, output, ctx)
 
 
 def execute_many_sync(
-    calls: list[PreparedCall], *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+    calls: list[PreparedCall],
+    *,
+    trace: Trace,
+    context: RequestContext,
+    ids: dict[str, Any],
+    resume: dict[str, Any] | None = None,
 ) -> list[ToolOutcome]:
     """Several calls run in parallel threads; results keep the model's order."""
     if len(calls) == 1:
-        return [execute_sync(calls[0], trace=trace, context=context, ids=ids)]
+        return [execute_sync(calls[0], trace=trace, context=context, ids=ids, resume=resume)]
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(execute_sync, c, trace=trace, context=context, ids=ids) for c in calls]
+        futures = [
+            pool.submit(execute_sync, c, trace=trace, context=context, ids=ids, resume=resume) for c in calls
+        ]
         return [f.result() for f in futures]
 
 
 async def execute_many_async(
-    calls: list[PreparedCall], *, trace: Trace, context: RequestContext, ids: dict[str, Any]
+    calls: list[PreparedCall],
+    *,
+    trace: Trace,
+    context: RequestContext,
+    ids: dict[str, Any],
+    resume: dict[str, Any] | None = None,
 ) -> list[ToolOutcome]:
+    if len(calls) == 1:
+        return [await execute_async(calls[0], trace=trace, context=context, ids=ids, resume=resume)]
     return list(
-        await asyncio.gather(*(execute_async(c, trace=trace, context=context, ids=ids) for c in calls))
+        await asyncio.gather(
+            *(execute_async(c, trace=trace, context=context, ids=ids, resume=resume) for c in calls)
+        )
     )

@@ -44,6 +44,7 @@ class ToolOutcome:
     error: str | None = None
     rejected_field: str | None = None  # set when the tool refused its input (`ToolInputError`)
     rejected: bool = False
+    suspended: dict[str, Any] | None = None  # the payload of `ctx.suspend` (the call waits)
 
     @property
     def is_error(self) -> bool:
@@ -150,15 +151,6 @@ class Turn:
             prepared.error = f"Tool {call.name!r} is not available to this agent; it was not run."
             return prepared
         prepared.definition = definition
-        if definition.needs_approval or self.spec.require_approval:
-            # Approval does not exist yet: a call that needs one is refused, never run unapproved.
-            reason = "the tool needs approval" if definition.needs_approval else "the agent requires approval"
-            prepared.error = (
-                f"Tool {call.name!r} was not run: {reason} before every call, and this platform "
-                "cannot ask a human for approval yet. Answer without it."
-            )
-            prepared.input = _arguments_or_raw(call.arguments)
-            return prepared
         try:
             prepared.input = json.loads(call.arguments or "{}")
         except ValueError as error:
@@ -185,6 +177,10 @@ class Turn:
                 details={"limit": MAX_INVALID_TOOL_CALLS},
             )
 
+    def prepare_again(self, call_id: str, name: str, arguments: str) -> PreparedCall:
+        """A call of a stored step made ready to run again (a continuation in any process)."""
+        return self._prepare(ToolCallRequest(id=call_id, name=name, arguments=arguments))
+
     def on_tool_results(self, outcomes: list[ToolOutcome]) -> None:
         for outcome in outcomes:
             self.messages.append({"role": "tool", "tool_call_id": outcome.id, "content": outcome.content()})
@@ -201,8 +197,26 @@ class Turn:
             self.finish_reason = "tool-calls"
 
 
-def _arguments_or_raw(arguments: str) -> Any:
-    try:
-        return json.loads(arguments or "{}")
-    except ValueError:
-        return arguments
+def options_state(options: RunOptions) -> dict[str, Any]:
+    """The run options as JSON (a pydantic output model is kept as its JSON Schema)."""
+    output = options.output_schema
+    return {
+        "max_steps": options.max_steps,
+        "model": options.model,
+        "tool_choice": options.tool_choice,
+        "output_schema": output if output is None or isinstance(output, dict) else output.model_json_schema(),
+        "require_tool_approval": options.require_tool_approval,
+        "auto_resume_suspended_tools": options.auto_resume_suspended_tools,
+    }
+
+
+def options_from_state(data: dict[str, Any], *, run_id: str) -> RunOptions:
+    return RunOptions(
+        max_steps=data.get("max_steps"),
+        model=data.get("model"),
+        tool_choice=data.get("tool_choice"),
+        output_schema=data.get("output_schema"),
+        require_tool_approval=bool(data.get("require_tool_approval")),
+        auto_resume_suspended_tools=data.get("auto_resume_suspended_tools"),
+        run_id=run_id,
+    )

@@ -30,6 +30,11 @@ class RunOptions:
     output_schema: type[BaseModel] | dict[str, Any] | None = None
     idempotency_key: str | None = None
     run_id: str | None = None
+    # Every tool call of this run waits for a person's approval (`requireToolApproval`).
+    require_tool_approval: bool = False
+    # None: the agent's setting. True: a suspended tool on the thread is resumed from this
+    # run's user message (`autoResumeSuspendedTools`).
+    auto_resume_suspended_tools: bool | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +71,9 @@ class RunResult:
     object: Any = None
     error: dict[str, Any] | None = None
     replayed: bool = False
+    # The calls a suspended run waits on (`status == "suspended"`), in the shape of
+    # `agents.runs.selectors.gate_dict`.
+    pending_tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The stored and returned shape (Mastra's generate response, camelCase)."""
@@ -87,6 +95,8 @@ class RunResult:
             result["object"] = self.object
         if self.error is not None:
             result["error"] = self.error
+        if self.pending_tool_calls:
+            result["pendingToolCalls"] = self.pending_tool_calls
         return result
 
 

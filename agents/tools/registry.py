@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar, get_type_hints
 from pydantic import BaseModel
 
 from agents.tools.context import ToolContext
+from core.context import RequestContext
 
 SideEffect = Literal["none", "read", "write", "external"]
 _ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -18,6 +19,9 @@ _ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
 ToolFunction = Callable[[ToolContext, Any], Any] | Callable[[ToolContext, Any], Awaitable[Any]]
+# `needs_approval` as a function of the validated arguments and the request context
+# ("approve payments over 100"); True: every call; False: none.
+ApprovalRule = bool | Callable[[Any, RequestContext], bool]
 
 
 class ToolDefinitionError(Exception):
@@ -47,13 +51,31 @@ class ToolDefinition:
     function: ToolFunction
     side_effect: SideEffect = "none"
     label: str = ""
-    needs_approval: bool = False
+    needs_approval: ApprovalRule = False
     timeout_s: float = 30.0
     suspend_schema: type[BaseModel] | None = None
     resume_schema: type[BaseModel] | None = None
     is_async: bool = False
     input_schema: dict[str, Any] = field(default_factory=dict)
     output_schema: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def may_need_approval(self) -> bool:
+        """Whether some calls need approval (what the admin shows: a rule counts as yes)."""
+        return self.needs_approval is not False
+
+    def approval_needed(self, args: Any, context: RequestContext) -> bool:
+        """Whether this call waits for a person: the rule applied to the validated arguments.
+
+        A rule that raises counts as "needs approval" (never run unapproved by mistake).
+        """
+        rule = self.needs_approval
+        if not callable(rule):
+            return bool(rule)
+        try:
+            return bool(rule(args, context))
+        except Exception:
+            return True
 
     def openai_spec(self) -> dict[str, Any]:
         """The tool as the chat completions API expects it."""
@@ -106,7 +128,7 @@ def tool(
     description: str,
     side_effect: SideEffect = "none",
     label: str = "",
-    needs_approval: bool = False,
+    needs_approval: ApprovalRule = False,
     timeout_s: float = 30.0,
     suspend_schema: type[BaseModel] | None = None,
     resume_schema: type[BaseModel] | None = None,

@@ -1,14 +1,13 @@
-"""Operator switches that hold: approval (refused until it exists), rollback, built-in tools."""
+"""Operator switches that hold: approval (the run stops before the call), rollback, built-in tools."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from agents.models import Agent, Tool
+from agents.models import Agent, Run, Tool, ToolCallGate
 from agents.runtime import MemoryOptions, generate
 from agents.services import agent_rollback, agent_set_enabled, tool_set_enabled
 from agents.tools import ToolContext, tool
@@ -41,29 +40,24 @@ def ctx(user: Any) -> RequestContext:
     return RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
 
 
-def _tool_message(openai_server: Any) -> dict[str, Any]:
-    sent = openai_server.chat_requests[-1].messages
-    return next(m for m in sent if m["role"] == "tool")
-
-
-def test_an_agent_that_requires_approval_never_runs_a_tool(openai_server, make_agent, ctx):
+def test_an_agent_that_requires_approval_stops_before_every_tool(openai_server, make_agent, ctx):
     make_agent(require_approval=True)
     openai_server.script(
         ChatReply(tool_calls=[ToolCall(id="c1", name="test_add", arguments={"a": 1, "b": 2})]),
-        ChatReply(text="I could not add them."),
     )
 
     result = generate("helper", context=ctx, prompt="Add 1 and 2")
 
-    assert CALLS["add"] == []  # the tool never ran
-    refusal = json.loads(_tool_message(openai_server)["content"])["error"]
-    assert "test_add" in refusal
-    assert "approval" in refusal
-    assert result.tool_results[0]["isError"] is True
-    assert result.text == "I could not add them."
+    assert CALLS["add"] == []  # the tool did not run: the run waits for a decision
+    assert (result.status, result.finish_reason) == ("suspended", "suspended")
+    assert [(p["toolCallId"], p["kind"]) for p in result.pending_tool_calls] == [("c1", "approval")]
+    gate = ToolCallGate.objects.get(run_id=result.run_id)
+    assert (gate.tool_name, gate.status, gate.input) == ("test_add", "pending", {"a": 1, "b": 2})
+    assert Run.objects.get(id=result.run_id).status == "suspended"
+    assert len(openai_server.chat_requests) == 1
 
 
-def test_a_tool_that_needs_approval_is_refused_with_the_reason(openai_server, make_agent, ctx):
+def test_a_tool_that_needs_approval_waits_while_the_others_run(openai_server, make_agent, ctx):
     APPROVED_CALLS.clear()
     make_agent(tools=["test_transfer", "test_add"])
     openai_server.script(
@@ -73,17 +67,18 @@ def test_a_tool_that_needs_approval_is_refused_with_the_reason(openai_server, ma
                 ToolCall(id="c2", name="test_add", arguments={"a": 2, "b": 2}),
             ]
         ),
-        ChatReply(text="Added; the transfer needs approval."),
     )
 
     result = generate("helper", context=ctx, prompt="Transfer 5 and add 2 and 2")
 
     assert APPROVED_CALLS == []
-    assert CALLS["add"] == [(2, 2)]  # a tool without the flag runs as before
-    by_id = {r["toolCallId"]: r for r in result.tool_results}
-    assert by_id["c1"]["isError"] is True
-    assert "needs approval" in by_id["c1"]["output"]["error"]
-    assert by_id["c2"]["output"] == {"sum": 4}
+    assert CALLS["add"] == [(2, 2)]  # a tool without the flag runs at once
+    assert result.status == "suspended"
+    assert [p["toolCallId"] for p in result.pending_tool_calls] == ["c1"]
+    state = Run.objects.get(id=result.run_id).state
+    recorded = {c["id"]: c for c in state["step_calls"]}
+    assert (recorded["c2"]["done"], recorded["c2"]["output"]) == (True, {"sum": 4})
+    assert (recorded["c1"]["done"], recorded["c1"]["gate"]) == (False, "approval")
 
 
 def test_rolling_back_never_flips_the_enabled_switch(make_agent, ctx):

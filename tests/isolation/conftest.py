@@ -8,7 +8,7 @@ import pytest
 
 from tests.agents.conftest import make_agent  # noqa: F401  (fixture)
 from tests.factories import TenantFactory, UserFactory
-from tests.fakes.openai_server import ChatReply
+from tests.fakes.openai_server import ChatReply, ToolCall
 from tests.isolation.entries import SECRET, TENANT_MARK
 from tests.isolation.world import World, client_for, eval_objects, storage_objects
 from tests.storage_kit.conftest import moto_server, s3_settings  # noqa: F401  (fixtures)
@@ -55,7 +55,23 @@ def world(openai_server: Any, settings: Any, s3_settings: Any, make_agent: Any) 
         format="json",
     )
     assert document.status_code == 201
+    # A run of the owner's waiting for approval of a tool call (its prompt holds the secret).
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(id="call-owned", name="test_add", arguments={"a": 1, "b": 2})])
+    )
+    waiting = owner.post(
+        "/api/agents/helper/generate",
+        {
+            "prompt": f"add for {SECRET}",
+            "requireToolApproval": True,
+            "memory": {"thread": "t-waiting", "resource": str(world.owner.pk)},
+        },
+        format="json",
+    )
+    assert waiting.json()["status"] == "suspended", waiting.json()
     world.ids.update(
+        waiting_run=waiting.json()["runId"],
+        waiting_call="call-owned",
         run=run.json()["runId"],
         trace=run.json()["traceId"],
         key="key-owned",

@@ -135,6 +135,47 @@ ROUTES: dict[str, dict[str, list[Probe]]] = {
         "post": [Mine(Call("post", "/api/tools/current_time/execute", {"data": {"timezone": "UTC"}}))]
     },
     "api/runs/<uuid:run_id>": {"get": [Owned(Call("get", "/api/runs/{run}"))]},
+    "api/runs/<uuid:run_id>/cancel": {"post": [Owned(Call("post", "/api/runs/{waiting_run}/cancel"))]},
+    # Deciding or resuming the owner's waiting call: 404 for everyone but its owner (and admins).
+    **{
+        f"api/agents/<slug:agent_id>/{action}": {
+            "post": [
+                Owned(
+                    Call(
+                        "post",
+                        f"/api/agents/helper/{action}",
+                        {"runId": "{waiting_run}", "toolCallId": "{waiting_call}", "reason": "mine now"},
+                    )
+                )
+            ]
+        }
+        for action in (
+            "approve-tool-call",
+            "decline-tool-call",
+            "approve-tool-call-generate",
+            "decline-tool-call-generate",
+        )
+    },
+    **{
+        f"api/agents/<slug:agent_id>/{action}": {
+            "post": [
+                Owned(
+                    Call(
+                        "post",
+                        f"/api/agents/helper/{action}",
+                        {"runId": "{waiting_run}", "toolCallId": "{waiting_call}", "resumeData": {"x": 1}},
+                    )
+                )
+            ]
+        }
+        for action in ("resume-stream", "resume-generate")
+    },
+    "api/agents/<slug:agent_id>/suspended-runs": {
+        "get": [
+            Mine(Call("get", "/api/agents/helper/suspended-runs")),
+            Mine(Call("get", "/api/agents/helper/suspended-runs?threadId=t-waiting")),
+        ]
+    },
     "api/models": {"get": [TenantWide(Call("get", "/api/models"))]},
     "api/traces/<uuid:trace_id>": {"get": [Owned(Call("get", "/api/traces/{trace}"))]},
     "api/agents/<str:agent_id>/chat": {
@@ -350,6 +391,7 @@ ROUTES.update(EVALS)
 # What the owner reads afterwards, to show the probes neither changed nor deleted its objects.
 OWNER_READS = [
     "/api/runs/{run}",
+    "/api/runs/{waiting_run}",
     "/api/traces/{trace}",
     "/api/memory/threads/{thread}",
     "/api/memory/threads/{thread}/messages",

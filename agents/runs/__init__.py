@@ -1,0 +1,4 @@
+"""Stored runs as the API sees them: deciding, resuming, continuing, cancelling, listing.
+
+See `agents.runs.services` for the contract.
+"""
