@@ -40,13 +40,14 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "pgvector.django",
-    # Ours, bottom layer first: core <- observability <- memory <- agents <- evals;
+    # Ours, bottom layer first: core <- observability <- memory <- agents <- workflows <- evals;
     # storage_kit stands alone beside them; chat sits on top.
     "core",
     "observability",
     "memory",
     "agents",
     "storage_kit",
+    "workflows",
     "evals",
     "chat",
 ]

@@ -9,3 +9,4 @@ from config.settings.providers import *  # noqa: F403
 from config.settings.runs import *  # noqa: F403
 from config.settings.services import *  # noqa: F403
 from config.settings.storage import *  # noqa: F403
+from config.settings.workflows import *  # noqa: F403

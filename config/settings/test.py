@@ -41,3 +41,6 @@ WEBHOOK_TIMEOUT_S = 2.0
 # inline and configuration is read on every run. Their own tests switch them on.
 RUN_RECORDS_WRITE_BEHIND = False
 AGENT_CONFIG_CACHE = False
+# The workflows the tests run (tests/workflows/defs.py), beside the shipped example.
+WORKFLOW_MODULES = [*WORKFLOW_MODULES, "tests.workflows.defs"]
+WORKFLOW_SWEEP_EVERY_S = 0.5

@@ -1,0 +1,122 @@
+"""Ready-made steps: an agent, a tool, a human approval.
+
+An agent step runs the agent to a final answer with the step's idempotency key, so a retry
+after a lost worker replays the run the agent already finished instead of paying for it
+again. A tool step validates its input against the tool's own model. An approval step
+suspends with a question and resumes with `{"approved": bool, "reason": str}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from workflows.context import StepContext
+from workflows.definition import RetryPolicy, Step, step
+
+
+class AgentAnswer(BaseModel):
+    text: str
+    runId: str = ""
+
+
+class ApprovalRequest(BaseModel):
+    question: str
+    data: Any = None
+
+
+class ApprovalDecision(BaseModel):
+    approved: bool
+    reason: str = Field(default="", max_length=2000)
+
+
+class Approval(BaseModel):
+    approved: bool
+    reason: str = ""
+    data: Any = None
+
+
+def agent_step(
+    *,
+    id: str,
+    agent: str,
+    input: type[BaseModel],
+    prompt: Callable[[Any], str],
+    description: str = "",
+    retry: RetryPolicy | None = None,
+    timeout_s: float | None = None,
+) -> Step:
+    """Ask the agent `agent` (its slug) the prompt built from the step's input; output `AgentAnswer`."""
+
+    def run_agent(data: BaseModel, ctx: StepContext) -> AgentAnswer:
+        from agents.runtime import RunOptions, generate
+
+        result = generate(
+            agent,
+            context=ctx.request_context,
+            prompt=prompt(data),
+            options=RunOptions(idempotency_key=ctx.idempotency_key),
+        )
+        if result.error:
+            raise RuntimeError(f"The agent {agent!r} failed: {result.error.get('message', result.error)}")
+        return AgentAnswer(text=result.text, runId=str(result.run_id))
+
+    run_agent.__qualname__ = f"agent_step.{agent}.{id}"
+    return step(
+        id=id,
+        input=input,
+        output=AgentAnswer,
+        description=description or f"Asks the agent {agent}.",
+        retry=retry,
+        timeout_s=timeout_s,
+    )(run_agent)
+
+
+def tool_step(*, tool: Any, id: str | None = None, retry: RetryPolicy | None = None) -> Step:
+    """Run a registered tool (an `agents.tools` definition) as a step, with the tool's models."""
+    from agents.tools.context import ToolContext
+
+    def run_tool(data: BaseModel, ctx: StepContext) -> Any:
+        tool_ctx = ToolContext(
+            request_context=ctx.request_context, agent_id="workflow", run_id=str(ctx.run_id)
+        )
+        result = tool.function(tool_ctx, data)
+        if hasattr(result, "__await__"):
+            raise TypeError("Async tools run as async steps; wrap them in a step of your own.")
+        return result
+
+    run_tool.__qualname__ = f"tool_step.{tool.id}"
+    return step(
+        id=id or tool.id,
+        input=tool.input_model,
+        output=tool.output_model,
+        description=tool.description,
+        retry=retry,
+        at_most_once=tool.side_effect in ("write", "external"),
+        timeout_s=tool.timeout_s,
+    )(run_tool)
+
+
+def approval_step(
+    *, id: str, input: type[BaseModel], question: Callable[[Any], str], description: str = ""
+) -> Step:
+    """Wait for a person to approve or decline; the output says which (the workflow branches on it)."""
+
+    def ask(data: BaseModel, ctx: StepContext) -> Approval:
+        decision = ctx.resume_data
+        if decision is None:
+            ctx.suspend({"question": question(data), "data": data.model_dump(mode="json")})
+        assert isinstance(decision, ApprovalDecision)  # noqa: S101 - validated by the resume schema
+        return Approval(approved=decision.approved, reason=decision.reason, data=data.model_dump(mode="json"))
+
+    ask.__qualname__ = f"approval_step.{id}"
+    return step(
+        id=id,
+        input=input,
+        output=Approval,
+        description=description or "Waits for a person to approve.",
+        suspend_schema=ApprovalRequest,
+        resume_schema=ApprovalDecision,
+    )(ask)
