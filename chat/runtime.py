@@ -31,6 +31,8 @@ class ChatRequest:
     model: str | None = None
     client_message_id: str | None = None  # the client's id of the user message (retries keep it)
     regenerate: bool = False  # replace the answer to the last user message instead of adding one
+    # The stored run's id, chosen by the hub before the run starts: every frame carries it.
+    run_id: str | None = None
 
 
 class ChatRuntime(Protocol):
@@ -69,7 +71,7 @@ class PlatformRuntime:
                 client_message_id=request.client_message_id,
                 regenerate=request.regenerate,
             ),
-            options=runtime.RunOptions(model=request.model),
+            options=runtime.RunOptions(model=request.model, run_id=request.run_id),
         )
         try:
             async for event in events:

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -95,10 +95,17 @@ def run_get(*, run_id: str) -> Run | None:
 
 
 def run_start(*, request: ChatRequest, group: str | None) -> Run:
-    """Start a run as a task of its own; frames flow to `group` and subscribers."""
+    """Start a run as a task of its own; frames flow to `group` and subscribers.
+
+    The run's id is the stored run's: chosen here, before the runtime starts, so the first
+    frame already carries it.
+    """
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
+    if request.run_id is None:
+        request = replace(request, run_id=str(uuid.uuid4()))
+    assert request.run_id is not None  # noqa: S101 - set just above
     run = Run(
-        run_id=uuid.uuid4().hex,
+        run_id=request.run_id,
         thread_id=request.thread_id,
         user_id=user_id,
         group=group,
