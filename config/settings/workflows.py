@@ -23,3 +23,5 @@ WORKFLOW_MAX_ACTIVE_RUNS = env.int("WORKFLOW_MAX_ACTIVE_RUNS", default=1000)
 WORKFLOW_RETENTION_DAYS = env.int("WORKFLOW_RETENTION_DAYS", default=30)
 # How long POST .../start-async and .../resume-async wait for the run to stop before answering.
 WORKFLOW_SYNC_WAIT_S = env.float("WORKFLOW_SYNC_WAIT_S", default=30.0)
+# A comment line on a quiet event stream this often, so proxies keep it open.
+WORKFLOW_SSE_HEARTBEAT_S = env.float("WORKFLOW_SSE_HEARTBEAT_S", default=15.0)

@@ -228,3 +228,17 @@ def define_versioned_v2() -> Workflow:
 
 if os.environ.get("WF_TEST_VERSIONED") == "2":
     define_versioned_v2()
+
+
+class Text(BaseModel):
+    text: str
+
+
+@step(id="hold", input=Text, output=Text, suspend_schema=Question, resume_schema=Answer)
+def hold(data: Text, ctx: StepContext) -> Text:
+    if not ctx.resumed:
+        ctx.suspend({"question": f"about {data.text}"})
+    return data
+
+
+held = Workflow(id="t-hold", input=Text, output=Text).then(hold).commit()
