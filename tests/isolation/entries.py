@@ -388,6 +388,50 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
 }
 ROUTES.update(EVALS)
 
+# Workflow definitions are code, the same for every tenant; runs are the owner's.
+_WF = "/api/workflows/t-hold"
+_WF_RUN = _WF + "{path}?runId={{workflow_run}}"
+WORKFLOWS: dict[str, dict[str, list[Probe]]] = {
+    "api/workflows": {"get": [TenantWide(Call("get", "/api/workflows"))]},
+    "api/workflows/<workflow_id>": {"get": [TenantWide(Call("get", _WF))]},
+    "api/workflows/<workflow_id>/create-run": {
+        "post": [
+            Mine(Call("post", _WF + "/create-run", {})),
+            Owned(
+                Call("post", _WF_RUN.format(path="/create-run"), {}),
+                member=frozenset({409}),
+                stranger=frozenset({409}),
+                why="a run id that is taken is a bare 409 for everyone",
+            ),
+        ]
+    },
+    **{
+        f"api/workflows/<workflow_id>/{name}": {
+            "post": [
+                Mine(Call("post", f"{_WF}/{name}", {"inputData": {"text": "mine"}})),
+                Owned(Call("post", _WF_RUN.format(path=f"/{name}"), {"inputData": {"text": "mine"}})),
+            ]
+        }
+        for name in ("start", "start-async", "stream")
+    },
+    "api/workflows/<workflow_id>/watch": {"get": [Owned(Call("get", _WF_RUN.format(path="/watch")))]},
+    **{
+        f"api/workflows/<workflow_id>/{name}": {
+            "post": [Owned(Call("post", _WF_RUN.format(path=f"/{name}"), {"resumeData": {"answer": 1}}))]
+        }
+        for name in ("resume", "resume-async", "resume-all")
+    },
+    "api/workflows/<workflow_id>/restart": {
+        "post": [Owned(Call("post", _WF_RUN.format(path="/restart"), {"step": "hold"}))]
+    },
+    "api/workflows/<workflow_id>/runs": {"get": [Mine(Call("get", _WF + "/runs"))]},
+    "api/workflows/<workflow_id>/runs/<run_id>": {"get": [Owned(Call("get", _WF + "/runs/{workflow_run}"))]},
+    "api/workflows/<workflow_id>/runs/<run_id>/cancel": {
+        "post": [Owned(Call("post", _WF + "/runs/{workflow_run}/cancel"))]
+    },
+}
+ROUTES.update(WORKFLOWS)
+
 # What the owner reads afterwards, to show the probes neither changed nor deleted its objects.
 OWNER_READS = [
     "/api/runs/{run}",
@@ -405,6 +449,7 @@ OWNER_READS = [
     "/api/evals/datasets/{eval_dataset}",
     "/api/evals/datasets/{eval_dataset}/cases/{eval_case}",
     "/api/evals/experiments/{experiment}",
+    "/api/workflows/t-hold/runs/{workflow_run}",
 ]
 
 

@@ -151,8 +151,21 @@ def eval_objects(world: World, tenant: Any) -> None:
     )
 
 
+def workflow_objects(world: World) -> None:
+    """A run of the owner's suspended at a step, its input and payload holding the secret."""
+    from core.access import actor_for_user
+    from workflows.services import run_start
+
+    run = run_start(actor=actor_for_user(world.owner), workflow_id="t-hold", input_data={"text": SECRET})
+    run.refresh_from_db()
+    assert run.status == "suspended", run.error
+    world.ids.update(workflow_run=str(run.pk))
+
+
 def leaks(body: str, *, tenant_mark: bool, world: World) -> list[str]:
     marks = [SECRET, str(world.ids["run"]), str(world.ids["trace"])]
+    if "workflow_run" in world.ids:
+        marks.append(world.ids["workflow_run"])
     if tenant_mark:
         marks.append(TENANT_MARK)
     return [m for m in marks if m in body]

@@ -21,7 +21,8 @@ def events_of(response: Any) -> list[dict[str, Any]]:
 
 def test_list_and_describe(api_client: Any) -> None:
     listed = api_client.get("/api/workflows").json()
-    assert "t-sequence" in listed and "research" in listed
+    assert "t-sequence" in listed
+    assert "research" in listed
     detail = api_client.get("/api/workflows/t-parallel").json()
     assert detail["stepGraph"][0]["type"] == "parallel"
     assert set(detail["steps"]) == {"add-one", "double"}

@@ -23,22 +23,22 @@ class WorkflowOutputSerializer(serializers.Serializer[Any]):
     versions = serializers.ListField(child=serializers.CharField())
 
 
-class CreateRunInputSerializer(serializers.Serializer[Any]):
+class WorkflowCreateRunInputSerializer(serializers.Serializer[Any]):
     resourceId = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     threadId = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 
 
-class RunIdOutputSerializer(serializers.Serializer[Any]):
+class WorkflowRunIdOutputSerializer(serializers.Serializer[Any]):
     runId = serializers.UUIDField()
 
 
-class StartInputSerializer(CreateRunInputSerializer):
+class WorkflowStartInputSerializer(WorkflowCreateRunInputSerializer):
     inputData = serializers.JSONField(required=False, default=dict)
     requestContext = serializers.DictField(required=False, default=dict)
     concurrencyKey = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 
 
-class ResumeInputSerializer(serializers.Serializer[Any]):
+class WorkflowResumeInputSerializer(serializers.Serializer[Any]):
     step = serializers.CharField(
         required=False,
         allow_null=True,
@@ -50,27 +50,27 @@ class ResumeInputSerializer(serializers.Serializer[Any]):
     resumeData = serializers.JSONField(required=False, default=None)
 
 
-class ResumeAllInputSerializer(serializers.Serializer[Any]):
+class WorkflowResumeAllInputSerializer(serializers.Serializer[Any]):
     resumeData = serializers.JSONField(required=False, default=None)
 
 
-class RestartInputSerializer(serializers.Serializer[Any]):
+class WorkflowRestartInputSerializer(serializers.Serializer[Any]):
     step = serializers.CharField(max_length=500, help_text="A top-level step id or path (`1:double`).")
 
 
-class MessageOutputSerializer(serializers.Serializer[Any]):
+class WorkflowMessageOutputSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
     runId = serializers.UUIDField()
 
 
-class RunListQuerySerializer(serializers.Serializer[Any]):
+class WorkflowRunListQuerySerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=WorkflowRun.Status.choices, required=False)
     resourceId = serializers.CharField(required=False, max_length=255)
     fromDate = serializers.DateTimeField(required=False)
     toDate = serializers.DateTimeField(required=False)
 
 
-class RunOutputSerializer(serializers.Serializer[Any]):
+class WorkflowRunOutputSerializer(serializers.Serializer[Any]):
     runId = serializers.UUIDField(source="id")
     workflowName = serializers.CharField(source="workflow_id")
     version = serializers.CharField()
@@ -88,19 +88,11 @@ class RunOutputSerializer(serializers.Serializer[Any]):
     finishedAt = serializers.DateTimeField(source="finished_at")
 
 
-class RunDetailOutputSerializer(RunOutputSerializer):
+class WorkflowRunDetailOutputSerializer(WorkflowRunOutputSerializer):
     steps = serializers.DictField(child=serializers.DictField(), source="steps_view")
     suspended = serializers.ListField(child=serializers.DictField(), source="suspended_view")
 
 
-class RunListOutputSerializer(serializers.Serializer[Any]):
-    runs = RunOutputSerializer(many=True)
+class WorkflowRunListOutputSerializer(serializers.Serializer[Any]):
+    runs = WorkflowRunOutputSerializer(many=True)
     total = serializers.IntegerField()
-
-
-class EventOutputSerializer(serializers.Serializer[Any]):
-    seq = serializers.IntegerField()
-    type = serializers.CharField()
-    path = serializers.CharField()
-    data = serializers.JSONField()
-    createdAt = serializers.DateTimeField(source="created_at")

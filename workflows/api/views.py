@@ -73,7 +73,7 @@ def _detail(run: WorkflowRun) -> dict[str, Any]:
             "path", "step_id", "payload"
         )
     ]
-    data: dict[str, Any] = s.RunDetailOutputSerializer(run).data
+    data: dict[str, Any] = s.WorkflowRunDetailOutputSerializer(run).data
     return data
 
 
@@ -101,9 +101,13 @@ class WorkflowDetailApi(APIView):
 
 
 class CreateRunApi(APIView):
-    @extend_schema(parameters=[RUN_ID], request=s.CreateRunInputSerializer, responses=s.RunIdOutputSerializer)
+    @extend_schema(
+        parameters=[RUN_ID],
+        request=s.WorkflowCreateRunInputSerializer,
+        responses=s.WorkflowRunIdOutputSerializer,
+    )
     def post(self, request: Request, workflow_id: str) -> Response:
-        data = _valid(s.CreateRunInputSerializer, request.data)
+        data = _valid(s.WorkflowCreateRunInputSerializer, request.data)
         run = services.run_create(
             actor=_actor(request),
             workflow_id=workflow_id,
@@ -115,7 +119,7 @@ class CreateRunApi(APIView):
 
 
 def _start(request: Request, workflow_id: str) -> WorkflowRun:
-    data = _valid(s.StartInputSerializer, request.data)
+    data = _valid(s.WorkflowStartInputSerializer, request.data)
     actor = _actor(request)
     run_id = _run_id(request, required=False)
     existing = None
@@ -135,7 +139,11 @@ def _start(request: Request, workflow_id: str) -> WorkflowRun:
 
 
 class StartApi(APIView):
-    @extend_schema(parameters=[RUN_ID], request=s.StartInputSerializer, responses=s.MessageOutputSerializer)
+    @extend_schema(
+        parameters=[RUN_ID],
+        request=s.WorkflowStartInputSerializer,
+        responses=s.WorkflowMessageOutputSerializer,
+    )
     def post(self, request: Request, workflow_id: str) -> Response:
         run = _start(request, workflow_id)
         return Response({"message": "Workflow run started", "runId": str(run.pk)})
@@ -144,8 +152,8 @@ class StartApi(APIView):
 class StartAsyncApi(APIView):
     @extend_schema(
         parameters=[RUN_ID],
-        request=s.StartInputSerializer,
-        responses=s.RunDetailOutputSerializer,
+        request=s.WorkflowStartInputSerializer,
+        responses=s.WorkflowRunDetailOutputSerializer,
         description="Starts the run and answers when it stops (finished, failed, cancelled or suspended), "
         "or after WORKFLOW_SYNC_WAIT_S with the run as it stands.",
     )
@@ -155,7 +163,7 @@ class StartAsyncApi(APIView):
 
 
 class StreamApi(APIView):
-    @extend_schema(parameters=[RUN_ID], request=s.StartInputSerializer, responses=SSE)
+    @extend_schema(parameters=[RUN_ID], request=s.WorkflowStartInputSerializer, responses=SSE)
     def post(self, request: Request, workflow_id: str) -> StreamingHttpResponse:
         run = _start(request, workflow_id)
         return sse_events(run.pk, offset=0)
@@ -171,10 +179,12 @@ class WatchApi(APIView):
 
 class ResumeApi(APIView):
     @extend_schema(
-        parameters=[RUN_ID_REQUIRED], request=s.ResumeInputSerializer, responses=s.MessageOutputSerializer
+        parameters=[RUN_ID_REQUIRED],
+        request=s.WorkflowResumeInputSerializer,
+        responses=s.WorkflowMessageOutputSerializer,
     )
     def post(self, request: Request, workflow_id: str) -> Response:
-        data = _valid(s.ResumeInputSerializer, request.data)
+        data = _valid(s.WorkflowResumeInputSerializer, request.data)
         run = _own_run(request, workflow_id)
         assert run is not None  # noqa: S101 - required above
         services.run_resume(actor=_actor(request), run=run, step=data["step"], resume_data=data["resumeData"])
@@ -183,10 +193,12 @@ class ResumeApi(APIView):
 
 class ResumeAsyncApi(APIView):
     @extend_schema(
-        parameters=[RUN_ID_REQUIRED], request=s.ResumeInputSerializer, responses=s.RunDetailOutputSerializer
+        parameters=[RUN_ID_REQUIRED],
+        request=s.WorkflowResumeInputSerializer,
+        responses=s.WorkflowRunDetailOutputSerializer,
     )
     def post(self, request: Request, workflow_id: str) -> Response:
-        data = _valid(s.ResumeInputSerializer, request.data)
+        data = _valid(s.WorkflowResumeInputSerializer, request.data)
         run = _own_run(request, workflow_id)
         assert run is not None  # noqa: S101 - required above
         services.run_resume(actor=_actor(request), run=run, step=data["step"], resume_data=data["resumeData"])
@@ -195,10 +207,12 @@ class ResumeAsyncApi(APIView):
 
 class ResumeAllApi(APIView):
     @extend_schema(
-        parameters=[RUN_ID_REQUIRED], request=s.ResumeAllInputSerializer, responses=s.MessageOutputSerializer
+        parameters=[RUN_ID_REQUIRED],
+        request=s.WorkflowResumeAllInputSerializer,
+        responses=s.WorkflowMessageOutputSerializer,
     )
     def post(self, request: Request, workflow_id: str) -> Response:
-        data = _valid(s.ResumeAllInputSerializer, request.data)
+        data = _valid(s.WorkflowResumeAllInputSerializer, request.data)
         run = _own_run(request, workflow_id)
         assert run is not None  # noqa: S101 - required above
         services.run_resume_all(actor=_actor(request), run=run, resume_data=data["resumeData"])
@@ -207,10 +221,12 @@ class ResumeAllApi(APIView):
 
 class RestartApi(APIView):
     @extend_schema(
-        parameters=[RUN_ID_REQUIRED], request=s.RestartInputSerializer, responses=s.MessageOutputSerializer
+        parameters=[RUN_ID_REQUIRED],
+        request=s.WorkflowRestartInputSerializer,
+        responses=s.WorkflowMessageOutputSerializer,
     )
     def post(self, request: Request, workflow_id: str) -> Response:
-        data = _valid(s.RestartInputSerializer, request.data)
+        data = _valid(s.WorkflowRestartInputSerializer, request.data)
         run = _own_run(request, workflow_id)
         assert run is not None  # noqa: S101 - required above
         services.run_restart(actor=_actor(request), run=run, step=data["step"])
@@ -218,9 +234,13 @@ class RestartApi(APIView):
 
 
 class RunListApi(APIView):
-    @extend_schema(parameters=[s.RunListQuerySerializer, PageQuery], responses=s.RunListOutputSerializer)
+    @extend_schema(
+        operation_id="workflows_runs_list",
+        parameters=[s.WorkflowRunListQuerySerializer, PageQuery],
+        responses=s.WorkflowRunListOutputSerializer,
+    )
     def get(self, request: Request, workflow_id: str) -> Response:
-        query = _valid(s.RunListQuerySerializer, request.query_params)
+        query = _valid(s.WorkflowRunListQuerySerializer, request.query_params)
         selectors.workflow_get(workflow_id=workflow_id)
         runs = selectors.run_list(
             actor=_actor(request),
@@ -234,18 +254,18 @@ class RunListApi(APIView):
         limit = paginator.get_limit(request) or 100
         offset = paginator.get_offset(request)
         page = runs[offset : offset + limit]
-        return Response({"runs": s.RunOutputSerializer(page, many=True).data, "total": runs.count()})
+        return Response({"runs": s.WorkflowRunOutputSerializer(page, many=True).data, "total": runs.count()})
 
 
 class RunDetailApi(APIView):
-    @extend_schema(responses=s.RunDetailOutputSerializer)
+    @extend_schema(responses=s.WorkflowRunDetailOutputSerializer)
     def get(self, request: Request, workflow_id: str, run_id: uuid.UUID) -> Response:
         run = selectors.run_get(actor=_actor(request), run_id=run_id, workflow_id=workflow_id)
         return Response(_detail(run))
 
 
 class RunCancelApi(APIView):
-    @extend_schema(request=None, responses=s.MessageOutputSerializer)
+    @extend_schema(request=None, responses=s.WorkflowMessageOutputSerializer)
     def post(self, request: Request, workflow_id: str, run_id: uuid.UUID) -> Response:
         actor = _actor(request)
         run = selectors.run_get(actor=actor, run_id=run_id, workflow_id=workflow_id)
