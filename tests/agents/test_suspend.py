@@ -218,7 +218,7 @@ def test_another_member_gets_404_and_a_tenant_admin_may_decide(openai_server, ag
     body = {"runId": waiting["runId"], "toolCallId": "b1", "resumeData": {"seats": 3, "confirmed": True}}
     tenant = user.membership.tenant
     colleague = UserFactory(tenant=tenant)
-    admin = UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN)
+    admin: Any = UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN)
     from tests.isolation.world import client_for
 
     refused = client_for(colleague).post("/api/agents/helper/resume-generate", body, format="json")
