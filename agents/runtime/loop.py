@@ -56,8 +56,9 @@ class Suspend:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """Write the state at a step boundary. `durable`: committed before the loop goes on
-    (tools ran after a decision: a retry must find their outcomes)."""
+    """Write the state at a step boundary: `durable`, committed before the loop goes on; else
+    queued behind. (A continuation needs no durable one: its gates are decided and the run is
+    claimed once, so a call that ran after a decision never runs again whatever fails next.)"""
 
     durable: bool
 
@@ -119,7 +120,7 @@ def run_loop(setup: RunSetup) -> Loop:
         status = yield from _tool_phase(setup)
         if status == "suspended":
             return status
-        yield Checkpoint(durable=True)
+        yield Checkpoint(durable=False)
         yield Emit(ev.FinishStep())
     while not turn.done:
         yield Emit(ev.StartStep())

@@ -202,19 +202,23 @@ def run_setup(
         )
         inserted = replay is None
     if memory is not None and replay is None:
-        from agents.runtime.resume import thread_waiting_release  # imports this module
-
-        # A conversation is never blocked by a call that waits: a new message declines it first.
-        thread_waiting_release(
-            tenant_id=run_context.tenant_id,
-            thread_id=thread_id,
-            resource_id=memory.resource_id or run_context.resource_id or "",
+        waiting = _thread_waiting(
+            spec=spec,
+            options=options,
+            context=run_context,
+            memory=memory,
+            new_messages=new_messages,
+            chain=chain,
         )
+        if isinstance(waiting, RunSetup):
+            return waiting  # the thread's suspended run, resumed from this message
         with trace.span("memory.load", kind="memory", thread_id=thread_id) as span:
             memory_session, model_messages = memory_open(
                 spec=spec, context=run_context, memory=memory, new_messages=new_messages, run_id=str(run_id)
             )
             span.set(history_messages=len(model_messages) - len(new_messages) - 1)
+        if waiting:  # the suspended tool still waits: the model asks again
+            model_messages.append({"role": "system", "content": waiting})
     turn = Turn(spec=spec, messages=model_messages, tools=tools, options=options)
     return RunSetup(
         run_id=run_id,
@@ -232,3 +236,51 @@ def run_setup(
         inserted=inserted,
         replay=replay,
     )
+
+
+def _thread_waiting(
+    *,
+    spec: AgentSpec,
+    options: RunOptions,
+    context: RequestContext,
+    memory: MemoryOptions,
+    new_messages: list[dict[str, Any]],
+    chain: list[ModelRef],
+) -> RunSetup | str | None:
+    """What waits on the thread, before a new message is saved: auto-resumed (the continuation),
+    still waiting (a note for the model to ask again), or declined (None, and the thread is free).
+
+    Nearly always one indexed query that finds nothing.
+    """
+    from agents.runtime.auto_resume import AskAgain, auto_resume  # both import this module
+    from agents.runtime.resume import thread_waiting_release
+
+    resource_id = memory.resource_id or context.resource_id or ""
+    enabled = (
+        spec.auto_resume
+        if options.auto_resume_suspended_tools is None
+        else options.auto_resume_suspended_tools
+    )
+    text = next((m["content"] for m in reversed(new_messages) if m["role"] == "user"), "")
+    if enabled:
+        trace = trace_start(
+            name=f"agent.auto_resume {spec.slug}", tenant_id=context.tenant_id, owner_id=context.user_id
+        )
+        outcome = auto_resume(
+            enabled=True,
+            context=context,
+            thread_id=memory.thread_id,
+            resource_id=resource_id,
+            text=text,
+            chain=chain,
+            trace=trace,
+        )
+        if trace.spans:
+            trace.flush()
+        if isinstance(outcome, AskAgain):
+            return outcome.note
+        if outcome is not None:
+            return outcome
+    # A conversation is never blocked by a call that waits: a new message declines it first.
+    thread_waiting_release(tenant_id=context.tenant_id, thread_id=memory.thread_id, resource_id=resource_id)
+    return None

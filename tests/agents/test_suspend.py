@@ -246,3 +246,46 @@ def test_the_sweeper_marks_runs_left_running(make_agent, user, settings):
 
     statuses = {r.id: r.status for r in Run.objects.all()}
     assert statuses == {lost.id: "interrupted", fresh.id: "running", checkpointed.id: "running"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_auto_resume_turns_the_next_message_into_resume_data_or_asks_again(
+    openai_server, make_agent, api_client
+):
+    make_agent(tools=["test_book"], memory={"last_messages": 10}, auto_resume_suspended_tools=True)
+    waiting = _start(openai_server, api_client, thread="t-auto")
+
+    # The model cannot find the data in the message: the tool still waits, the agent asks again.
+    openai_server.script(ChatReply(text='{"seats": "a few"}'), ChatReply(text="How many seats exactly?"))
+    vague = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "a few", "memory": {"thread": "t-auto"}}, format="json"
+    ).json()
+    assert (vague["status"], vague["text"]) == ("completed", "How many seats exactly?")
+    assert vague["runId"] != waiting["runId"]
+    note = openai_server.chat_requests[-1].messages[-1]
+    assert note["role"] == "system"
+    assert "How many seats in Ada?" in note["content"]
+    assert ToolCallGate.objects.get(run_id=waiting["runId"]).status == "pending"
+    assert BOOKINGS == []
+
+    openai_server.script(
+        ChatReply(text='{"seats": 4, "confirmed": true}'), ChatReply(text="Booked Ada for 4.")
+    )
+    clear = api_client.post(
+        "/api/agents/helper/generate",
+        {"prompt": "4 seats, yes", "memory": {"thread": "t-auto"}},
+        format="json",
+    ).json()
+    extraction = openai_server.chat_requests[-2]
+    assert extraction.body["response_format"]["json_schema"]["schema"]["required"] == ["seats", "confirmed"]
+    assert "4 seats, yes" in extraction.messages[-1]["content"]
+    assert (clear["runId"], clear["status"], clear["text"]) == (
+        waiting["runId"],
+        "completed",
+        "Booked Ada for 4.",
+    )
+    assert [{"room": "Ada", "seats": 4, "key": f"{waiting['runId']}:b1"}] == BOOKINGS
+    gate = ToolCallGate.objects.get(run_id=waiting["runId"])
+    assert (gate.status, gate.resume_data) == ("resumed", {"seats": 4, "confirmed": True})
+    texts = [p.get("text") for m in Message.objects.filter(thread_id="t-auto") for p in m.parts]
+    assert "4 seats, yes" in texts  # the user's reply is in the thread
