@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chat.runs.replay import thread_run_in_flight
 from chat.runtime import ChatRequest, chat_runtime
 from core.context import RequestContext
 from core.errors import NotFound
@@ -66,3 +67,16 @@ def chat_request(
         client_message_id=client_message_id or None,
         regenerate=regenerate,
     )
+
+
+def chat_run_to_resume(*, user: Any, agent_id: str, thread_id: str) -> str | None:
+    """The user's run in flight on the chat's thread, to resume; None when there is none.
+
+    The agent must exist in the user's tenant (a 404 otherwise, as for a new turn). Runs are
+    found per user, so another user's chat id has none. Synchronous: it queries the
+    database and Redis.
+    """
+    tenant = tenant_for_user(user)
+    if not chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
+        raise NotFound(f"No agent '{agent_id}'.", details={"agentId": agent_id})
+    return thread_run_in_flight(user_id=user.pk, thread_id=thread_id)

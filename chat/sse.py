@@ -2,7 +2,10 @@
 
 Each chunk is one `data:` line holding JSON; the stream ends with
 `data: [DONE]`. The response carries `x-vercel-ai-ui-message-stream: v1` so the
-SDK's `DefaultChatTransport` (and `useChat()`) reads it unchanged.
+SDK's `DefaultChatTransport` (and `useChat()`) reads it unchanged. After
+`CHAT_SSE_HEARTBEAT_S` seconds without a chunk a `: heartbeat` comment goes out (the
+SDK's event-stream parser skips comments), so a proxy that closes idle responses keeps a
+long run's stream open.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 
 from chat.runs import run_start, thread_group
+from chat.runs.replay import IDLE, replay_follow
 from chat.runtime import ChatRequest
 
 DONE = b"data: [DONE]\n\n"
+HEARTBEAT = b": heartbeat\n\n"
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
@@ -28,13 +34,33 @@ def sse_encode(chunk: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
 
+def heartbeat_s() -> float:
+    return float(getattr(settings, "CHAT_SSE_HEARTBEAT_S", 15.0))
+
+
 async def sse_run_body(request: ChatRequest) -> AsyncIterator[bytes]:
     """Start the run and relay its chunks; the run outlives a client that goes away."""
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
     run = run_start(request=request, group=thread_group(user_id=user_id, thread_id=request.thread_id))
-    async for frame in run.subscribe():
+    async for frame in run.subscribe(idle_s=heartbeat_s()):
         if frame["type"] == "chunk":
             yield sse_encode(frame["chunk"])
+        elif frame is IDLE:
+            yield HEARTBEAT
+    yield DONE
+
+
+async def sse_resume_body(*, user_id: int, run_id: str) -> AsyncIterator[bytes]:
+    """A run in flight from its first chunk (the replay buffer), then live to its end.
+
+    The AI SDK's `DefaultChatTransport` treats a resumed stream as a replay
+    (`resumeStreamIsReplay`): it drops what it had of the answer at the replayed `start`.
+    """
+    async for frame in replay_follow(user_id=user_id, run_id=run_id, idle_s=heartbeat_s()):
+        if frame["type"] == "chunk":
+            yield sse_encode(frame["chunk"])
+        elif frame is IDLE:
+            yield HEARTBEAT
     yield DONE
 
 

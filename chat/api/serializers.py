@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -21,8 +22,11 @@ class UIMessageSerializer(serializers.Serializer[Any]):
     metadata = serializers.JSONField(required=False, allow_null=True)
 
 
+CHAT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+
+
 class ChatInputSerializer(serializers.Serializer[Any]):
-    id = fields.RegexField(r"^[A-Za-z0-9_.:-]{1,200}$", help_text="The chat id; it is the thread id.")
+    id = fields.RegexField(rf"^{CHAT_ID.pattern}$", help_text="The chat id; it is the thread id.")
     messages = UIMessageSerializer(many=True, allow_empty=False)
     trigger = serializers.ChoiceField(
         choices=["submit-message", "regenerate-message"], default="submit-message"

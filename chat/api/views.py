@@ -12,13 +12,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.api.serializers import (
+    CHAT_ID,
     ChatInputSerializer,
     WsTicketOutputSerializer,
     newest_user_id,
     newest_user_text,
 )
-from chat.services import chat_request_build
-from chat.sse import sse_response, sse_run_body
+from chat.services import chat_request_build, chat_run_to_resume
+from chat.sse import sse_response, sse_resume_body, sse_run_body
+from core.errors import ValidationFailed
 from core.ws_tickets import ws_ticket_issue
 
 
@@ -44,6 +46,33 @@ class AgentChatApi(APIView):
             regenerate=data["trigger"] == "regenerate-message",
         )
         return sse_response(sse_run_body(chat_request))
+
+
+class AgentChatStreamApi(APIView):
+    """Resumes the chat's run in flight: `GET <chat route>/<chatId>/stream`, the AI SDK's
+    reconnect route (`useChat({resume: true})`, `resumeStream()`).
+
+    The stream replays the run's chunks from its first, then follows it live to its end,
+    from any process and any tab of the same user. 204 when the user has no run in flight
+    on that chat (the SDK then leaves its messages as they are).
+    """
+
+    @extend_schema(
+        operation_id="agents_chat_stream_resume",
+        responses={(200, "text/event-stream"): str, 204: None},
+    )
+    def get(self, request: Request, agent_id: str, chat_id: str) -> StreamingHttpResponse | Response:
+        if not CHAT_ID.fullmatch(chat_id):
+            raise ValidationFailed(
+                "The chat id is malformed.",
+                details={"id": ["Use 1 to 200 of A-Z, a-z, 0-9, '_', '.', ':', '-'."]},
+            )
+        run_id = chat_run_to_resume(user=request.user, agent_id=agent_id, thread_id=chat_id)
+        if run_id is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        user_id = request.user.pk
+        assert user_id is not None  # IsAuthenticated, the default permission  # noqa: S101
+        return sse_response(sse_resume_body(user_id=user_id, run_id=run_id))
 
 
 class WsTicketApi(APIView):

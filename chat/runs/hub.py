@@ -25,7 +25,7 @@ from django.conf import settings
 
 from agents.runtime.events import Abort, Error, Event
 from chat.runs.coalesce import Coalescer
-from chat.runs.replay import replay_append
+from chat.runs.replay import IDLE, replay_append
 from chat.runtime import ChatRequest, chat_runtime
 from core.access import Actor
 from core.errors import PlatformError
@@ -71,14 +71,26 @@ class Run:
                 queue.put_nowait(frame)  # type: ignore[arg-type]
         self.outbox.put_nowait(frame)
 
-    def subscribe(self) -> AsyncIterator[Frame]:
-        """Frames from now on, ending after `run-end` (used by the SSE route)."""
+    def subscribe(self, *, idle_s: float = 0) -> AsyncIterator[Frame]:
+        """Frames from now on, ending after `run-end`. With `idle_s`, `IDLE` comes after that
+        long without a frame (the SSE route's heartbeat)."""
         queue: asyncio.Queue[Frame | None] = asyncio.Queue()
         self.subscribers.append(queue)
 
         async def frames() -> AsyncIterator[Frame]:
             try:
-                while (item := await queue.get()) is not None:
+                while True:
+                    if idle_s > 0 and queue.empty():
+                        try:
+                            async with asyncio.timeout(idle_s):
+                                item = await queue.get()
+                        except TimeoutError:
+                            yield IDLE
+                            continue
+                    else:
+                        item = await queue.get()
+                    if item is None:
+                        break
                     yield item
             finally:
                 with contextlib.suppress(ValueError):
@@ -214,7 +226,15 @@ async def _publish(run: Run) -> None:
         # and showed the answer with a hole). The socket that started the run is not delayed:
         # it, like every local subscriber, already has these frames (`Run.emit`).
         if batch:
-            await replay_append(user_id=run.user_id, run_id=run.run_id, frames=batch)
+            # The first batch also makes this the thread's newest run, for a client that resumes
+            # by its chat id (the SSE route's `GET .../stream`).
+            first = batch[0]["seq"] == 1
+            await replay_append(
+                user_id=run.user_id,
+                run_id=run.run_id,
+                frames=batch,
+                thread_id=run.thread_id if first else None,
+            )
         for frame in batch:
             if layer is not None and run.group is not None:
                 try:

@@ -38,6 +38,9 @@ CHANNEL_LAYERS = {"default": redis_channel_layer(url=REDIS_URL, prefix=CHANNEL_L
 # (0: none), and the largest frame a client may send (a larger one is closed with 1009).
 CHAT_WS_HEARTBEAT_S = env.float("CHAT_WS_HEARTBEAT_S", default=15.0)
 CHAT_WS_MAX_FRAME_BYTES = env.int("CHAT_WS_MAX_FRAME_BYTES", default=1024 * 1024)
+# The SSE chat route (chat/sse.py): a `: heartbeat` comment after CHAT_SSE_HEARTBEAT_S seconds
+# without a chunk, so proxies that close idle responses keep a long stream open (0: none).
+CHAT_SSE_HEARTBEAT_S = env.float("CHAT_SSE_HEARTBEAT_S", default=15.0)
 # How long a WebSocket ticket (POST /api/ws-tickets, core/ws_tickets.py) may wait for its socket.
 WS_TICKET_TTL_S = env.int("WS_TICKET_TTL_S", default=60)
 

@@ -207,6 +207,21 @@ ROUTES: dict[str, dict[str, list[Probe]]] = {
             ),
         ]
     },
+    "api/agents/<str:agent_id>/chat/<str:chat_id>/stream": {
+        "get": [
+            Owned(
+                Call("get", "/api/agents/helper/chat/{thread}/stream"),
+                member=frozenset({204}),
+                stranger=frozenset({204}),
+                why="runs in flight are looked up per user: another user's chat id has none to resume",
+            ),
+            Owned(
+                Call("get", "/api/agents/{tenant_agent}/chat/{thread}/stream"),
+                member=frozenset({204}),
+                why="a tenant's agent: its members may resume their own chats with it, other tenants not",
+            ),
+        ]
+    },
     # A single-use ticket for the caller's own socket (it opens a socket as the caller, no one else).
     "api/ws-tickets": {"post": [Mine(Call("post", "/api/ws-tickets"), frozenset({201}))]},
     "api/memory/threads": {
