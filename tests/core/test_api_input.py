@@ -194,6 +194,9 @@ def test_chat_ids_and_models_are_strings(api_client, make_agent):
     )
 
 
+# The ASGI middleware releases the thread's database connections after each request; a
+# connection an earlier test left open in asgiref's thread is touched then, so allow access.
+@pytest.mark.django_db
 async def test_under_asgi_too_unknown_paths_and_bad_paths_answer_the_error_shape():
     from django.test import AsyncClient
 

@@ -63,7 +63,9 @@ def run_lock(*, run_id: Any, attempt: int) -> WorkflowRun | None:
 
 def lease_refresh(*, run_id: Any, attempt: int, lease_s: float) -> tuple[bool, bool]:
     """Extend the lease; returns (still held, cancel requested)."""
-    held = WorkflowRun.objects.filter(pk=run_id, attempt=attempt).update(
+    # A released lease (the run finished or is waiting) stays released: the keeper thread may
+    # tick once more after the release was committed.
+    held = WorkflowRun.objects.filter(pk=run_id, attempt=attempt, lease_expires_at__isnull=False).update(
         lease_expires_at=timezone.now() + timedelta(seconds=lease_s)
     )
     cancel = WorkflowRun.objects.filter(pk=run_id, cancel_requested=True).exists()
