@@ -31,6 +31,16 @@ def agent_get(*, slug: str, tenant_id: int) -> Agent:
     return agent
 
 
+def agent_version_get(*, agent: Agent, number: int) -> AgentVersion:
+    """A stored version of an agent the caller already holds (see `agent_get`)."""
+    version = agent.versions.filter(number=number).first()
+    if version is None:
+        raise NotFound(
+            f"Agent {agent.slug!r} has no version {number}.", details={"agent_version": [str(number)]}
+        )
+    return version
+
+
 def tool_list() -> QuerySet[Tool]:
     return Tool.objects.filter(in_code=True)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import statistics
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Avg, Count, QuerySet
 
 from agents import selectors as agent_selectors
 from core.access import Actor, visible
@@ -168,3 +169,53 @@ def case_draft_from_run(*, actor: Actor, run_id: uuid.UUID | str) -> dict[str, A
         "expected_tools": list(dict.fromkeys(c["name"] for c in calls)),
         "expected_tool_calls": calls,
     }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryPoint:
+    """One completed experiment of an agent, with the mean of each scorer (None: only errors)."""
+
+    experiment_id: int
+    agent_version: int
+    dataset: str
+    dataset_version: int
+    created_at: datetime
+    means: dict[str, float | None]
+
+
+def scorer_history(
+    *, actor: Actor, agent_slug: str, dataset_name: str | None = None, limit: int = 20
+) -> list[HistoryPoint]:
+    """The agent's last `limit` completed experiments the actor may read, oldest first, each
+    with every scorer's mean (one query for the experiments, one for the means)."""
+    experiments = experiment_list(actor=actor).filter(
+        agent_slug=agent_slug, status=Experiment.Status.COMPLETED
+    )
+    if dataset_name:
+        experiments = experiments.filter(dataset__name=dataset_name)
+    chosen = list(experiments.order_by("-created_at", "-pk")[:limit])[::-1]
+    means: dict[int, dict[str, float | None]] = {e.pk: {} for e in chosen}
+    rows = (
+        Score.objects.filter(result__experiment__in=[e.pk for e in chosen])
+        .values("result__experiment_id", "scorer")
+        .annotate(mean=Avg("value"))
+    )
+    for row in rows:
+        mean = row["mean"]
+        means[row["result__experiment_id"]][row["scorer"]] = round(mean, 4) if mean is not None else None
+    return [
+        HistoryPoint(
+            experiment_id=e.pk,
+            agent_version=e.agent_version,
+            dataset=e.dataset.name,
+            dataset_version=e.dataset_version,
+            created_at=e.created_at,
+            means=means[e.pk],
+        )
+        for e in chosen
+    ]
+
+
+def experiment_agents(*, actor: Actor) -> list[str]:
+    """The agents that have experiments the actor may read."""
+    return sorted(set(experiment_list(actor=actor).values_list("agent_slug", flat=True)))

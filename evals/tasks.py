@@ -30,6 +30,7 @@ def experiment_scheduled(
     repeats: int = 1,
     concurrency: int = 4,
     exclude_tags: list[str] | None = None,
+    agent_version: int | None = None,
 ) -> int:
     """Start an experiment on a schedule: create a periodic task of this name in the admin
     (django-celery-beat) with kwargs `{"tenant": "default", "dataset": "demo", "agent": "assistant"}`."""
@@ -41,6 +42,7 @@ def experiment_scheduled(
         repeats=repeats,
         concurrency=concurrency,
         exclude_tags=exclude_tags,
+        agent_version=agent_version,
     )
     return experiment.pk
 

@@ -1,12 +1,27 @@
-"""Admin: traces with their spans as a timeline."""
+"""Admin: traces with their spans as a timeline.
+
+Apps above observability add sections to a trace's page with `trace_section_add` (evals
+shows the scores of the trace's run and a "new eval case" link) without this module importing them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from observability.models import Span, Trace
+
+TraceSection = Callable[[Trace], SafeString | str]
+_sections: list[TraceSection] = []
+
+
+def trace_section_add(section: TraceSection) -> None:
+    """Show `section(trace)` on every trace's admin page, under "More" (each section once)."""
+    if section not in _sections:
+        _sections.append(section)
 
 
 @admin.register(Trace)
@@ -22,6 +37,7 @@ class TraceAdmin(admin.ModelAdmin[Trace]):
         "duration_ms",
         "status",
         "attributes",
+        "sections",
         "timeline",
     )
     exclude = ()
@@ -31,6 +47,11 @@ class TraceAdmin(admin.ModelAdmin[Trace]):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="More")
+    def sections(self, obj: Trace) -> SafeString | str:
+        parts = [section(obj) for section in _sections]
+        return format_html_join("", "<div>{}</div>", ((part,) for part in parts if part)) or "—"
 
     @admin.display(description="Timeline")
     def timeline(self, obj: Trace) -> SafeString:

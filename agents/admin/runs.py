@@ -1,15 +1,30 @@
-"""Runs: a read-only record of every agent run, linked to its trace."""
+"""Runs: a read-only record of every agent run, linked to its trace.
+
+Apps above agents add sections to a run's page with `run_section_add` (evals shows the run's
+scores and a "new eval case" link) without this module importing them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from agents.admin.display import pretty_json
 from agents.models import Run
+
+RunSection = Callable[[Run], SafeString | str]
+_sections: list[RunSection] = []
+
+
+def run_section_add(section: RunSection) -> None:
+    """Show `section(run)` on every run's admin page, under "More" (each section once)."""
+    if section not in _sections:
+        _sections.append(section)
 
 
 @admin.register(Run)
@@ -38,6 +53,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "result_pretty",
         "error_pretty",
         "usage_pretty",
+        "sections",
     )
     readonly_fields = fields
 
@@ -73,3 +89,8 @@ class RunAdmin(admin.ModelAdmin[Run]):
     @admin.display(description="Usage")
     def usage_pretty(self, obj: Run) -> SafeString | str:
         return pretty_json(obj.usage)
+
+    @admin.display(description="More")
+    def sections(self, obj: Run) -> SafeString | str:
+        parts = [section(obj) for section in _sections]
+        return format_html_join("", "<div>{}</div>", ((part,) for part in parts if part)) or "—"

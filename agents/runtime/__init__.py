@@ -124,7 +124,12 @@ async def _asetup(
     memory: MemoryOptions | None,
     options: RunOptions | None,
 ) -> RunSetup:
-    spec = agent_spec_cached(slug=agent_id, tenant_id=context.tenant_id) if memory is None else None
+    pinned = options is not None and options.agent_version is not None
+    spec = (
+        agent_spec_cached(slug=agent_id, tenant_id=context.tenant_id)
+        if memory is None and not pinned
+        else None
+    )
     setup = partial(
         run_setup,
         agent_id,

@@ -15,7 +15,7 @@ from agents.providers.config import ModelRef, resolve
 from agents.runtime.memory_hooks import MemorySession, memory_open
 from agents.runtime.persistence import Replay, run_begin
 from agents.runtime.request_context import request_context_build
-from agents.runtime.spec import AgentSpec, agent_spec_load
+from agents.runtime.spec import AgentSpec, agent_spec_load, agent_spec_version
 from agents.runtime.state import StepCall
 from agents.runtime.turn import Turn
 from agents.runtime.types import MemoryOptions, RunOptions, RunResult
@@ -149,13 +149,16 @@ def run_setup(
     options: RunOptions,
     spec: AgentSpec | None = None,
 ) -> RunSetup:
-    """Load the agent (unless `spec` is given), check the request, open the trace.
+    """Load the agent (unless `spec` is given; `options.agent_version`: that stored version),
+    check the request, open the trace.
 
     Raises platform errors for bad input. Without memory and with `spec` given, it does
     no database I/O (the async entry points then call it on the event loop).
     """
     if spec is None:
         spec = agent_spec_load(slug=agent_id, tenant_id=context.tenant_id)
+    if options.agent_version is not None:
+        spec = agent_spec_version(spec, options.agent_version)
     run_context = request_context_build(
         tenant_id=context.tenant_id,
         user_id=context.user_id,

@@ -9,7 +9,7 @@ made the change. `AGENT_CONFIG_CACHE=false` reads the database on every run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from agents.instructions import instructions_compose
-from agents.models import Agent, ModelRoute, Tool
+from agents.models import Agent, AgentVersion, ModelRoute, Tool
 from core.errors import Disabled, NotFound
 from core.pgnotify import NotifiedCache
 
@@ -143,6 +143,47 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
         request_context_schema=dict(_json(context_schema) or {}),
     )
     return spec, bool(enabled)
+
+
+# The fields of a stored version that make up a run's configuration (the rest of a spec, the
+# operator switches, is always today's).
+_VERSION_FIELDS = (
+    "name", "model", "fallback_models", "model_settings", "allow_model_override", "max_steps",
+    "require_approval", "memory", "request_context_schema",
+)  # fmt: skip
+
+
+def agent_spec_version(spec: AgentSpec, number: int) -> AgentSpec:
+    """The configuration of the agent's stored version `number` (`spec`: its current one).
+
+    Instructions (with that version's style guardrails), model, settings, tool allowlist and
+    memory come from that version; the operator switches (disabled tools and model routes, the
+    enabled switch) stay today's, so an old version cannot bring back a tool an operator turned
+    off. Unknown version: NotFound.
+    """
+    if number == spec.version:
+        return spec
+    version = AgentVersion.objects.filter(agent_id=spec.pk, number=number).only("config").first()
+    if version is None:
+        raise NotFound(
+            f"Agent {spec.slug!r} has no version {number}.", details={"agent_version": [str(number)]}
+        )
+    config = version.config
+    values: dict[str, Any] = {name: config[name] for name in _VERSION_FIELDS if name in config}
+    if "fallback_models" in values:
+        values["fallback_models"] = tuple(values["fallback_models"] or ())
+    for name in ("model_settings", "memory", "request_context_schema"):
+        if name in values:
+            values[name] = dict(values[name] or {})
+    if "auto_resume_suspended_tools" in config:
+        values["auto_resume"] = bool(config["auto_resume_suspended_tools"])
+    if "instructions" in config:
+        values["instructions"] = instructions_compose(
+            instructions=config["instructions"],
+            style=config.get("style", ""),
+            custom=config.get("style_instructions", ""),
+        )
+    return replace(spec, version=number, tool_ids=tuple(sorted(config.get("tools") or ())), **values)
 
 
 def _json(value: Any) -> Any:

@@ -35,6 +35,8 @@ class RunOptions:
     # None: the agent's setting. True: a suspended tool on the thread is resumed from this
     # run's user message (`autoResumeSuspendedTools`).
     auto_resume_suspended_tools: bool | None = None
+    # Run this stored version of the agent instead of the current one (evals compare versions).
+    agent_version: int | None = None
 
 
 @dataclass(slots=True)

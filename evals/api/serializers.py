@@ -91,6 +91,12 @@ class ExperimentInputSerializer(serializers.Serializer[dict[str, Any]]):
     repeats = strict.IntegerField(required=False, default=1, min_value=1, max_value=20)
     concurrency = strict.IntegerField(required=False, default=4, min_value=1, max_value=64)
     exclude_tags = serializers.ListField(child=strict.CharField(), required=False, default=list)
+    agent_version = strict.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Run this stored version of the agent (default: its current version).",
+    )
 
 
 class ScorerSummarySerializer(serializers.Serializer[dict[str, Any]]):

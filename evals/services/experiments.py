@@ -58,15 +58,30 @@ def experiment_start(
     repeats: int = 1,
     concurrency: int = 4,
     exclude_tags: list[str] | None = None,
+    agent_version: int | None = None,
     enqueue: Enqueue | None = None,
 ) -> Experiment:
     """Freeze the dataset's cases into result rows and queue `concurrency` workers' first claims.
 
+    Every case runs the agent's stored version `agent_version` (default: its current version
+    when the experiment starts), so a change to the agent while it runs does not mix versions.
     `enqueue(experiment_id)` queues one claim (a Celery task by default); it runs after commit.
     Cases carrying any of `exclude_tags` are left out.
     """
     dataset = dataset_get(actor=actor, dataset_id=dataset_id)
     agent = agent_selectors.agent_get(slug=agent_id, tenant_id=actor.tenant_id)
+    if agent_version is None:
+        agent_version = agent.version
+    elif isinstance(agent_version, bool) or not isinstance(agent_version, int) or agent_version < 1:
+        raise ValidationFailed(
+            "agent_version must be a positive version number.",
+            details={"agent_version": ["A positive integer."]},
+        )
+    else:
+        try:
+            agent_selectors.agent_version_get(agent=agent, number=agent_version)
+        except NotFound as error:
+            raise ValidationFailed(error.message, details=error.details) from error
     scorers_validate(scorers)
     if not 1 <= repeats <= MAX_REPEATS:
         raise ValidationFailed(f"repeats must be 1 to {MAX_REPEATS}.", details={"repeats": ["Out of range."]})
@@ -84,7 +99,7 @@ def experiment_start(
         dataset=dataset,
         dataset_version=dataset.version,
         agent_slug=agent.slug,
-        agent_version=agent.version,
+        agent_version=agent_version,
         scorers=scorers,
         repeats=repeats,
         concurrency=concurrency,
@@ -121,6 +136,7 @@ class Claim:
     tenant_id: int
     owner_id: int | None
     agent_slug: str
+    agent_version: int
     scorers: list[dict[str, Any]]
     case: CaseSpec
 
@@ -176,6 +192,7 @@ def result_claim(*, experiment_id: int) -> Claim | None:
         tenant_id=experiment.tenant_id,
         owner_id=experiment.owner_id,
         agent_slug=experiment.agent_slug,
+        agent_version=experiment.agent_version,
         scorers=experiment.scorers,
         case=CaseSpec.from_dict(row.case_data),
     )
@@ -222,7 +239,8 @@ class CaseOutcome:
 
 
 def case_execute(claim: Claim) -> CaseOutcome:
-    """Run the case through the agent runtime with its request context, then score it.
+    """Run the case through the agent runtime (the experiment's agent version) with its request
+    context, then score it.
     A run that fails is `errored` with its reason; a scorer that cannot score is an errored score."""
     case = claim.case
     context = RequestContext(
@@ -231,7 +249,10 @@ def case_execute(claim: Claim) -> CaseOutcome:
     started = time.perf_counter()
     try:
         result = generate(
-            claim.agent_slug, context=context, messages=case.input_messages, options=RunOptions()
+            claim.agent_slug,
+            context=context,
+            messages=case.input_messages,
+            options=RunOptions(agent_version=claim.agent_version),
         )
     except PlatformError as error:
         return CaseOutcome(status=CaseResult.Status.ERRORED, outcome=None, error=error.as_dict(), scores=[])
@@ -389,6 +410,7 @@ def experiment_start_scheduled(
     repeats: int = 1,
     concurrency: int = 4,
     exclude_tags: list[str] | None = None,
+    agent_version: int | None = None,
 ) -> Experiment:
     """Start an experiment for a schedule (a django-celery-beat periodic task of
     `evals.experiment_scheduled`, whose kwargs name the tenant by slug and the dataset by name).
@@ -405,4 +427,5 @@ def experiment_start_scheduled(
         repeats=repeats,
         concurrency=concurrency,
         exclude_tags=exclude_tags,
+        agent_version=agent_version,
     )

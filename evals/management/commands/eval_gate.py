@@ -38,6 +38,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("dataset", help="A fixture file (JSON or YAML) or the name of a dataset.")
         parser.add_argument("--agent", required=True, help="The agent id.")
+        parser.add_argument(
+            "--agent-version",
+            type=int,
+            help="Run this stored version of the agent (default: its current one).",
+        )
         parser.add_argument("--threshold", action="append", default=[], help="scorer=0.8 (repeatable).")
         parser.add_argument("--default-threshold", type=float, default=1.0, help="For scorers without one.")
         parser.add_argument(
@@ -68,6 +73,7 @@ class Command(BaseCommand):
                 repeats=options["repeats"],
                 concurrency=1,
                 exclude_tags=options["exclude_tag"],
+                agent_version=options["agent_version"],
                 enqueue=lambda _id: None,
             )
         except PlatformError as error:
