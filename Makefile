@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.main
 
-.PHONY: run test lint typecheck bench install install-dev services env seed migrate db-stop clean
+.PHONY: run test eval-gate lint typecheck bench install install-dev services env seed migrate db-stop clean
 
 install:
 	@scripts/bootstrap.sh runtime
@@ -30,6 +30,10 @@ run: seed
 
 test: install-dev services
 	@scripts/test.sh
+
+# The eval gate of the demo agent against the scripted demo model (a CI step; see docs/evals.md).
+eval-gate: migrate
+	@scripts/eval_gate_ci.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

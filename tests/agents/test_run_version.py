@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agents.instructions import STYLE_DEFAULT, STYLE_OFF
 from agents.models import Run
 from agents.runtime import RunOptions, agenerate, generate
 from agents.services import agent_set_enabled
@@ -18,15 +19,18 @@ pytestmark = pytest.mark.django_db
 
 
 def quote_system(body: dict[str, Any]) -> ChatReply:
+    """The first line of the instructions, whether style guardrails follow, and the tools offered."""
+    system = body["messages"][0]["content"]
     tools = sorted(t["function"]["name"] for t in body.get("tools") or [])
-    return ChatReply(text=f"{body['messages'][0]['content']} | {','.join(tools)}")
+    styled = "styled" if "Writing style" in system else "plain"
+    return ChatReply(text=f"{system.splitlines()[0]} | {styled} | {','.join(tools)}")
 
 
 @pytest.fixture
 def two_versions(make_agent: Any, openai_server: Any) -> Any:
     openai_server.respond_with(quote_system)
-    make_agent(instructions="Version one.", tools=["test_add"])
-    return make_agent(instructions="Version two.", tools=["test_add", "test_whoami"])
+    make_agent(instructions="Version one.", style=STYLE_OFF, tools=["test_add"])
+    return make_agent(instructions="Version two.", style=STYLE_DEFAULT, tools=["test_add", "test_whoami"])
 
 
 def test_a_run_of_an_older_version_uses_its_configuration_and_records_it(two_versions, user):
@@ -35,8 +39,8 @@ def test_a_run_of_an_older_version_uses_its_configuration_and_records_it(two_ver
     context = RequestContext(tenant_id=tenant_for_user(user).pk, user_id=user.pk)
     old = generate("helper", context=context, prompt="hi", options=RunOptions(agent_version=1))
     current = generate("helper", context=context, prompt="hi")
-    assert old.text == "Version one. | test_add"
-    assert current.text == "Version two. | test_add,test_whoami"
+    assert old.text == "Version one. | plain | test_add"
+    assert current.text == "Version two. | styled | test_add,test_whoami"
     assert (old.agent_version, current.agent_version) == (1, 2)
     assert Run.objects.get(pk=old.run_id).agent_version == 1
 
@@ -50,7 +54,7 @@ async def test_the_async_entry_runs_the_older_version_too(two_versions, user):
     tenant = await sync_to_async(tenant_for_user)(user)
     context = RequestContext(tenant_id=tenant.pk, user_id=user.pk)
     result = await agenerate("helper", context=context, prompt="hi", options=RunOptions(agent_version=1))
-    assert result.text == "Version one. | test_add"
+    assert result.text == "Version one. | plain | test_add"
     assert result.agent_version == 1
 
 
