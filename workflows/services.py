@@ -267,7 +267,9 @@ def run_resume(*, actor: Actor, run: WorkflowRun, step: str | None, resume_data:
         locked = _locked_active(run)
         suspension = _address(locked, step)
         _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
-        WorkflowRun.objects.filter(pk=locked.pk).update(dirty=True, updated_at=timezone.now())
+        WorkflowRun.objects.filter(pk=locked.pk).update(
+            dirty=True, status=Status.RUNNING, updated_at=timezone.now()
+        )
         _enqueue(locked.pk)
     return suspension
 
@@ -285,7 +287,9 @@ def run_resume_all(*, actor: Actor, run: WorkflowRun, resume_data: Any) -> list[
             raise SuspensionConflict("The run has no open suspension.")
         for suspension in suspensions:
             _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
-        WorkflowRun.objects.filter(pk=locked.pk).update(dirty=True, updated_at=timezone.now())
+        WorkflowRun.objects.filter(pk=locked.pk).update(
+            dirty=True, status=Status.RUNNING, updated_at=timezone.now()
+        )
         _enqueue(locked.pk)
     return suspensions
 

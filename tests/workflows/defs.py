@@ -242,3 +242,11 @@ def hold(data: Text, ctx: StepContext) -> Text:
 
 
 held = Workflow(id="t-hold", input=Text, output=Text).then(hold).commit()
+
+
+@step(id="big", input=Text, output=Text)
+def big(data: Text, ctx: StepContext) -> Text:
+    return Text(text=data.text * 300_000)
+
+
+too_big = Workflow(id="t-big", input=Text, output=Text).then(big).commit()

@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -47,7 +47,7 @@ def _read(run_id: uuid.UUID, offset: int) -> tuple[list[Event], bool, bool]:
     return events, ended, caught_up
 
 
-async def event_body(run_id: uuid.UUID, offset: int) -> AsyncIterator[bytes]:
+async def event_body(run_id: uuid.UUID, offset: int) -> AsyncGenerator[bytes, None]:
     heartbeat_s = float(settings.WORKFLOW_SSE_HEARTBEAT_S)
     beat = time.monotonic()
     read = sync_to_async(_read, thread_sensitive=False)

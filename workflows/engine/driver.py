@@ -107,26 +107,35 @@ def run_advance(run_id: uuid.UUID | str) -> str:
 
 
 def _loop(run_id: uuid.UUID, attempt: int, keeper: LeaseKeeper) -> str:
+    done: tuple[_InFlight, Outcome] | None = None
     while True:
         if keeper.lost.is_set():
             return "lease-lost"
-        step = _plan_step(run_id, attempt)
+        step = _plan_step(run_id, attempt, done)
+        done = None
         if isinstance(step, str):
             return step
         executes, wait_until = step
         if executes:
-            _run_batch(run_id, attempt, executes, keeper)
+            done = _run_batch(run_id, attempt, executes, keeper)
         elif wait_until is not None:
             _wait_inline(run_id, attempt, wait_until, keeper)
 
 
-def _plan_step(run_id: uuid.UUID, attempt: int) -> str | tuple[list[tuple[Execute, int]], float | None]:
-    """One planning transaction: finish the run, release it, or start the next batch of steps."""
+def _plan_step(
+    run_id: uuid.UUID, attempt: int, done: tuple[_InFlight, Outcome] | None = None
+) -> str | tuple[list[tuple[Execute, int]], float | None]:
+    """One planning transaction: finish the run, release it, or start the next batch of steps.
+
+    `done` is the result of a lone step, committed in this same transaction (one commit a
+    step in a sequence instead of two)."""
     now = timezone.now()
     with transaction.atomic():
         run = store.run_lock(run_id=run_id, attempt=attempt)
         if run is None:
             return "lease-lost"
+        if done is not None:
+            _apply(run, *done)
         if run.cancel_requested:
             store.run_finish(run, Status.CANCELED)
             return "canceled"
@@ -280,14 +289,14 @@ def _threaded_call(execute: Execute, ctx: StepContext) -> Outcome:
 
 def _run_batch(
     run_id: uuid.UUID, attempt: int, started: list[tuple[Execute, int]], keeper: LeaseKeeper
-) -> None:
+) -> tuple[_InFlight, Outcome] | None:
+    """Run a batch; a lone step's result is returned, to commit with the next plan."""
     run = WorkflowRun.objects.get(pk=run_id)
     if len(started) == 1 and started[0][0].step.timeout_s is None:  # the common case: no thread
         execute, row_id = started[0]
         ctx = _context(run, execute, keeper.cancel)
         flight = _InFlight(execute, row_id, ctx, keeper.cancel, None)
-        _commit(run_id, attempt, flight, step_call(execute.step, execute.input, ctx))
-        return
+        return flight, step_call(execute.step, execute.input, ctx)
     flights = []
     for execute, row_id in started:
         cancel = threading.Event()
@@ -322,70 +331,76 @@ def _run_batch(
                     _commit(run_id, attempt, flight, Outcome(error=error_of(late, "timeout")))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    return None
 
 
 def _commit(run_id: uuid.UUID, attempt: int, flight: _InFlight, outcome: Outcome) -> None:
     """The step's journal row and the run's progress in one transaction, fenced by the claim."""
-    execute = flight.execute
-    now = timezone.now()
     with transaction.atomic():
         run = store.run_lock(run_id=run_id, attempt=attempt)
         if run is None:
             return  # the lease was taken over: this worker's result is not the run's
-        rows = StepAttempt.objects.filter(pk=flight.row_id, status=StepAttempt.Status.RUNNING)
-        if outcome.suspended:
-            if not rows.update(status=StepAttempt.Status.SUSPENDED, output=outcome.payload, finished_at=now):
-                return
-            Suspension.objects.create(
-                run=run,
-                generation=run.generation,
-                path=execute.path,
-                step_id=execute.step.id,
-                payload=outcome.payload,
-            )
-            store.event_append(
-                run,
-                "workflow-step-suspended",
-                path=execute.path,
-                data={"stepId": execute.step.id, "payload": outcome.payload},
-            )
+        _apply(run, flight, outcome)
+
+
+def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome) -> None:
+    """Record what one step came to, on a run this transaction has locked under its claim."""
+    execute = flight.execute
+    now = timezone.now()
+    rows = StepAttempt.objects.filter(pk=flight.row_id, status=StepAttempt.Status.RUNNING)
+    if outcome.suspended:
+        if not rows.update(status=StepAttempt.Status.SUSPENDED, output=outcome.payload, finished_at=now):
             return
-        if outcome.error is None:
-            patch = flight.ctx.state_patch
-            if not rows.update(
-                status=StepAttempt.Status.SUCCESS, output=outcome.output, state_patch=patch, finished_at=now
-            ):
-                return
-            if patch:
-                run.state = {**run.state, **patch}
-                run.save(update_fields=["state", "updated_at"])
-            store.event_append(
-                run,
-                "workflow-step-result",
-                path=execute.path,
-                data={"stepId": execute.step.id, "status": "success", "output": outcome.output},
-            )
-            return
+        Suspension.objects.create(
+            run=run,
+            generation=run.generation,
+            path=execute.path,
+            step_id=execute.step.id,
+            payload=outcome.payload,
+        )
+        store.event_append(
+            run,
+            "workflow-step-suspended",
+            path=execute.path,
+            data={"stepId": execute.step.id, "payload": outcome.payload},
+        )
+        return
+    if outcome.error is None:
+        patch = flight.ctx.state_patch
         if not rows.update(
-            status=StepAttempt.Status.FAILED,
-            error=outcome.error,
-            retryable=outcome.retryable,
-            finished_at=now,
+            status=StepAttempt.Status.SUCCESS, output=outcome.output, state_patch=patch, finished_at=now
         ):
             return
-        policy = execute.step.retry
-        retry = outcome.retryable and execute.number < policy.attempts
-        data: dict[str, Any] = {
-            "stepId": execute.step.id,
-            "status": "failed",
-            "error": outcome.error,
-            "attempt": execute.number,
-        }
-        if retry:
-            delay = policy.delay_s(execute.number, random.random())  # noqa: S311 - jitter, not a secret
-            wake_at = now + timedelta(seconds=delay)
-            Timer.objects.create(
-                run=run, generation=run.generation, path=execute.path, kind=Timer.Kind.RETRY, wake_at=wake_at
-            )
-            data["retryAt"] = wake_at.isoformat()
-        store.event_append(run, "workflow-step-result", path=execute.path, data=data)
+        if patch:
+            run.state = {**run.state, **patch}
+            run.save(update_fields=["state", "updated_at"])
+        store.event_append(
+            run,
+            "workflow-step-result",
+            path=execute.path,
+            data={"stepId": execute.step.id, "status": "success", "output": outcome.output},
+        )
+        return
+    if not rows.update(
+        status=StepAttempt.Status.FAILED,
+        error=outcome.error,
+        retryable=outcome.retryable,
+        finished_at=now,
+    ):
+        return
+    policy = execute.step.retry
+    retry = outcome.retryable and execute.number < policy.attempts
+    data: dict[str, Any] = {
+        "stepId": execute.step.id,
+        "status": "failed",
+        "error": outcome.error,
+        "attempt": execute.number,
+    }
+    if retry:
+        delay = policy.delay_s(execute.number, random.random())  # noqa: S311 - jitter, not a secret
+        wake_at = now + timedelta(seconds=delay)
+        Timer.objects.create(
+            run=run, generation=run.generation, path=execute.path, kind=Timer.Kind.RETRY, wake_at=wake_at
+        )
+        data["retryAt"] = wake_at.isoformat()
+    store.event_append(run, "workflow-step-result", path=execute.path, data=data)
