@@ -40,15 +40,16 @@ Reads: `agents.runs.selectors` (`runs_suspended`, `gates_pending`, `gate_dict`).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from pydantic import ValidationError
 
 from agents.models import Run, ToolCallGate
@@ -56,6 +57,7 @@ from agents.runs.selectors import gate_dict, run_owned
 from agents.runtime import events as ev
 from agents.runtime.drivers import run_events
 from agents.runtime.resume import continuation_setup, run_end_waiting
+from agents.runtime.setup import RunSetup
 from agents.runtime.types import RunResult, Usage
 from agents.tools.registry import registry
 from core.access import Actor
@@ -73,13 +75,15 @@ class RunNotActive(Conflict):
     default_message = "The run has already ended."
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class Decision:
-    """A stored decision; `ready`: this caller claimed the run and continues it."""
+    """A stored decision; `ready`: this caller claimed the run and continues it (`setup`, the
+    continuation prepared from what the decision read, saves reading it again)."""
 
     run_id: uuid.UUID
     gate: dict[str, Any]
     ready: bool
+    setup: RunSetup | None = field(default=None, repr=False, compare=False)
 
 
 def tool_call_decide(
@@ -151,12 +155,12 @@ def _decide(
     resume_data: Any,
 ) -> Decision:
     now = datetime.now(UTC)
-    expired: dict[str, Any] | None = None
     with transaction.atomic():
-        run = run_owned(actor=actor, run_id=run_id, agent_id=agent_id).select_for_update(of=("self",)).first()
-        if run is None:
+        gates = _gates_locked(actor=actor, agent_id=agent_id, run_id=run_id)
+        if not gates:  # no such run, not the actor's, or one that never waited: alike
             raise NotFound("Run not found.", details={"runId": [str(run_id)]})
-        gate = ToolCallGate.objects.filter(run=run, tool_call_id=tool_call_id).first()
+        run = gates[0].run
+        gate = next((g for g in gates if g.tool_call_id == tool_call_id), None)
         if gate is None:
             raise NotFound("No such tool call on this run.", details={"toolCallId": [tool_call_id]})
         if gate.status != ToolCallGate.Status.PENDING:
@@ -173,7 +177,8 @@ def _decide(
                 f"This tool call is a pending {gate.kind}: {what}.",
                 details={"toolCallId": [f"A {gate.kind}."]},
             )
-        if gate.expires_at is not None and gate.expires_at <= now:
+        expired = gate.expires_at is not None and gate.expires_at <= now
+        if expired:
             run_end_waiting(
                 run=run,
                 gate_status=ToolCallGate.Status.EXPIRED,
@@ -182,28 +187,73 @@ def _decide(
                 message="The run waited for a decision longer than allowed and was ended.",
             )
             gate.refresh_from_db()
-            expired = gate_dict(gate)
         else:
             if kind == ToolCallGate.Kind.SUSPENSION:
                 resume_data = resume_data_validate(tool_name=gate.tool_name, resume_data=resume_data)
-            gate.status = status
-            gate.reason = reason
-            gate.resume_data = resume_data
-            gate.decided_by_id = actor.user_id
-            gate.decided_at = now
-            gate.save(update_fields=["status", "reason", "resume_data", "decided_by", "decided_at"])
-            waiting = ToolCallGate.objects.filter(run=run, status=ToolCallGate.Status.PENDING).exists()
+            gate.status, gate.reason, gate.resume_data = status, reason, resume_data
+            gate.decided_by_id, gate.decided_at = actor.user_id, now
+            waiting = any(g.is_pending for g in gates if g is not gate)
             ready = not waiting and run.status == Run.Status.SUSPENDED
-            if ready:
-                Run.objects.filter(id=run.id).update(status=Run.Status.RUNNING, checkpoint_at=now)
-            return Decision(run_id=run.id, gate=gate_dict(gate), ready=ready)
-    raise AlreadyDecided("This tool call expired before it was decided.", details={"decision": expired})
+            _decision_store(gate=gate, claim=ready, now=now)
+    if expired:
+        raise AlreadyDecided(
+            "This tool call expired before it was decided.", details={"decision": gate_dict(gate)}
+        )
+    decision = Decision(run_id=run.id, gate=gate_dict(gate), ready=ready)
+    if ready:
+        run.status = Run.Status.RUNNING
+        try:
+            decision.setup = continuation_setup(run=run, gates=gates)
+        except Exception:
+            _claim_failed(run.id)
+            raise
+    return decision
 
 
-def _continuation(decision: Decision) -> Any:
+def _gates_locked(*, actor: Actor, agent_id: str, run_id: uuid.UUID | str) -> list[ToolCallGate]:
+    """The run's gates with the run (and its agent), the rows locked: one query. The lock
+    serialises deciders of one run, so what is read here is what the decision applies to."""
+    try:
+        uuid.UUID(str(run_id))
+    except ValueError:
+        return []
+    queryset = ToolCallGate.objects.select_related("run__agent").filter(
+        run_id=run_id, run__agent__slug=agent_id, run__tenant_id=actor.tenant_id
+    )
+    if not actor.is_tenant_admin:
+        if actor.user_id is None:
+            return []
+        queryset = queryset.filter(run__user_id=actor.user_id)
+    # Both locked: a decider that waited for the lock then reads the gates as committed by the
+    # one before it (PostgreSQL re-reads locked rows only, not the rows joined to them).
+    return list(queryset.select_for_update(of=("self", "run")).order_by("created_at"))
+
+
+_GATE = ToolCallGate._meta.db_table
+_RUN = Run._meta.db_table
+_DECISION_SQL = f"""WITH decided AS (
+    UPDATE {_GATE} SET status = %s, reason = %s, resume_data = %s::jsonb, decided_by_id = %s, decided_at = %s
+    WHERE id = %s AND status = 'pending' RETURNING run_id)
+UPDATE {_RUN} SET status = 'running', checkpoint_at = %s
+WHERE %s AND id IN (SELECT run_id FROM decided)"""  # noqa: S608 - table names from model metadata
+
+
+def _decision_store(*, gate: ToolCallGate, claim: bool, now: datetime) -> None:
+    """The decision and, for the last waiting call, the run's claim: one statement."""
+    resume = None if gate.resume_data is None else json.dumps(gate.resume_data)
+    params = [gate.status, gate.reason, resume, gate.decided_by_id, now, gate.id, now, claim]
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION_SQL, params)
+
+
+def _continuation(decision: Decision) -> RunSetup:
+    """The continuation of a claimed run, read back (for a decision made without it)."""
     run = Run.objects.select_related("agent").get(id=decision.run_id)
-    gates = list(ToolCallGate.objects.filter(run=run))
-    return continuation_setup(run=run, gates=gates)
+    try:
+        return continuation_setup(run=run, gates=list(ToolCallGate.objects.filter(run=run)))
+    except Exception:
+        _claim_failed(run.id)
+        raise
 
 
 async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event, None]:
@@ -224,11 +274,7 @@ async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event,
             },
         )
         return
-    try:
-        setup = await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
-    except Exception:
-        await sync_to_async(releasing(_claim_failed), thread_sensitive=False)(decision.run_id)
-        raise
+    setup = decision.setup or await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
     async for event in run_events(setup, streaming=True):
         yield event
 
@@ -237,11 +283,7 @@ async def run_continue_result(*, decision: Decision) -> RunResult:
     """The continued run to its end (or its next suspension), as `generate` returns it."""
     if not decision.ready:
         return await sync_to_async(releasing(_stored_result), thread_sensitive=False)(decision.run_id)
-    try:
-        setup = await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
-    except Exception:
-        await sync_to_async(releasing(_claim_failed), thread_sensitive=False)(decision.run_id)
-        raise
+    setup = decision.setup or await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
     async for _event in run_events(setup, streaming=False):
         pass
     if setup.error is not None:
