@@ -47,6 +47,7 @@ typecheck: install-dev
 # Without it, run `BENCH_SKIP_VECTORS=1 make bench`.
 bench: install-dev migrate
 	$(PY) bench/agent_turn.py
+	$(PY) bench/approval.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/streaming.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/memory.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/forks.py

@@ -101,3 +101,35 @@ def test_a_generate_writes_its_run_once_before_answering(openai_server: Any, use
     writes = re.findall(rf'\b(INSERT INTO|UPDATE)\s+"?{table}"?\s', ";".join(q["sql"] for q in queries))
     assert writes == ["INSERT INTO"]
     assert Run.objects.get(id=result.run_id).status == "completed"
+
+
+async def test_a_stream_checkpoints_its_state_at_each_step_boundary(
+    make_agent: Any, user: Any, openai_server: Any
+) -> None:
+    from asgiref.sync import sync_to_async
+
+    from agents.runtime import stream
+    from core.writebehind import records
+    from tests.fakes.openai_server import ToolCall
+
+    await sync_to_async(make_agent)()
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(id="t1", name="test_add", arguments={"a": 1, "b": 2})]),
+        ChatReply(text="3"),
+    )
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
+    steps, run_id, between = 0, "", None
+    async for event in stream("helper", context=ctx, prompt="Add 1 and 2"):
+        if event.type == "start":
+            run_id = str(event.message_id)  # type: ignore[attr-defined]
+        if event.type == "start-step":
+            steps += 1
+            if steps == 2:  # the boundary after the tool step, before the second model call
+                await sync_to_async(records.flush)()
+                between = await Run.objects.aget(id=run_id)
+    assert between is not None
+    assert (between.status, between.state["step"]) == ("running", 1)
+    assert between.checkpoint_at is not None
+    assert between.state["messages"][-1] == {"role": "tool", "tool_call_id": "t1", "content": '{"sum": 3}'}
+    assert between.state["chain"] == ["scripted/gpt-test"]
