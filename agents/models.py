@@ -86,9 +86,16 @@ class Agent(models.Model):
         blank=True,
         help_text="With style 'My own text': appended to the instructions instead of the default set.",
     )
-    model = models.CharField(max_length=200, help_text="provider/model, for example openai/gpt-4o-mini")
+    model = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="provider/model (openai/gpt-4o-mini; a loose name such as scripted/claude sonnet is matched "
+        "against the provider's list), tier:thinking|balanced|fast, or empty for DEFAULT_MODEL.",
+    )
     fallback_models = models.JSONField(
-        default=list, blank=True, help_text="Tried in order when the model fails."
+        default=list,
+        blank=True,
+        help_text="Tried in order when the model fails; tier:<tier> stands for every deployed model of the tier.",
     )
     model_settings = models.JSONField(default=dict, blank=True, help_text="temperature, max_tokens, top_p")
     allow_model_override = models.BooleanField(default=False)

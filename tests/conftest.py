@@ -31,8 +31,12 @@ def openai_server(
 
     Fails the test if the code under test made a request nobody scripted.
     """
+    from agents.providers.catalog import cache_clear
+
     server = _openai_server_session
     server.reset()
+    server.set_models(["gpt-test", "gpt-test-mini"])  # a test's own list never leaks into the next
+    cache_clear()  # nor a listing cached from it
     os.environ["SCRIPTED_API_KEY"] = SCRIPTED_KEY
     settings.MODEL_PROVIDERS = {
         **settings.MODEL_PROVIDERS,

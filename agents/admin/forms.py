@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.models import Agent
 from agents.providers.config import UnknownProvider, resolve
+from agents.providers.tiers import TIER_PREFIX, parse_tier
 
 
 class PrettyJSONField(forms.JSONField):
@@ -45,7 +46,14 @@ def _pydantic_messages(error: ValidationError) -> list[str]:
 
 def _check_model(name: str) -> None:
     try:
-        resolve(name)
+        if name.startswith(TIER_PREFIX):
+            parse_tier(name)
+        else:
+            resolve(name)
+    except ValueError as exc:
+        raise forms.ValidationError(
+            f"Unknown tier in {name!r}: use tier:thinking, tier:balanced or tier:fast."
+        ) from exc
     except UnknownProvider as exc:
         raise forms.ValidationError(exc.message) from exc
 
@@ -108,8 +116,9 @@ class AgentAdminForm(forms.ModelForm[Agent]):
         return cleaned
 
     def clean_model(self) -> str:
-        model: str = self.cleaned_data["model"].strip()
-        _check_model(model)
+        model: str = (self.cleaned_data.get("model") or "").strip()
+        if model:
+            _check_model(model)
         return model
 
     def clean_fallback_models(self) -> list[str]:

@@ -30,6 +30,9 @@ class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     requestContext = serializers.DictField(required=False, default=dict)
     idempotencyKey = fields.CharField(required=False, max_length=200)
     model = fields.CharField(required=False, max_length=200)
+    modelId = fields.CharField(
+        required=False, max_length=200, help_text="The same as model (the AI SDK's name)."
+    )
     maxSteps = fields.IntegerField(required=False, min_value=1, max_value=50)
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
     structuredOutput = StructuredOutputSerializer(required=False)
@@ -196,6 +199,11 @@ class ModelEntrySerializer(serializers.Serializer[dict[str, Any]]):
     provider = serializers.CharField()
     configured = serializers.BooleanField()
     discovered = serializers.BooleanField()
+    tier = serializers.ChoiceField(
+        choices=["thinking", "balanced", "fast"],
+        allow_null=True,
+        help_text="The catalogue tier of the model; null for a model outside the catalogue.",
+    )
 
 
 class ProviderEntrySerializer(serializers.Serializer[dict[str, Any]]):

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import selectors
+from agents.api.model_choice import requested_model
 from agents.api.serializers import (
     AgentOutputSerializer,
     GenerateInputSerializer,
@@ -58,7 +59,7 @@ class AgentDetailApi(APIView):
 def run_options(data: dict[str, Any], request: Request) -> RunOptions:
     return RunOptions(
         max_steps=data.get("maxSteps"),
-        model=data.get("model") or request.headers.get("X-Model") or None,
+        model=requested_model(request, data),
         tool_choice=data.get("toolChoice"),
         output_schema=(data.get("structuredOutput") or {}).get("schema"),
         idempotency_key=data.get("idempotencyKey") or request.headers.get("Idempotency-Key") or None,
@@ -75,7 +76,20 @@ class AgentGenerateApi(AsyncAPIView):
         responses=GenerateOutputSerializer,
         parameters=[
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
-            OpenApiParameter("X-Model", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter(
+                "X-Model",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="A model for this request (where the agent allows it); wins over ?model= and the body.",
+            ),
+            OpenApiParameter(
+                "model",
+                str,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="A model for this request (where the agent allows it); wins over the body.",
+            ),
         ],
     )
     async def post(self, request: Request, agent_id: str) -> Response:
@@ -135,7 +149,7 @@ class RunDetailApi(APIView):
 
 
 class ModelListApi(APIView):
-    """Configured models (the agents' and the default) and what each provider reports."""
+    """Configured models (the agents' and the default) and what each provider reports, each with its tier."""
 
     @extend_schema(operation_id="models_list", responses=ModelListOutputSerializer)
     def get(self, request: Request) -> Response:

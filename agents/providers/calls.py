@@ -29,6 +29,13 @@ class ProviderUnavailable(UpstreamError):
     code = "provider_unavailable"
 
 
+class ModelNotFound(PlatformError):
+    """Every model of the chain was refused by its provider as unknown (HTTP 404)."""
+
+    code = "model_not_found"
+    status = 404
+
+
 def _describe(error: BaseException) -> str:
     status = openai_client.status_of(error)
     kind = type(error).__name__
@@ -94,7 +101,13 @@ class _Chain:
             self._skip = ref
             return None
         span.record_error(_describe(error))
-        self.failures.append({"model": ref.id, "attempt": attempt + 1, "error": _describe(error)})
+        failure: dict[str, Any] = {"model": ref.id, "attempt": attempt + 1, "error": _describe(error)}
+        if openai_client.status_of(error) == 404:
+            failure["notFound"] = True
+            if ref.requested:
+                failure["requested"] = ref.requested
+            failure["candidates"] = list(ref.candidates)
+        self.failures.append(failure)
         if isinstance(error, RETRYABLE) and attempt < settings.MODEL_MAX_RETRIES:
             return _delay(attempt, error)
         self._skip = ref
@@ -104,11 +117,23 @@ class _Chain:
         only_unconfigured = self.failures and all(f.get("unconfigured") for f in self.failures)
         if only_unconfigured:
             return ProviderNotConfigured(self.failures[0]["error"], details={"attempts": self.failures})
+        if self.failures and all(f.get("notFound") for f in self.failures):
+            return self._not_found()
         providers = ", ".join(dict.fromkeys(f["model"].split("/")[0] for f in self.failures))
         last = self.failures[-1]["error"] if self.failures else "no model configured"
         return ProviderUnavailable(
             f"Model provider {providers} failed after {len(self.failures)} attempt(s): {last}",
             details={"attempts": self.failures},
+        )
+
+    def _not_found(self) -> ModelNotFound:
+        first = self.failures[0]
+        closest = first.get("candidates") or []
+        hint = f" Closest it lists: {', '.join(closest)}." if closest else ""
+        return ModelNotFound(
+            f"Provider {first['model'].split('/')[0]} has no model {first['model'].split('/', 1)[1]!r} "
+            f"({first['error']}).{hint} GET /api/models lists what is deployed.",
+            details={"model": first["model"], "candidates": closest, "attempts": self.failures},
         )
 
 

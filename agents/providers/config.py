@@ -25,6 +25,8 @@ class ModelRef:
     name: str
     base_url: str
     api_key_env: str
+    requested: str = ""  # the name it was resolved from, when that differs (`agents.providers.resolution`)
+    candidates: tuple[str, ...] = ()  # the provider's closest ids, when nothing matched the name
 
     @property
     def id(self) -> str:

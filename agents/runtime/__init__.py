@@ -21,9 +21,10 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from agents.providers.resolution import chain_warm
 from agents.runtime.drivers import run_events, run_sync
 from agents.runtime.events import Event
-from agents.runtime.setup import RunSetup, model_chain, run_setup
+from agents.runtime.setup import RunSetup, model_chain, model_names, run_setup
 from agents.runtime.spec import agent_spec_cached, agent_spec_load
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
@@ -141,6 +142,7 @@ async def _asetup(
         spec=spec,
     )
     chosen = options.model if options is not None else None
-    if spec is not None and (not chosen or chosen in (spec.model, *spec.fallback_models)):
+    if spec is not None:
+        await chain_warm(*model_names(spec, chosen))  # the providers' model lists, fetched off the loop
         return setup()  # nothing to read from the database or a provider: stay on the event loop
     return await sync_to_async(releasing(setup), thread_sensitive=False)()

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from agents.providers.catalog import model_check
-from agents.providers.config import ModelRef, resolve
+from agents.providers.config import ModelRef
+from agents.providers.resolution import chain_resolve
 from agents.runtime.memory_hooks import MemorySession, memory_open
 from agents.runtime.persistence import Replay, run_begin
 from agents.runtime.request_context import request_context_build
@@ -112,20 +112,30 @@ def _input_messages(prompt: str | None, messages: Sequence[Mapping[str, Any]] | 
     return result
 
 
-def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
+def model_names(spec: AgentSpec, override: str | None) -> tuple[str, tuple[str, ...]]:
+    """The chain's names: the override (where the agent allows one), the agent's model or the
+    settings default (empty: the catalogue is walked), then the agent's fallbacks."""
     if override and override != spec.model and not spec.allow_model_override:
         raise Forbidden(
             f"Agent {spec.slug!r} does not allow choosing the model per request.",
-            details={"model": [override]},
+            details={"model": [override], "agent": spec.slug},
         )
-    own = [spec.model, *spec.fallback_models]
-    if override and override not in own:
-        model_check(override, configured=[*own, settings.DEFAULT_MODEL])
-    names = [override or spec.model, *(m for m in spec.fallback_models if m != (override or spec.model))]
-    enabled = [name for name in names if not spec.route_disabled(name)]
+    return override or spec.model or settings.DEFAULT_MODEL, spec.fallback_models
+
+
+def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
+    """The models to try, resolved against what the providers list (`agents.providers.resolution`)."""
+    primary, fallbacks = model_names(spec, override)
+    named = [n for n in (primary, *fallbacks) if n and not n.startswith("tier:")]
+    if named and len(named) == len(fallbacks) + 1 and all(spec.route_disabled(n) for n in named):
+        raise Disabled(f"Model route {primary!r} is disabled by an operator.", details={"model": primary})
+    chain = chain_resolve(primary, fallbacks)
+    enabled = [ref for ref in chain if not spec.route_disabled(ref.id)]
     if not enabled:
-        raise Disabled(f"Model route {names[0]!r} is disabled by an operator.", details={"model": names[0]})
-    return [resolve(name) for name in enabled]
+        raise Disabled(
+            f"Model route {chain[0].id!r} is disabled by an operator.", details={"model": chain[0].id}
+        )
+    return enabled
 
 
 def allowed_tools(spec: AgentSpec) -> dict[str, ToolDefinition]:

@@ -33,6 +33,9 @@ class ChatInputSerializer(serializers.Serializer[Any]):
     )
     messageId = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
     model = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    modelId = fields.CharField(
+        max_length=200, required=False, allow_null=True, allow_blank=True, help_text="The same as model."
+    )
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.api.model_choice import requested_model
 from chat.api.serializers import (
     CHAT_ID,
     ChatInputSerializer,
@@ -31,7 +32,26 @@ class AgentChatApi(APIView):
     ASGI server drains on its event loop, so no worker thread is held per token.
     """
 
-    @extend_schema(request=ChatInputSerializer, responses={(200, "text/event-stream"): str})
+    @extend_schema(
+        request=ChatInputSerializer,
+        responses={(200, "text/event-stream"): str},
+        parameters=[
+            OpenApiParameter(
+                "X-Model",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="A model for this request (where the agent allows it); wins over ?model= and the body.",
+            ),
+            OpenApiParameter(
+                "model",
+                str,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="A model for this request (where the agent allows it); wins over the body.",
+            ),
+        ],
+    )
     def post(self, request: Request, agent_id: str) -> StreamingHttpResponse:
         serializer = ChatInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -41,7 +61,7 @@ class AgentChatApi(APIView):
             agent_id=agent_id,
             thread_id=data["id"],
             text=newest_user_text(data["messages"]),
-            model=data.get("model"),
+            model=requested_model(request, data),
             client_message_id=newest_user_id(data["messages"]),
             regenerate=data["trigger"] == "regenerate-message",
         )

@@ -33,6 +33,8 @@ def _parse_providers(raw: str) -> dict[str, dict[str, str]]:
 
 
 MODEL_PROVIDERS = _parse_providers(env.str("MODEL_PROVIDERS", default=""))
+# The model of an agent that names none. Empty: the model catalogue is walked for the first
+# model a configured provider lists (agents.providers.tiers).
 DEFAULT_MODEL = env.str("DEFAULT_MODEL", default="openai/gpt-4o-mini")
 # A cheap model for thread titles; unset: DEFAULT_MODEL.
 MEMORY_TITLE_MODEL = env.str("MEMORY_TITLE_MODEL", default="")
@@ -40,6 +42,9 @@ MODEL_REQUEST_TIMEOUT_S = env.float("MODEL_REQUEST_TIMEOUT_S", default=60.0)
 MODEL_MAX_RETRIES = env.int("MODEL_MAX_RETRIES", default=2)
 MODEL_RETRY_BASE_DELAY_S = env.float("MODEL_RETRY_BASE_DELAY_S", default=0.5)
 MODELS_LIST_CACHE_S = env.int("MODELS_LIST_CACHE_S", default=300)
+# How close (0-100, rapidfuzz ratio) each word of a model name must be to a word of a listed
+# id for a fuzzy match ("claude sonnet" -> claude-sonnet-4-6); exact ids always win.
+MODEL_FUZZY_THRESHOLD = env.float("MODEL_FUZZY_THRESHOLD", default=80.0)
 
 # Embedder for semantic recall and knowledge: "local" (all-MiniLM-L6-v2 on the CPU)
 # or "provider/model" for any OpenAI-compatible embeddings endpoint.

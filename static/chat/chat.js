@@ -408,6 +408,28 @@ async function loadThreads() {
   markCurrentThread();
 }
 
+const TIER_LABELS = { thinking: "Thinking", balanced: "Balanced", fast: "Fast" };
+const modelKey = (agentId) => `chat.model.${agentId}`;
+
+function rememberModel(agentId, model) {
+  try {
+    if (model) localStorage.setItem(modelKey(agentId), model);
+    else localStorage.removeItem(modelKey(agentId));
+  } catch {
+    /* storage may be unavailable (private mode): the choice lasts for this page only */
+  }
+}
+
+function rememberedModel(agentId) {
+  try {
+    return localStorage.getItem(modelKey(agentId)) || "";
+  } catch {
+    return "";
+  }
+}
+
+// The picker groups models by tier (thinking, balanced, fast, then the rest) and
+// keeps each agent's choice in localStorage.
 async function loadModels() {
   const picker = $("model-picker");
   picker.hidden = !state.agent?.allowModelOverride;
@@ -416,10 +438,20 @@ async function loadModels() {
     const models = listOf(await api("/api/models"));
     const select = $("model-select");
     select.replaceChildren(select.options[0]);
+    const groups = new Map(
+      [...Object.keys(TIER_LABELS), "other"].map((tier) => [tier, document.createElement("optgroup")]),
+    );
+    for (const [tier, group] of groups) group.label = TIER_LABELS[tier] || "Other models";
     for (const model of models) {
       const id = typeof model === "string" ? model : model.id;
-      select.append(new Option(model.name || id, id));
+      const tier = (typeof model === "object" && model.tier) || "other";
+      (groups.get(tier) || groups.get("other")).append(new Option(model.name || id, id));
     }
+    for (const group of groups.values()) if (group.children.length) select.append(group);
+    const agentId = state.agent.id;
+    const remembered = rememberedModel(agentId);
+    select.value = [...select.options].some((o) => o.value === remembered) ? remembered : "";
+    select.onchange = () => rememberModel(agentId, select.value);
   } catch (error) {
     notice(`Could not list models: ${error.message}`, "error");
   }
