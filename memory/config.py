@@ -10,6 +10,9 @@ from typing import Any, Literal
 import pydantic
 
 Scope = Literal["resource", "thread"]
+# Which vectors recall searches: every agent's messages in scope ("shared", the default),
+# or only messages of this agent's own threads ("agent", a dedicated index).
+RecallIndex = Literal["shared", "agent"]
 
 
 class SemanticRecallConfig(pydantic.BaseModel):
@@ -20,6 +23,7 @@ class SemanticRecallConfig(pydantic.BaseModel):
     top_k: int = pydantic.Field(default=3, ge=1, le=50)
     message_range: int = pydantic.Field(default=2, ge=0, le=20)
     scope: Scope = "resource"
+    index: RecallIndex = "shared"
 
 
 class WorkingMemoryConfig(pydantic.BaseModel):
@@ -52,8 +56,12 @@ DEFAULT_TEMPLATE = "# About the user\n- Name:\n- Preferences:\n- Facts to rememb
 
 
 class MemoryConfig(pydantic.BaseModel):
+    """Memory is on for every agent unless `enabled` is false (a routing or one-shot agent):
+    then its runs are stateless and a request that names a thread is refused."""
+
     model_config = pydantic.ConfigDict(extra="forbid")
 
+    enabled: bool = True
     last_messages: int = pydantic.Field(default=20, ge=0, le=500)
     semantic_recall: SemanticRecallConfig | None = None
     working_memory: WorkingMemoryConfig | None = None

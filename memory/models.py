@@ -66,6 +66,9 @@ class Thread(models.Model):
     agent_id = models.CharField(max_length=200, blank=True, default="")
     title = models.CharField(max_length=300, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
+    # Whether an agent that recalls semantically has taken part: only then are the thread's
+    # messages embedded (set by that agent's first turn here, kept afterwards).
+    recall = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -96,7 +96,9 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
         return sorted(tool.id for tool in agent.tools.all())
 
     def get_memoryEnabled(self, agent: Agent) -> bool:
-        return bool(agent.memory)
+        """Memory is on unless the agent's memory settings switch it off (`"enabled": false`)."""
+        memory = agent.memory if isinstance(agent.memory, dict) else {}
+        return bool(memory.get("enabled", True))
 
 
 class ToolOutputSerializer(serializers.ModelSerializer[Tool]):

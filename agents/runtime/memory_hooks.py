@@ -52,6 +52,17 @@ class MemorySession:
         return wm is not None and wm.enabled
 
 
+def memory_config(spec: AgentSpec) -> MemoryConfig:
+    """The agent's memory settings; a request naming a thread of an agent with memory off is refused."""
+    config = MemoryConfig.model_validate(spec.memory or {})
+    if not config.enabled:
+        raise ValidationFailed(
+            f"Agent {spec.slug!r} has memory off: send no thread.",
+            details={"memory": [f"Agent {spec.slug!r} is stateless (memory off)."]},
+        )
+    return config
+
+
 def memory_open(
     *,
     spec: AgentSpec,
@@ -61,7 +72,7 @@ def memory_open(
     run_id: str,
 ) -> tuple[MemorySession, list[dict[str, Any]]]:
     """Persist the user's message and build the messages the model sees (system, history, new ones)."""
-    config = MemoryConfig.model_validate(spec.memory or {})
+    config = memory_config(spec)
     resource_id = memory.resource_id or context.resource_id
     if not resource_id:
         raise ValidationFailed(
@@ -80,7 +91,7 @@ def memory_open(
     current_ids: tuple[str, ...]
     if resent is not None:
         history, current_ids = resent.history, (resent.id,)
-        if resent.changed:
+        if resent.changed and resent.recall:
             unembedded.append(resent.id)
     else:
         try:
@@ -115,6 +126,7 @@ def memory_open(
         query=user_text,
         window=history,
         current_ids=current_ids,
+        agent_id=spec.slug,
     )
     system = "\n\n".join([spec.instructions, *loaded.system_sections])
     messages = [{"role": "system", "content": system}, *loaded.history, *new_messages]
@@ -153,6 +165,7 @@ def _resend(
         run_id=run_id,
         history_limit=config.last_messages,
         latest=memory.regenerate,
+        recall=config.semantic_recall is not None,
     )
 
 
@@ -188,6 +201,7 @@ def _save_new(
                 history_limit=config.last_messages,
                 embed_later=unembedded,
                 owner_id=context.user_id,
+                recall=config.semantic_recall is not None,
             )
         else:
             message_save(
@@ -195,6 +209,7 @@ def _save_new(
                 thread_id=memory.thread_id,
                 message=stored,
                 embed_later=unembedded,
+                recall=config.semantic_recall is not None,
             )
     return history, tuple(f"{run_id}-in-{index}" for index in range(len(new_messages)))
 
@@ -256,9 +271,11 @@ def memory_close(
                 run_id=run_id,
             ),
             embed_later=unembedded,
+            recall=session.config.semantic_recall is not None,
         )
-    # The turn's messages embedded together: one task, one call to the embedder.
-    transaction.on_commit(partial(messages_embed_enqueue, message_ids=unembedded))
+    # The turn's messages embedded together (none where no agent of the thread recalls): one task, one call to the embedder.
+    if unembedded:
+        transaction.on_commit(partial(messages_embed_enqueue, message_ids=unembedded))
     if session.config.generate_titles and status == "completed":
         from agents.tasks import thread_title_enqueue
 

@@ -59,10 +59,13 @@ def recall(
     config: SemanticRecallConfig,
     query: str,
     exclude: set[str],
+    agent_id: str = "",
 ) -> list[RecalledMessage]:
     """The top-K messages most similar to `query` in scope, each with its neighbours, oldest first.
 
     Messages in `exclude` (the recent window) are neither hits nor repeated as neighbours.
+    With the dedicated index (`index="agent"`), only messages of `agent_id`'s own threads are
+    searched (none when no agent is named); the shared index searches every agent's.
     """
     embedder = embedder_get()
     [vector] = embedder.embed([query])
@@ -74,6 +77,8 @@ def recall(
         if config.scope == "thread"
         else scoped.filter(resource_id=resource_id)
     )
+    if config.index == "agent":
+        scoped = scoped.filter(thread__agent_id=agent_id) if agent_id else scoped.none()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Keep scanning the index past filtered-out rows (pgvector >= 0.8).
@@ -182,6 +187,7 @@ def memory_context_build(
     query: str,
     window: History | None = None,
     current_ids: tuple[str, ...] = (),
+    agent_id: str = "",
 ) -> MemoryContext:
     """What the model sees from memory for the next turn of a thread.
 
@@ -227,6 +233,7 @@ def memory_context_build(
                 config=config.semantic_recall,
                 query=query,
                 exclude=exclude,
+                agent_id=agent_id,
             )
         except Exception as error:
             # Logged once per cause (with its traceback at debug level) and shown as the

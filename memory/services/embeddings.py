@@ -66,11 +66,13 @@ def _store(messages: list[Message], vectors: list[list[float]], embedder: Embedd
 
 
 def messages_embed_pending(*, older_than_s: float = 30.0, limit: int = 500) -> int:
-    """Embed messages that have text but no vector from the current embedder (failed or new)."""
+    """Embed messages that have text but no vector from the current embedder (failed or new),
+    in threads that some agent recalls (`Thread.recall`)."""
     embedder = embedder_get()
     current = MessageEmbedding.objects.filter(message=OuterRef("pk")).filter(vector_filter(embedder))
     pending = list(
         Message.objects.exclude(text="")
+        .filter(thread__recall=True)
         .filter(~Exists(current), created_at__lt=timezone.now() - timedelta(seconds=older_than_s))
         .order_by("created_at")[:limit]
     )

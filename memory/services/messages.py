@@ -68,7 +68,7 @@ WITH relax AS (
 ),"""
 _THREAD = """
 thread AS (
-    SELECT id, resource_id FROM memory_thread
+    SELECT id, resource_id, recall FROM memory_thread
     WHERE id = %(thread)s AND tenant_id = %(tenant)s FOR NO KEY UPDATE
 ),"""
 # The thread created for its owner if missing (as `thread_ensure`), in the same statement. A
@@ -76,18 +76,20 @@ thread AS (
 _THREAD_ENSURED = """
 created AS (
     INSERT INTO memory_thread (
-        id, tenant_id, owner_id, resource_id, agent_id, title, metadata, created_at, updated_at
+        id, tenant_id, owner_id, resource_id, agent_id, title, metadata, recall, created_at, updated_at
     )
-    VALUES (%(thread)s, %(tenant)s, %(owner)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(now)s, %(now)s)
+    VALUES (
+        %(thread)s, %(tenant)s, %(owner)s, %(resource)s, %(agent)s, '', '{}'::jsonb, %(recall)s, %(now)s, %(now)s
+    )
     ON CONFLICT (tenant_id, id) DO NOTHING
-    RETURNING id, resource_id
+    RETURNING id, resource_id, recall
 ),
 existing AS (
-    SELECT id, resource_id FROM memory_thread
+    SELECT id, resource_id, recall FROM memory_thread
     WHERE id = %(thread)s AND tenant_id = %(tenant)s AND resource_id = %(resource)s FOR NO KEY UPDATE
 ),
 thread AS (
-    SELECT id, resource_id FROM created UNION ALL SELECT id, resource_id FROM existing
+    SELECT id, resource_id, recall FROM created UNION ALL SELECT id, resource_id, recall FROM existing
 ),"""
 _UPSERT = """
 old AS (
@@ -114,10 +116,11 @@ unembedded AS (
         AND EXISTS (SELECT 1 FROM old WHERE old.text IS DISTINCT FROM %(text)s)
 ),
 touched AS (
-    UPDATE memory_thread SET updated_at = %(now)s
+    UPDATE memory_thread SET updated_at = %(now)s, recall = recall OR %(recall)s
     WHERE id = %(thread)s AND tenant_id = %(tenant)s AND EXISTS (SELECT 1 FROM saved)
 )
-SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s, relax.done"""
+SELECT thread.resource_id, saved.created_at, old.text IS DISTINCT FROM %(text)s,
+    coalesce(thread.recall, false) OR %(recall)s, relax.done"""
 _FROM = """
 FROM relax LEFT JOIN thread ON true LEFT JOIN saved ON true LEFT JOIN old ON true
 """
@@ -138,9 +141,16 @@ _ENSURE_SAVE_AND_HISTORY_SQL = _RELAX + _THREAD_ENSURED + _UPSERT + _HISTORY + _
 
 
 def message_save(
-    *, tenant_id: int, thread_id: str, message: MessageInput, embed_later: list[str] | None = None
+    *,
+    tenant_id: int,
+    thread_id: str,
+    message: MessageInput,
+    embed_later: list[str] | None = None,
+    recall: bool = False,
 ) -> Message:
-    """Insert or update (by id) a message of a thread, then embed it after commit.
+    """Insert or update (by id) a message of a thread, then embed it after commit if the
+    thread is recalled (`recall`: the saving agent recalls; or an earlier one did, see
+    `Thread.recall`).
 
     The thread must exist in the tenant (see `thread_ensure`). The embedding is
     computed by a Celery task, or inline without a worker; its failure never
@@ -149,7 +159,12 @@ def message_save(
     every turn, see core.db).
     """
     return _save(
-        tenant_id=tenant_id, thread_id=thread_id, message=message, owner=None, embed_later=embed_later
+        tenant_id=tenant_id,
+        thread_id=thread_id,
+        message=message,
+        owner=None,
+        embed_later=embed_later,
+        recall=recall,
     )[0]
 
 
@@ -162,6 +177,7 @@ def message_save_ensuring_thread(
     message: MessageInput,
     embed_later: list[str] | None = None,
     owner_id: int | None = None,
+    recall: bool = False,
 ) -> Message:
     """`thread_ensure` then `message_save`, in one round trip (the first message of a turn).
 
@@ -178,6 +194,7 @@ def message_save_ensuring_thread(
         message=message,
         owner=(resource_id, agent_id or "", owner_id),
         embed_later=embed_later,
+        recall=recall,
     )[0]
 
 
@@ -194,6 +211,7 @@ def message_save_with_history(
     history_limit: int,
     embed_later: list[str] | None = None,
     owner_id: int | None = None,
+    recall: bool = False,
 ) -> tuple[Message, History]:
     """`message_save_ensuring_thread`, also returning the thread's last `history_limit`
     messages before this one: one round trip for the start of a turn."""
@@ -204,6 +222,7 @@ def message_save_with_history(
         owner=(resource_id, agent_id or "", owner_id),
         embed_later=embed_later,
         history_limit=history_limit,
+        recall=recall,
     )
 
 
@@ -215,6 +234,7 @@ def _save(
     owner: tuple[str, str, int | None] | None,
     embed_later: list[str] | None = None,
     history_limit: int | None = None,
+    recall: bool = False,
 ) -> tuple[Message, History]:
     """Save (and with `owner`, ensure the thread); with `history_limit`, also read the history.
 
@@ -250,13 +270,14 @@ def _save(
         "tokens": values["token_count"],
         "now": now,
         "client": message.client_id,
+        "recall": recall,
     }
     if owner is not None:
         params["resource"], params["agent"], params["owner"] = owner
     sql = _SAVE_SQL if owner is None else _ENSURE_AND_SAVE_SQL
     if history_limit is not None:
         sql, params["limit"] = _ENSURE_SAVE_AND_HISTORY_SQL, history_limit
-    resource_id, created_at, changed, _, *window = fetch_prepared(sql, params)[0]
+    resource_id, created_at, changed, recalled, _, *window = fetch_prepared(sql, params)[0]
     if resource_id is None:
         raise NotFound("Thread not found.", details={"threadId": thread_id})
     if created_at is None:
@@ -275,7 +296,7 @@ def _save(
     rows = window[0] if window else None  # a json array (psycopg decodes it), or null
     rows = json.loads(rows) if isinstance(rows, str) else rows or []
     history: History = [(pk, role, parts, text) for pk, role, parts, text in rows]
-    if changed and text:
+    if changed and text and recalled:  # embedded only where some agent of the thread recalls
         if embed_later is not None:
             embed_later.append(message.id)
         else:
@@ -300,6 +321,7 @@ class Resent:
     id: str
     history: History
     changed: bool
+    recall: bool = False  # whether the thread is recalled (its messages are embedded)
 
 
 @transaction.atomic
@@ -313,6 +335,7 @@ def message_resend(
     run_id: str,
     history_limit: int,
     latest: bool = False,
+    recall: bool = False,
 ) -> Resent | None:
     """A turn whose user message the thread already holds: a client retry, an edit, or the
     AI SDK's `regenerate-message`.
@@ -339,6 +362,8 @@ def message_resend(
         anchor = users.order_by("-created_at", "-id").first()
     if anchor is None:
         return None
+    if recall and not thread.recall:
+        Thread.objects.filter(pk=thread.pk).update(recall=True)
     thread_messages = Message.objects.filter(tenant_id=tenant_id, thread_id=thread_id)
     after = Q(created_at__gt=anchor.created_at) | Q(created_at=anchor.created_at, id__gt=anchor.id)
     thread_messages.filter(after).delete()
@@ -362,4 +387,4 @@ def message_resend(
         .values_list("id", "role", "parts", "text")[:history_limit]
     )
     history: History = [(pk, role, stored, body) for pk, role, stored, body in reversed(rows)]
-    return Resent(id=anchor.id, history=history, changed=changed)
+    return Resent(id=anchor.id, history=history, changed=changed, recall=recall or thread.recall)

@@ -87,7 +87,7 @@ def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
     from tests.fakes.openai_server import Fault
 
     settings.EMBEDDER = "scripted/embed-test"
-    make_agent(memory={"last_messages": 10})
+    make_agent(memory={"last_messages": 10, "semantic_recall": {"top_k": 1}})
     ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
     openai_server.script(Fault(status=400), ChatReply(text="Back again."))
 

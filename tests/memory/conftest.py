@@ -25,9 +25,17 @@ def embedder_local(settings: Any, local_embedder: Any) -> Any:
 
 
 def say(
-    tenant_id: int, thread_id: str, resource_id: str, role: str, text: str, *, mid: str | None = None
+    tenant_id: int,
+    thread_id: str,
+    resource_id: str,
+    role: str,
+    text: str,
+    *,
+    mid: str | None = None,
+    recall: bool = True,
 ) -> Any:
-    """Save a one-text-part message (creating the thread)."""
+    """Save a one-text-part message (creating the thread), as an agent that recalls does
+    (`recall=False`: as one that does not, so it is not embedded)."""
     import uuid
 
     thread_ensure(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
@@ -35,6 +43,7 @@ def say(
         tenant_id=tenant_id,
         thread_id=thread_id,
         message=MessageInput(id=mid or uuid.uuid4().hex, role=role, parts=[{"type": "text", "text": text}]),  # type: ignore[arg-type]
+        recall=recall,
     )
 
 

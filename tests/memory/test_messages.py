@@ -28,10 +28,17 @@ def _text(mid: str, text: str, role: str = "user", status: str = "complete") -> 
 def test_repeated_save_updates_instead_of_duplicating(openai_server, settings, tenant):
     settings.EMBEDDER = "scripted/embed-test"
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
-    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "Hello wor", "assistant", "partial"))
+    message_save(
+        tenant_id=tenant.pk,
+        thread_id="t",
+        recall=True,
+        message=_text("m1", "Hello wor", "assistant", "partial"),
+    )
     first_vector = list(MessageEmbedding.objects.get(message_id="m1").embedding)
 
-    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "Hello world", "assistant"))
+    message_save(
+        tenant_id=tenant.pk, thread_id="t", recall=True, message=_text("m1", "Hello world", "assistant")
+    )
 
     assert Message.objects.filter(thread_id="t").count() == 1
     row = Message.objects.get(pk="m1")
@@ -48,7 +55,7 @@ def test_unknown_part_type_is_rejected(tenant):
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
     bad = MessageInput(id="m", role="user", parts=[{"type": "image-blob"}])
     with pytest.raises(ValidationFailed) as err:
-        message_save(tenant_id=tenant.pk, thread_id="t", message=bad)
+        message_save(tenant_id=tenant.pk, thread_id="t", recall=True, message=bad)
     assert "parts" in err.value.details
     assert not Message.objects.exists()
 
@@ -57,7 +64,7 @@ def test_unknown_role_or_status_is_rejected(tenant):
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
     bad = MessageInput(id="m", role="robot", parts=[], status="done")  # type: ignore[arg-type]
     with pytest.raises(ValidationFailed) as err:
-        message_save(tenant_id=tenant.pk, thread_id="t", message=bad)
+        message_save(tenant_id=tenant.pk, thread_id="t", recall=True, message=bad)
     assert set(err.value.details) == {"role", "status"}
 
 
@@ -94,9 +101,14 @@ def test_an_id_of_another_thread_conflicts_and_changes_nothing(tenant):
 
 def test_the_saved_message_is_returned_as_stored(tenant):
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
-    first = message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m", "hello there", "assistant"))
+    first = message_save(
+        tenant_id=tenant.pk, thread_id="t", recall=True, message=_text("m", "hello there", "assistant")
+    )
     again = message_save(
-        tenant_id=tenant.pk, thread_id="t", message=_text("m", "hello there, friend", "assistant", "partial")
+        tenant_id=tenant.pk,
+        thread_id="t",
+        recall=True,
+        message=_text("m", "hello there, friend", "assistant", "partial"),
     )
 
     stored = Message.objects.get(pk="m")
@@ -140,7 +152,7 @@ def test_embedder_failure_keeps_the_message_and_is_retried_later(openai_server, 
     )
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
 
-    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "remember me"))
+    message_save(tenant_id=tenant.pk, thread_id="t", recall=True, message=_text("m1", "remember me"))
 
     assert Message.objects.filter(pk="m1").exists()
     assert not MessageEmbedding.objects.exists()
@@ -208,6 +220,7 @@ def test_saving_a_turns_message_returns_the_history_before_it_in_the_same_round_
             message=_text(mid, text),
             history_limit=limit,
             embed_later=later,
+            recall=True,
         )
         return history
 
@@ -224,7 +237,7 @@ def test_saving_a_turns_message_returns_the_history_before_it_in_the_same_round_
 
 def test_saving_with_history_into_another_owners_thread_is_not_found(tenant):
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="owner")
-    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("m1", "secret"))
+    message_save(tenant_id=tenant.pk, thread_id="t", recall=True, message=_text("m1", "secret"))
     with pytest.raises(NotFound):
         message_save_with_history(
             tenant_id=tenant.pk,
@@ -241,9 +254,19 @@ def test_a_turns_messages_are_embedded_in_one_call(openai_server, settings, tena
     settings.EMBEDDER = "scripted/embed-test"
     thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
     later: list[str] = []
-    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("q", "Where is Oslo?"), embed_later=later)
     message_save(
-        tenant_id=tenant.pk, thread_id="t", message=_text("a", "In Norway.", "assistant"), embed_later=later
+        tenant_id=tenant.pk,
+        thread_id="t",
+        recall=True,
+        message=_text("q", "Where is Oslo?"),
+        embed_later=later,
+    )
+    message_save(
+        tenant_id=tenant.pk,
+        thread_id="t",
+        recall=True,
+        message=_text("a", "In Norway.", "assistant"),
+        embed_later=later,
     )
     assert not MessageEmbedding.objects.exists()  # left to the caller
 
@@ -252,3 +275,20 @@ def test_a_turns_messages_are_embedded_in_one_call(openai_server, settings, tena
     assert set(MessageEmbedding.objects.values_list("message_id", flat=True)) == {"q", "a"}
     calls = [r.body["input"] for r in openai_server.requests if r.path.endswith("/embeddings")]
     assert calls == [["Where is Oslo?", "In Norway."]]
+
+
+def test_a_thread_no_recalling_agent_took_part_in_is_not_embedded(openai_server, settings, tenant):
+    settings.EMBEDDER = "scripted/embed-test"
+    thread_ensure(tenant_id=tenant.pk, thread_id="t", resource_id="u1")
+    later: list[str] = []
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("q", "Where is Oslo?"), embed_later=later)
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("a", "In Norway.", "assistant"))
+    assert later == []
+    assert not MessageEmbedding.objects.exists()
+    assert not [r for r in openai_server.requests if r.path.endswith("/embeddings")]
+    message_save(
+        tenant_id=tenant.pk, thread_id="t", message=_text("b", "Bergen too.", "assistant"), recall=True
+    )
+    assert Thread.objects.get(id="t").recall is True
+    message_save(tenant_id=tenant.pk, thread_id="t", message=_text("c", "And Tromso."), embed_later=later)
+    assert later == ["c"]  # the thread is recalled now: later saves are embedded whoever saves them
