@@ -18,6 +18,8 @@ from agents.admin.forms import AgentAdminForm
 from agents.instructions import DEFAULT_STYLE_INSTRUCTIONS
 from agents.models import Agent
 from agents.services import agent_set_enabled, agent_version_record
+from memory.config import MemoryConfig
+from memory.services.working_memory import working_memory_render
 
 RECENT_VERSIONS = 5
 
@@ -30,7 +32,14 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
     list_select_related = ("tenant",)
     search_fields = ("slug", "name", "model")
     filter_horizontal = ("tools",)
-    readonly_fields = ("version", "created_at", "updated_at", "recent_versions", "default_style")
+    readonly_fields = (
+        "version",
+        "created_at",
+        "updated_at",
+        "recent_versions",
+        "default_style",
+        "memory_preview",
+    )
     actions = ("disable_agents", "enable_agents")
     fieldsets = (
         (None, {"fields": ("slug", "name", "description", "tenant", "enabled")}),
@@ -46,7 +55,29 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
             {"fields": ("model", "fallback_models", "model_settings", "allow_model_override", "max_steps")},
         ),
         ("Tools", {"fields": ("tools", "require_approval", "auto_resume_suspended_tools")}),
-        ("Memory and request context", {"fields": ("memory", "request_context_schema")}),
+        (
+            "Memory",
+            {
+                "fields": (
+                    "memory_enabled",
+                    "memory_last_messages",
+                    "memory_token_limit",
+                    "memory_drop_tool_calls",
+                    "memory_generate_titles",
+                    "memory_recall",
+                    ("memory_recall_top_k", "memory_recall_message_range"),
+                    ("memory_recall_scope", "memory_recall_index"),
+                    "memory_wm_format",
+                    ("memory_wm_scope", "memory_wm_max_chars"),
+                    "memory_wm_template",
+                    "memory_wm_schema",
+                    "memory_preview",
+                ),
+                "description": "Memory is on for every agent unless switched off. Messages are embedded "
+                "only in threads where an agent with semantic recall takes part.",
+            },
+        ),
+        ("Request context", {"fields": ("request_context_schema",)}),
         ("Version", {"fields": ("version_note", "version", "recent_versions", "created_at", "updated_at")}),
     )
 
@@ -80,6 +111,19 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
     @admin.display(description="The default set")
     def default_style(self, obj: Agent | None) -> SafeString:
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", DEFAULT_STYLE_INSTRUCTIONS)
+
+    @admin.display(description="Working memory preview")
+    def memory_preview(self, obj: Agent | None) -> SafeString | str:
+        """What the model is shown before the first update, for the saved settings."""
+        try:
+            wm = MemoryConfig.model_validate(obj.memory if obj is not None else {}).working_memory
+        except (ValueError, TypeError):
+            return "The stored memory settings are invalid; save valid ones to see the preview."
+        if wm is None or not wm.enabled:
+            return "Working memory is off."
+        return format_html(
+            "<pre style='white-space: pre-wrap'>{}</pre>", working_memory_render(config=wm, row=None)
+        )
 
     @admin.display(description="Recent versions")
     def recent_versions(self, obj: Agent) -> SafeString | str:

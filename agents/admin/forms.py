@@ -1,4 +1,6 @@
-"""The agent form: pretty JSON fields, and validation that keeps bad settings out of the runtime."""
+"""The agent form: the model and fallbacks picked from the live catalogue, the memory settings
+as fields, pretty JSON for what has no field, and validation that keeps bad settings out of
+the runtime (errors on the field they concern)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from typing import Any
 
 import jsonschema
 from django import forms
+from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.admin.memory_form import MEMORY_FIELDS, MemoryFieldsMixin, memory_compose, memory_initial
+from agents.admin.pickers import ModelInput, ModelListInput, catalogue_groups
 from agents.models import Agent
 from agents.providers.config import UnknownProvider, resolve
 from agents.providers.tiers import TIER_PREFIX, parse_tier
@@ -58,7 +63,12 @@ def _check_model(name: str) -> None:
         raise forms.ValidationError(exc.message) from exc
 
 
-class AgentAdminForm(forms.ModelForm[Agent]):
+class AgentAdminForm(forms.ModelForm[Agent], MemoryFieldsMixin):
+    fallback_models = forms.CharField(
+        required=False,
+        help_text="One model per line, tried in order when the model fails; tier:fast stands for every "
+        "deployed fast model. A JSON list works too.",
+    )
     version_note = forms.CharField(
         required=False,
         max_length=300,
@@ -84,13 +94,10 @@ class AgentAdminForm(forms.ModelForm[Agent]):
             "tools",
             "require_approval",
             "auto_resume_suspended_tools",
-            "memory",
             "request_context_schema",
         )
         field_classes = {
-            "fallback_models": PrettyJSONField,
             "model_settings": PrettyJSONField,
-            "memory": PrettyJSONField,
             "request_context_schema": PrettyJSONField,
         }
         widgets = {
@@ -100,14 +107,27 @@ class AgentAdminForm(forms.ModelForm[Agent]):
             "description": forms.Textarea(attrs={"rows": 2, "cols": 100}),
             "style": forms.RadioSelect,
             "style_instructions": forms.Textarea(attrs={"rows": 6, "cols": 100, "class": "vLargeTextField"}),
-            "fallback_models": _json_widget(3),
             "model_settings": _json_widget(6),
-            "memory": _json_widget(8),
             "request_context_schema": _json_widget(12),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agent = self.instance
+        if agent.pk is not None:
+            self.initial.update(memory_initial(agent.memory))
+            self.initial["fallback_models"] = "\n".join(agent.fallback_models or [])
+        configured = [m for m in [settings.DEFAULT_MODEL, agent.model, *(agent.fallback_models or [])] if m]
+        groups, note = catalogue_groups(configured=list(dict.fromkeys(configured)))
+        self.fields["model"].widget = ModelInput(groups=groups, note=note)
+        self.fields["fallback_models"].widget = ModelListInput(groups=groups, note=note)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if not any(field in self.errors for field in MEMORY_FIELDS):
+            memory = memory_compose(self, cleaned)
+            if memory is not None:
+                self.instance.memory = memory
         if (
             cleaned.get("style") == Agent.Style.CUSTOM
             and not (cleaned.get("style_instructions") or "").strip()
@@ -122,11 +142,21 @@ class AgentAdminForm(forms.ModelForm[Agent]):
         return model
 
     def clean_fallback_models(self) -> list[str]:
-        value = self.cleaned_data.get("fallback_models")
-        if value in (None, ""):
+        text = (self.cleaned_data.get("fallback_models") or "").strip()
+        if not text:
             return []
-        if not isinstance(value, list) or not all(isinstance(m, str) and m.strip() for m in value):
-            raise forms.ValidationError('Enter a JSON list of model names, e.g. ["openai/gpt-4o"].')
+        value: Any = text.splitlines()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise forms.ValidationError(f"Enter one model per line, or a valid JSON list: {exc}") from exc
+        value = [m.strip() if isinstance(m, str) else m for m in value]
+        value = [m for m in value if m != ""]
+        if not all(isinstance(m, str) for m in value):
+            raise forms.ValidationError(
+                'Enter model names, one per line (or a JSON list such as ["openai/gpt-4o"]).'
+            )
         for model in value:
             _check_model(model)
         return [m.strip() for m in value]
@@ -138,9 +168,6 @@ class AgentAdminForm(forms.ModelForm[Agent]):
         except ValidationError as exc:
             raise forms.ValidationError(_pydantic_messages(exc)) from exc
         return value
-
-    def clean_memory(self) -> dict[str, Any]:
-        return self._json_object("memory")
 
     def clean_request_context_schema(self) -> dict[str, Any]:
         value = self._json_object("request_context_schema")
