@@ -8,8 +8,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from agents.providers import resolve
 from agents.providers.calls import call_sync
+from agents.providers.resolution import model_resolve
 from core.errors import PlatformError
 from memory import selectors
 from memory.models import Thread
@@ -48,7 +48,7 @@ def thread_title_generate(*, tenant_id: int, thread_id: str) -> str | None:
     try:
         with trace.span("memory.thread_title", kind="task"):
             _, response = call_sync(
-                chain=[resolve(model)],
+                chain=[model_resolve(model)],
                 request={
                     "messages": [
                         {"role": "system", "content": TITLE_PROMPT},

@@ -11,6 +11,8 @@ from django.conf import settings
 def provider_setup_hint() -> str | None:
     """Which variable to set when the default model's provider has no key; None when it has one."""
     model: str = getattr(settings, "DEFAULT_MODEL", "")
+    if not model:
+        return None  # agents without a model walk the catalogue of what the providers list
     provider_name = model.partition("/")[0]
     provider = getattr(settings, "MODEL_PROVIDERS", {}).get(provider_name)
     if provider is None:

@@ -19,7 +19,7 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.providers.calls import call_sync
-from agents.providers.config import resolve
+from agents.providers.resolution import model_resolve
 from core.errors import PlatformError
 from evals.scorers.registry import scorer
 from evals.scorers.types import CaseSpec, RunOutcome, Score, ScorerError
@@ -105,7 +105,7 @@ def judge(kind: str, case: CaseSpec, run: RunOutcome, options: JudgeOptions, cri
     trace = trace_start(name=f"eval.judge {kind}", tenant_id=None)
     try:
         ref, response = call_sync(
-            chain=[resolve(model)], request={"messages": messages, "temperature": 0}, trace=trace
+            chain=[model_resolve(model)], request={"messages": messages, "temperature": 0}, trace=trace
         )
     except PlatformError as error:
         raise ScorerError(
