@@ -1,5 +1,11 @@
 """`make run`'s process supervisor: web, worker and beat under supervisord.
 
+With no `S3_ENDPOINT_URL` (in the environment or `.env`), an embedded S3-compatible server
+(moto in server mode, `s3`) runs beside them on 127.0.0.1 and every program is pointed at
+it, so workspaces, forks and checkpoints work on a fresh clone; its objects live in that
+process's memory (docs/storage_kit.md says what that means). `S3_EMBEDDED=false` turns it
+off (then boto3's own chain reaches AWS); `S3_EMBEDDED_PORT` moves it (default WEB_PORT+1000).
+
 A child that dies is restarted on its own (the worker or beat crashing leaves web
 serving; chats go on, and background work waits for the worker or, for memory,
 runs in the web process). The configuration is generated from the environment
@@ -11,6 +17,7 @@ into `var/supervisord.conf` on every start:
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +45,26 @@ def programs(*, venv: Path, host: str, port: int, concurrency: int) -> list[Prog
         ),
         Program(name="beat", command=f"{bin_dir}/celery -A config beat --loglevel=INFO"),
     ]
+
+
+EMBEDDED_S3_KEY = "embedded-s3"  # any key works: the embedded server checks no signature or policy
+
+
+def embedded_s3(
+    *, venv: Path, environ: dict[str, str], web_port: int
+) -> tuple[Program | None, dict[str, str]]:
+    """The embedded S3 server's program and the variables that point the others at it;
+    (None, {}) when an S3 endpoint is configured or the embedded server is turned off."""
+    if environ.get("S3_ENDPOINT_URL") or environ.get("S3_EMBEDDED", "true").lower() in ("0", "false", "no"):
+        return None, {}
+    port = int(environ.get("S3_EMBEDDED_PORT") or web_port + 1000)
+    program = Program(name="s3", command=f"{venv / 'bin'}/moto_server -H 127.0.0.1 -p {port}")
+    variables = {
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "S3_ACCESS_KEY_ID": environ.get("S3_ACCESS_KEY_ID") or EMBEDDED_S3_KEY,
+        "S3_SECRET_ACCESS_KEY": environ.get("S3_SECRET_ACCESS_KEY") or EMBEDDED_S3_KEY,
+    }
+    return program, variables
 
 
 def supervisor_config(*, run_dir: Path, cwd: Path, programs: list[Program]) -> str:
@@ -82,22 +109,25 @@ def supervisor_config(*, run_dir: Path, cwd: Path, programs: list[Program]) -> s
 
 
 def main() -> None:
+    importlib.import_module("config.env")  # reads .env into the environment, as the settings do
+
     venv = Path(os.environ.get("VENV", BASE_DIR / ".venv")).resolve()
     run_dir = BASE_DIR / "var"
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "supervisord.conf"
-    config.write_text(
-        supervisor_config(
-            run_dir=run_dir,
-            cwd=BASE_DIR,
-            programs=programs(
-                venv=venv,
-                host=os.environ.get("HOST", "127.0.0.1"),
-                port=int(os.environ.get("WEB_PORT", "8000")),
-                concurrency=int(os.environ.get("CELERY_CONCURRENCY", "2")),
-            ),
-        )
+    port = int(os.environ.get("WEB_PORT", "8000"))
+    children = programs(
+        venv=venv,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=port,
+        concurrency=int(os.environ.get("CELERY_CONCURRENCY", "2")),
     )
+    s3, s3_variables = embedded_s3(venv=venv, environ=dict(os.environ), web_port=port)
+    if s3 is not None:
+        children = [s3, *children]
+        os.environ.update(s3_variables)  # supervisord's children inherit them
+        print(f"==> embedded S3 server (in memory) at {s3_variables['S3_ENDPOINT_URL']}", flush=True)
+    config.write_text(supervisor_config(run_dir=run_dir, cwd=BASE_DIR, programs=children))
     supervisord = str(venv / "bin" / "supervisord")
     os.execv(supervisord, [supervisord, "-c", str(config)])  # noqa: S606 - our own binary
 
