@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -43,6 +44,26 @@ def chat_agents(*, tenant_id: int) -> list[dict[str, Any]]:
                 "description": getattr(agent, "description", ""),
                 "allowModelOverride": agent.allow_model_override,
                 "tools": tools,
+                "workingMemoryTemplate": working_memory_template(agent.memory),
             }
         )
     return agents
+
+
+def working_memory_template(memory: dict[str, Any] | None) -> str | None:
+    """What the agent's working memory holds before its first update (the markdown template, or
+    an empty JSON object as text); None when the agent keeps no working memory."""
+    from memory.config import MemoryConfig
+    from memory.services.working_memory import working_memory_initial
+
+    if not memory:
+        return None
+    try:
+        config = MemoryConfig.model_validate(memory)
+    except ValueError:
+        return None  # a configuration the runtime refuses shows no template either
+    wm = config.working_memory
+    if wm is None or not wm.enabled:
+        return None
+    initial = working_memory_initial(config=wm)
+    return initial if isinstance(initial, str) else json.dumps(initial, indent=2)

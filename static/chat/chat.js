@@ -4,6 +4,8 @@
 // marked and sanitised by DOMPurify before it touches the DOM.
 import { marked } from "../vendor/marked.esm.js";
 import DOMPurify from "../vendor/purify.es.mjs";
+import { STOPPED, stamp, storedStatus } from "./meta.js";
+import { renderTrace } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -20,6 +22,9 @@ const state = {
   queued: [], // frames typed before the socket opened
   lastFrameAt: 0, // when the socket last sent anything (heartbeats included)
   heartbeatS: 0, // the server's heartbeat interval, from its first heartbeat frame
+  traceId: null, // the last run's trace, shown in the panel
+  toolOutputs: new Map(), // toolCallId -> output, for the trace view
+  threadStored: false, // whether the open thread exists on the server yet
 };
 
 marked.setOptions({ gfm: true, breaks: true });
@@ -58,7 +63,7 @@ function notice(text, kind = "info") {
 }
 
 // -- messages --------------------------------------------------------------
-function bubble(role) {
+function bubble(role, when = new Date()) {
   const li = document.createElement("li");
   li.className = `message ${role}`;
   const who = document.createElement("span");
@@ -71,6 +76,7 @@ function bubble(role) {
   const status = document.createElement("p");
   status.className = "status";
   li.append(who, tools, body, status);
+  stamp(li, when);
   $("messages").append(li);
   li.scrollIntoView({ block: "end" });
   return { li, tools, body, status, texts: new Map(), toolItems: new Map() };
@@ -90,7 +96,8 @@ function addStoredMessage(message) {
     : typeof message.content === "string" ? message.content : "";
   const calls = role === "assistant" ? parts.filter((p) => p.type === "tool-call") : [];
   if (!text && !calls.length) return;
-  const view = bubble(role);
+  const view = bubble(role, message.createdAt);
+  for (const part of parts) if (part.type === "tool-result") state.toolOutputs.set(part.toolCallId, part.output);
   // The tools the answer used, labelled as they were while it streamed.
   const failed = new Set(parts.filter((p) => p.type === "tool-result" && p.isError).map((p) => p.toolCallId));
   for (const call of calls) {
@@ -101,6 +108,7 @@ function addStoredMessage(message) {
   }
   if (role === "user") view.body.textContent = text;
   else renderMarkdown(view.body, text);
+  storedStatus(view, message);
 }
 
 function toolLabel(chunk) {
@@ -132,6 +140,7 @@ function applyChunk(run, chunk) {
     }
     case "tool-output-available":
       view.toolItems.get(chunk.toolCallId)?.classList.replace("running", "done");
+      state.toolOutputs.set(chunk.toolCallId, chunk.output);
       break;
     case "tool-output-error":
     case "tool-input-error": {
@@ -157,7 +166,7 @@ function applyChunk(run, chunk) {
       view.status.setAttribute("role", "alert");
       break;
     case "abort":
-      view.status.textContent = "Stopped. The partial answer was kept.";
+      view.status.textContent = STOPPED;
       break;
     default:
       break;
@@ -165,15 +174,25 @@ function applyChunk(run, chunk) {
 }
 
 function hideTrace() {
-  $("trace-link").hidden = true;
+  state.traceId = null;
+  $("trace-view").replaceChildren();
   $("trace-empty").hidden = false;
 }
 
-function showTrace(traceId) {
-  const link = $("trace-link");
-  link.href = `/admin/observability/trace/${encodeURIComponent(traceId)}/change/`;
-  link.hidden = false;
+// The run's trace in the panel; drawn when the run has ended (its spans are stored then).
+function showTrace(traceId, { draw = false } = {}) {
+  state.traceId = traceId;
   $("trace-empty").hidden = true;
+  if (draw) drawTrace();
+}
+
+async function drawTrace() {
+  if (!state.traceId) return;
+  try {
+    await renderTrace($("trace-view"), state.traceId, { fetchJson: api, outputs: state.toolOutputs });
+  } catch (error) {
+    $("trace-view").textContent = `The trace is not available: ${error.message}`;
+  }
 }
 
 // -- the socket ------------------------------------------------------------
@@ -287,8 +306,10 @@ function applyFrame(run, frame) {
       setBusy(false);
       $("prompt").focus();
     }
+    state.threadStored = true;
     loadThreads();
     loadMemory(); // the run may have updated the working memory (and created the thread)
+    drawTrace();
   }
 }
 
@@ -335,6 +356,8 @@ function rememberPlace(threadId) {
 
 function startThread() {
   state.threadId = crypto.randomUUID();
+  state.threadStored = false; // nothing to fetch for it until its first run
+  state.toolOutputs.clear();
   rememberPlace(null); // a new thread is stored with its first message
   $("messages").replaceChildren();
   hideTrace();
@@ -346,6 +369,8 @@ function startThread() {
 
 async function openThread(threadId) {
   state.threadId = threadId;
+  state.threadStored = true;
+  state.toolOutputs.clear();
   rememberPlace(threadId);
   $("messages").replaceChildren();
   markCurrentThread();
@@ -370,7 +395,7 @@ async function showLastTrace(runId) {
   if (!runId) return;
   try {
     const run = await api(`/api/runs/${encodeURIComponent(runId)}`);
-    if (state.threadId === run.threadId && run.traceId) showTrace(run.traceId);
+    if (state.threadId === run.threadId && run.traceId) showTrace(run.traceId, { draw: true });
   } catch {
     // A run still in progress is recorded when it ends; its trace link comes with its frames.
   }
@@ -463,10 +488,23 @@ async function loadMemory() {
   $("memory-empty").hidden = !!state.threadId;
   if (!state.threadId) return;
   $("memory-status").textContent = "";
+  form.querySelector("button[type=submit]").disabled = !state.threadStored; // saved with the thread
+  // Before the first update the agent works from its template: show that, not an empty box.
+  const template = state.agent?.workingMemoryTemplate ?? "";
+  if (!state.threadStored) {
+    $("memory-text").value = template; // a thread not stored yet has nothing to fetch
+    $("memory-status").textContent = template ? "The template; the agent fills it in as you talk." : "";
+    return;
+  }
   try {
     const body = await api(`/api/memory/threads/${encodeURIComponent(state.threadId)}/working-memory`);
-    const value = body?.content ?? body?.workingMemory ?? body?.data ?? "";
-    $("memory-text").value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+    const value = body?.content ?? body?.workingMemory ?? body?.data ?? null;
+    if (value == null) {
+      $("memory-text").value = template;
+      $("memory-status").textContent = template ? "The template; the agent fills it in as you talk." : "";
+    } else {
+      $("memory-text").value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+    }
   } catch {
     $("memory-text").value = "";
   }

@@ -85,9 +85,9 @@ def test_sign_in_chat_and_find_the_thread_again(
     assert stored_tool.inner_text().endswith("Checking machine availability…")
     if width < 760:
         page.get_by_role("button", name="Memory", exact=True).click()
-    trace = page.get_by_role("link", name="Open the run's trace")
-    trace.wait_for()  # the thread's last run, found from its stored messages
-    assert "/admin/observability/trace/" in (trace.get_attribute("href") or "")
+    trace = page.locator("#trace-view .span-tool", has_text="chat_check_availability")
+    trace.wait_for()  # the thread's last run, found from its stored messages, traced in the panel
+    assert '"machine": "m1"' in (trace.text_content() or "")
     if width < 760:
         page.get_by_role("button", name="Memory", exact=True).click()
     # And the thread list leads back to it from a new thread.
