@@ -76,7 +76,7 @@ def test_the_chat_looks_like_a_product(person, notes_agent, openai_server, daphn
     prompt.press("Enter")
     answer = page.locator(".message.assistant .body").last
     answer.locator("h2", has_text="Booking plan").wait_for()
-    page.wait_for_function("!document.getElementById('send').disabled")
+    page.wait_for_function("!document.getElementById('send').disabled", timeout=120_000)
     # The markdown answer rendered: heading, ordered list, emphasis, inline code, table, code block.
     assert answer.locator("ol li").count() == 2
     assert answer.locator("ol li strong").inner_text() == "m1"
@@ -90,7 +90,7 @@ def test_the_chat_looks_like_a_product(person, notes_agent, openai_server, daphn
 
     # The run's trace, inside the chat: spans with timings, the tool's input and output.
     tool_span = page.locator("#trace-view .span-tool").first
-    tool_span.wait_for()
+    tool_span.wait_for(timeout=60_000)
     assert "chat_check_availability" in tool_span.inner_text()
     assert tool_span.locator(".span-time").inner_text().endswith("ms")
     tool_text = tool_span.text_content() or ""
@@ -106,8 +106,8 @@ def test_the_chat_looks_like_a_product(person, notes_agent, openai_server, daphn
     page.locator(".message.assistant .body", has_text="w3").wait_for()
     page.get_by_role("button", name="Stop").click()
     stopped = page.locator(".message.assistant .status", has_text="Stopped.")
-    stopped.wait_for()
-    page.wait_for_function("!document.getElementById('send').disabled")
+    stopped.wait_for(timeout=60_000)
+    page.wait_for_function("!document.getElementById('send').disabled", timeout=120_000)
     page.reload()
     page.locator(".message.user", has_text="Count slowly").wait_for()
     page.locator(".message.assistant .status", has_text="Stopped.").wait_for()
