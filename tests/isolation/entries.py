@@ -473,9 +473,9 @@ FRAMES: dict[str, str] = {
     "subscribe": "subscribing to the owner's thread id delivers none of the owner's frames",
     "replay": "replaying the owner's run id returns none of its frames",
     "abort": "aborting the owner's run id leaves it running to the end",
-    "approve": "approval does not exist yet: refused for everyone",
-    "decline": "approval does not exist yet: refused for everyone",
-    "resume": "suspension does not exist yet: refused for everyone",
+    "approve": "deciding over the WebSocket is not served yet (REST is): refused for everyone",
+    "decline": "deciding over the WebSocket is not served yet (REST is): refused for everyone",
+    "resume": "resuming over the WebSocket is not served yet (REST is): refused for everyone",
 }
 
 
