@@ -78,6 +78,7 @@ def _output(call: PreparedCall, value: Any) -> Any:
 def _fail(span: Span, call: PreparedCall, message: str) -> ToolOutcome:
     message = scrub_text(message)
     span.record_error(message)
+    span.set(latency_ms=round(span.duration_ms, 3), retries=0)  # a tool call is never retried by the runtime
     span.end()
     return ToolOutcome(id=call.id, name=call.name, error=message)
 

@@ -199,3 +199,28 @@ def test_unknown_run_or_call_is_404_and_a_bad_body_400(openai_server, agent, api
         == 404
     )
     assert ToolCallGate.objects.get(run_id=waiting["runId"]).status == "pending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trace_shows_the_request_the_decision_and_the_tool_span(openai_server, agent, api_client, user):
+    waiting = _suspend(
+        openai_server, api_client, ToolCall(id="p1", name="test_pay", arguments={"to": "bo", "amount": 500})
+    )
+    openai_server.script(ChatReply(text="Paid."))
+    done = api_client.post(
+        "/api/agents/helper/approve-tool-call-generate",
+        {"runId": waiting["runId"], "toolCallId": "p1", "reason": "checked"},
+        format="json",
+    ).json()
+
+    first = api_client.get(f"/api/traces/{waiting['traceId']}").json()
+    assert "approval.requested" in [s["name"] for s in first["spans"]]
+    second = api_client.get(f"/api/traces/{done['traceId']}").json()
+    spans = {s["name"]: s for s in second["spans"]}
+    decided = spans["approval.decided"]["attributes"]
+    assert (decided["decision"], decided["decided_by"], decided["reason"]) == ("approved", user.pk, "checked")
+    assert decided["decided_at"]
+    assert "run.resumed" in spans
+    tool = spans["tool.call"]["attributes"]
+    assert (tool["status"], tool["retries"], tool["side_effect_id"]) == ("ok", 0, f"{waiting['runId']}:p1")
+    assert tool["latency_ms"] >= 0
