@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
@@ -17,7 +18,10 @@ from core.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 from memory.embedders import embedder_warm_up  # noqa: E402
 
 if settings.EMBEDDER_PRELOAD:
-    embedder_warm_up()
+    # In the background, as the Celery worker does: the server listens at once (on a fresh or
+    # busy machine the model took minutes to load before the first page could be served), and
+    # a request that needs the embedder meanwhile waits for the same load.
+    threading.Thread(target=embedder_warm_up, name="embedder-warm-up", daemon=True).start()
 
 application = ProtocolTypeRouter(
     {

@@ -44,11 +44,12 @@ def _build(name: str) -> Embedder:
 
 
 def embedder_warm_up() -> None:
-    """Load the configured embedder before serving.
+    """Load the configured embedder before its first use.
 
     Loading the local model takes seconds of CPU under the GIL; done inside a
     request it stalls every other coroutine of an ASGI process (WebSocket frames,
-    the channel layer's Redis reads). The ASGI app calls this at start-up.
+    the channel layer's Redis reads). The ASGI app and each Celery worker call this at
+    start-up, in a thread of its own, so the server listens while the model loads.
     """
     embedder = embedder_get()
     warm_up = getattr(embedder, "warm_up", None)
