@@ -118,7 +118,7 @@ class AgentAdminForm(forms.ModelForm[Agent], MemoryFieldsMixin):
             self.initial.update(memory_initial(agent.memory))
             self.initial["fallback_models"] = "\n".join(agent.fallback_models or [])
         configured = [m for m in [settings.DEFAULT_MODEL, agent.model, *(agent.fallback_models or [])] if m]
-        groups, note = catalogue_groups(configured=list(dict.fromkeys(configured)))
+        groups, note = catalogue_groups(configured=configured)
         self.fields["model"].widget = ModelInput(groups=groups, note=note)
         self.fields["fallback_models"].widget = ModelListInput(groups=groups, note=note)
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from agents.providers.catalog import models_catalog
+from agents.providers.resolution import configured_ids
 from agents.providers.tiers import ModelTier
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ _TIER_LABELS = {"thinking": "Thinking", "balanced": "Balanced", "fast": "Fast"}
 def catalogue_groups(*, configured: list[str]) -> tuple[Groups, str]:
     """(models grouped by tier, then tier names and the rest; a note when the catalogue failed)."""
     try:
-        catalogue: dict[str, Any] = models_catalog(configured=configured)
+        catalogue: dict[str, Any] = models_catalog(configured=configured_ids(configured))
     except Exception as error:  # the form must open whatever the providers do
         logger.warning("the model catalogue could not be read for the agent form", exc_info=True)
         return [], f"The model catalogue could not be read ({type(error).__name__}); type the model name."

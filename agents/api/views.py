@@ -26,6 +26,7 @@ from agents.api.serializers import (
     ToolOutputSerializer,
 )
 from agents.providers.catalog import models_catalog
+from agents.providers.resolution import configured_ids
 from agents.runtime import MemoryOptions, RunOptions, agenerate
 from agents.tools.execute import tool_execute, tool_execute_check
 from core.access import actor_for_user
@@ -157,4 +158,4 @@ class ModelListApi(APIView):
         configured = [settings.DEFAULT_MODEL]
         for agent in agents.only("model", "fallback_models"):
             configured += [agent.model, *(agent.fallback_models or [])]
-        return Response(models_catalog(configured=list(dict.fromkeys(configured))))
+        return Response(models_catalog(configured=configured_ids(configured)))

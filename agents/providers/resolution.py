@@ -177,6 +177,20 @@ def model_resolve(name: str) -> ModelRef:
     return chain_resolve(name)[0]
 
 
+def configured_ids(names: Iterable[str]) -> list[str]:
+    """The deployed ids that configured names (agents' models and fallbacks, the default)
+    resolve to; tier names are not models and are left out, unknown providers kept as given."""
+    ids: list[str] = []
+    for name in names:
+        if not name or name.startswith("tier:"):
+            continue
+        try:
+            ids.append(model_resolve(name).id)
+        except UnknownProvider:
+            ids.append(name)
+    return list(dict.fromkeys(ids))
+
+
 async def chain_warm(primary: str, fallbacks: Sequence[str] = ()) -> None:
     """Fetch (without blocking the event loop) the listings `chain_resolve` will read."""
     cached = _resolved.get((primary, *fallbacks))

@@ -269,3 +269,11 @@ def test_models_list_each_with_its_tier(deployed, make_agent, api_client):
     assert tiers["scripted/databricks-claude-sonnet-4-6"] == "balanced"
     assert tiers["scripted/gpt-5-mini"] == "fast"
     assert tiers["scripted/gpt-test"] is None
+
+
+def test_models_show_configured_names_as_the_ids_they_resolve_to(deployed, make_agent, api_client):
+    make_agent(model="scripted/claude sonnet", fallback_models=["tier:fast"])
+    models = {m["id"]: m for m in api_client.get("/api/models").json()["models"]}
+    assert models["scripted/databricks-claude-sonnet-4-6"]["configured"] is True
+    assert "scripted/claude sonnet" not in models
+    assert not any(m.startswith("tier:") for m in models)

@@ -101,8 +101,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--responder", choices=sorted(RESPONDERS), default="demo")
+    parser.add_argument(
+        "--models",
+        default="gpt-test,gpt-test-mini",
+        help="comma-separated ids that GET /v1/models lists (to try model resolution and the tiers)",
+    )
     args = parser.parse_args()
-    server = ScriptedOpenAIServer(args.host, args.port).respond_with(RESPONDERS[args.responder]).start()
+    server = ScriptedOpenAIServer(args.host, args.port).respond_with(RESPONDERS[args.responder])
+    server.set_models([m.strip() for m in args.models.split(",") if m.strip()])
+    server.start()
     print(f"Scripted OpenAI-compatible server at {server.base_url}", flush=True)
     threading.Event().wait()
 
