@@ -51,6 +51,7 @@ bench: install-dev migrate
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/streaming.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/memory.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/forks.py
+	$(PY) bench/evals.py
 
 db-stop:
 	@$(PY) -c "from config.embedded_postgres import embedded_stop; print('PostgreSQL stopped.' if embedded_stop() else 'PostgreSQL was not running.')"
