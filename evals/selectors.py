@@ -219,3 +219,9 @@ def scorer_history(
 def experiment_agents(*, actor: Actor) -> list[str]:
     """The agents that have experiments the actor may read."""
     return sorted(set(experiment_list(actor=actor).values_list("agent_slug", flat=True)))
+
+
+def experiment_tenants() -> list[tuple[int, str]]:
+    """(id, slug) of every tenant with experiments, for the staff-only admin (not owner-scoped)."""
+    rows = Experiment.objects.values_list("tenant_id", "tenant__slug").distinct().order_by("tenant__slug")
+    return [(pk, slug) for pk, slug in rows]

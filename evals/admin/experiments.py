@@ -66,8 +66,13 @@ class ExperimentAdmin(admin.ModelAdmin[Experiment]):
 
     def chart_view(self, request: HttpRequest) -> TemplateResponse:
         """Each scorer's mean over an agent's recent experiments, labelled with the agent version,
-        drawn with ECharts served from static/vendor (`?agent=`, `?dataset=`)."""
-        actor = Actor.system(tenant_id=tenant_for_user(request.user).pk)
+        drawn with ECharts served from static/vendor (`?tenant=`, default the operator's;
+        `?agent=`; `?dataset=`)."""
+        tenants = selectors.experiment_tenants()
+        own = tenant_for_user(request.user)
+        chosen = request.GET.get("tenant") or own.slug
+        tenant_id = next((pk for pk, slug in tenants if slug == chosen), own.pk)
+        actor = Actor.system(tenant_id=tenant_id)
         agents = selectors.experiment_agents(actor=actor)
         agent = request.GET.get("agent") or (agents[0] if agents else "")
         dataset = request.GET.get("dataset") or None
@@ -92,6 +97,8 @@ class ExperimentAdmin(admin.ModelAdmin[Experiment]):
         context = {
             **self.admin_site.each_context(request),
             "title": f"Scorers over the recent experiments of {agent or 'an agent'}",
+            "tenants": [slug for _, slug in tenants],
+            "tenant": next((slug for pk, slug in tenants if pk == tenant_id), own.slug),
             "agents": agents,
             "agent": agent,
             "dataset": dataset,

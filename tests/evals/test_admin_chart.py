@@ -133,3 +133,21 @@ def test_a_browser_draws_the_chart(live_server, admin_user, openai_server):
     assert box["width"] > 300
     assert box["height"] > 300
     assert all(url.startswith(live_server.url) for url in requests), requests
+
+
+@pytest.mark.django_db
+def test_the_chart_shows_another_tenants_experiments_only_when_that_tenant_is_chosen(
+    admin_client, admin_user, openai_server
+):
+    from core.access import Actor
+    from tests.factories import TenantFactory
+
+    other: Any = TenantFactory()
+    history(Actor.system(tenant_id=other.pk), openai_server)
+    url = reverse("admin:evals_experiment_chart")
+    own = admin_client.get(url).content.decode()
+    assert "no experiments yet." in own
+    assert f'href="?tenant={other.slug}"' in own
+    page = admin_client.get(f"{url}?tenant={other.slug}&agent=evalbot").content.decode()
+    contains = next(s for s in chart_data(page)["series"] if s["name"] == "contains")
+    assert contains["values"] == [1.0, 0.5, 1.0]
