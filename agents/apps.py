@@ -34,13 +34,13 @@ def _watch_config() -> None:
 
     Other processes learn of them from PostgreSQL (see `agents.runtime.spec`).
     """
-    from agents.models import Agent, ModelRoute, Tool
+    from agents.models import Agent, AgentToolkit, ModelRoute, Tool
     from agents.runtime.spec import agent_config_changed
 
     def changed(**kwargs: Any) -> None:
         agent_config_changed()
 
-    for model in (Agent, Tool, ModelRoute):
+    for model in (Agent, AgentToolkit, Tool, ModelRoute):
         post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"config-save-{model.__name__}")
         post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"config-del-{model.__name__}")
     m2m_changed.connect(changed, sender=Agent.tools.through, weak=False, dispatch_uid="config-allowlist")

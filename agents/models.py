@@ -100,13 +100,23 @@ class Agent(models.Model):
     model_settings = models.JSONField(default=dict, blank=True, help_text="temperature, max_tokens, top_p")
     allow_model_override = models.BooleanField(default=False)
     max_steps = models.PositiveSmallIntegerField(default=5)
-    tools = models.ManyToManyField(Tool, blank=True, related_name="agents", help_text="The tool allowlist.")
     auto_resume_suspended_tools = models.BooleanField(
         default=False,
         help_text=(
             "A tool suspended for input is resumed from the user's next message on the same thread "
             "(the model extracts the resume data against the tool's resume schema)."
         ),
+    )
+    tools = models.ManyToManyField(
+        Tool,
+        blank=True,
+        related_name="agents",
+        help_text="Tools allowlisted one by one; toolkits below add more.",
+    )
+    ambient_exclude = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ambient tools (offered to every agent) this agent is not offered.",
     )
     require_approval = models.BooleanField(
         default=False,
@@ -129,6 +139,25 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class AgentToolkit(models.Model):
+    """One toolkit in an agent's tool composition, with `only`, `except`, `prefix` and `rename`."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="toolkit_uses")
+    position = models.PositiveSmallIntegerField(default=0)
+    toolkit = models.CharField(max_length=64)
+    only = models.JSONField(default=list, blank=True)
+    exclude = models.JSONField(default=list, blank=True)
+    prefix = models.CharField(max_length=32, blank=True)
+    rename = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["agent", "position", "id"]
+        verbose_name = "toolkit"
+
+    def __str__(self) -> str:
+        return self.toolkit
 
 
 class AgentVersion(models.Model):

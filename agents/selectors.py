@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from agents.models import Agent, AgentVersion, Run, Tool
+from agents.tools.toolkits import Composition, ToolkitUse, tools_compose
 from core.access import Actor, owned
 from core.errors import NotFound
 from core.writebehind import first_written
@@ -39,6 +40,27 @@ def agent_version_get(*, agent: Agent, number: int) -> AgentVersion:
             f"Agent {agent.slug!r} has no version {number}.", details={"agent_version": [str(number)]}
         )
     return version
+
+
+def agent_tools_composition(agent: Agent) -> Composition:
+    """The tools this agent is offered as saved (allowlist, toolkits, ambient tools), and why;
+    operator switches are not applied here (`disabled_tool_ids` says which are off)."""
+    uses = [
+        ToolkitUse(
+            toolkit=row.toolkit,
+            only=tuple(row.only or ()),
+            exclude=tuple(row.exclude or ()),
+            prefix=row.prefix,
+            rename=dict(row.rename or {}),
+        )
+        for row in agent.toolkit_uses.all()
+    ]
+    explicit = sorted(tool.id for tool in agent.tools.all())
+    return tools_compose(explicit=explicit, uses=uses, ambient_exclude=set(agent.ambient_exclude or ()))
+
+
+def disabled_tool_ids() -> set[str]:
+    return set(Tool.objects.filter(enabled=False).values_list("id", flat=True))
 
 
 def tool_list() -> QuerySet[Tool]:

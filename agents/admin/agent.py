@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from agents.admin import versions
 from agents.admin.forms import AgentAdminForm
+from agents.admin.toolkits import AgentToolkitInline, effective_tools_panel
 from agents.instructions import DEFAULT_STYLE_INSTRUCTIONS
 from agents.models import Agent
 from agents.services import agent_set_enabled, agent_version_record
@@ -39,7 +40,9 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
         "recent_versions",
         "default_style",
         "memory_preview",
+        "effective_tools",
     )
+    inlines = (AgentToolkitInline,)
     actions = ("disable_agents", "enable_agents")
     fieldsets = (
         (None, {"fields": ("slug", "name", "description", "tenant", "enabled")}),
@@ -54,7 +57,18 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
             "Model",
             {"fields": ("model", "fallback_models", "model_settings", "allow_model_override", "max_steps")},
         ),
-        ("Tools", {"fields": ("tools", "require_approval", "auto_resume_suspended_tools")}),
+        (
+            "Tools",
+            {
+                "fields": (
+                    "tools",
+                    "ambient_exclude",
+                    "require_approval",
+                    "auto_resume_suspended_tools",
+                    "effective_tools",
+                )
+            },
+        ),
         (
             "Memory",
             {
@@ -111,6 +125,9 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
     @admin.display(description="The default set")
     def default_style(self, obj: Agent | None) -> SafeString:
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", DEFAULT_STYLE_INSTRUCTIONS)
+    @admin.display(description="Effective tools")
+    def effective_tools(self, obj: Agent) -> SafeString | str:
+        return effective_tools_panel(obj)
 
     @admin.display(description="Working memory preview")
     def memory_preview(self, obj: Agent | None) -> SafeString | str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.admin.memory_form import MEMORY_FIELDS, MemoryFieldsMixin, memory_compose, memory_initial
 from agents.admin.pickers import ModelInput, ModelListInput, catalogue_groups
+from agents.admin.toolkits import ambient_choices
 from agents.models import Agent
 from agents.providers.config import UnknownProvider, resolve
 from agents.providers.tiers import TIER_PREFIX, parse_tier
@@ -74,6 +75,13 @@ class AgentAdminForm(forms.ModelForm[Agent], MemoryFieldsMixin):
         max_length=300,
         help_text="Optional: why you changed the agent. Saved with the new version.",
     )
+    ambient_exclude = forms.TypedMultipleChoiceField(
+        choices=ambient_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Ambient tools left out",
+        help_text="Ambient tools are offered to every agent; tick those this agent should not get.",
+    )
 
     class Meta:
         model = Agent
@@ -92,6 +100,7 @@ class AgentAdminForm(forms.ModelForm[Agent], MemoryFieldsMixin):
             "allow_model_override",
             "max_steps",
             "tools",
+            "ambient_exclude",
             "require_approval",
             "auto_resume_suspended_tools",
             "request_context_schema",

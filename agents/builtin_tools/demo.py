@@ -1,4 +1,4 @@
-"""Two harmless tools for the demo agent: the time in a timezone, and unit conversion."""
+"""The agents app's own tools: the time in a timezone, unit conversion, and demo sales data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 
-from agents.tools import ToolContext, ToolInputError, tool
+from agents.tools import ToolContext, ToolInputError, tool, toolkit_register
 
 
 class TimeIn(BaseModel):
@@ -70,3 +70,45 @@ def convert_units(ctx: ToolContext, args: ConvertIn) -> ConvertOut:
     if pair not in _LINEAR:
         raise ToolInputError(f"Cannot convert {args.from_unit} to {args.to_unit}.", field="to_unit")
     return ConvertOut(value=round(args.value * _LINEAR[pair], 4), unit=args.to_unit)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class SalesIn(BaseModel):
+    year: int = Field(default=2025, ge=2000, le=2100, description="The year, for example 2025")
+
+
+class SalesRow(BaseModel):
+    month: str
+    revenue: float
+    orders: int
+
+
+class SalesOut(BaseModel):
+    year: int
+    rows: list[SalesRow]
+
+
+@tool(
+    id="demo_sales",
+    description="Monthly revenue (EUR) and orders of the demo shop for one year. Made-up data, for trying charts.",
+    side_effect="none",
+    label="Fetching the demo sales…",
+)
+def demo_sales(ctx: ToolContext, args: SalesIn) -> SalesOut:
+    # Made-up but stable figures: a seasonal curve that grows a little each year.
+    growth = 1 + (args.year - 2020) * 0.04
+    rows = []
+    for index, month in enumerate(_MONTHS):
+        seasonal = (9, 8, 10, 11, 12, 12, 13, 12, 14, 15, 18, 21)[index]
+        orders = round(seasonal * 31 * growth)
+        rows.append(SalesRow(month=month, revenue=round(orders * 42.5, 2), orders=orders))
+    return SalesOut(year=args.year, rows=rows)
+
+
+toolkit_register(
+    name="agents",
+    tools=[current_time, convert_units, demo_sales],
+    description="The agents app's own tools: time, unit conversion and demo data.",
+)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.runtime.spec import agent_spec_load
-from agents.tools import ToolContext, tool
+from agents.tools import ToolContext, tool, toolkit_register
 from core.errors import ValidationFailed
 from memory.config import MemoryConfig
 from memory.services import knowledge_search as knowledge_search_service
@@ -103,3 +103,10 @@ def knowledge_search(ctx: ToolContext, args: KnowledgeSearchIn) -> KnowledgeSear
             for h in hits
         ]
     )
+
+
+toolkit_register(
+    name="memory",
+    tools=[update_working_memory, knowledge_search],
+    description="Memory: update the working memory, search the tenant's knowledge.",
+)

@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from agents.tools import ToolContext, tool
+from agents.tools import ToolContext, tool, toolkit_register
 from storage_kit.types import StorageHandle
 
 NOTES_PREFIX = "notes/"
@@ -69,3 +69,10 @@ def append_note(ctx: ToolContext, args: NoteIn) -> NoteOut:
 )
 def list_notes(ctx: ToolContext, args: ListIn) -> ListOut:
     return ListOut(keys=[o.key for o in _storage(ctx).objects.list(NOTES_PREFIX)])
+
+
+toolkit_register(
+    name="workspace",
+    tools=[append_note, list_notes],
+    description="Storage workspaces: notes in the bucket provisioned for the run.",
+)

@@ -20,6 +20,7 @@ from agents.runtime.state import StepCall
 from agents.runtime.turn import Turn
 from agents.runtime.types import MemoryOptions, RunOptions, RunResult
 from agents.tools.registry import ToolDefinition, registry
+from agents.tools.toolkits import tools_compose
 from core.context import RequestContext
 from core.errors import Disabled, Forbidden, PlatformError, ValidationFailed
 from observability.redaction import scrub_text
@@ -59,7 +60,12 @@ class RunSetup:
 
     @property
     def tool_ids(self) -> dict[str, Any]:
-        return {"agent_id": self.spec.slug, "run_id": str(self.run_id), "thread_id": self.thread_id or None}
+        return {
+            "agent_id": self.spec.slug,
+            "run_id": str(self.run_id),
+            "thread_id": self.thread_id or None,
+            "model": self.chain[0].id,
+        }
 
     @property
     def chain_position(self) -> int:
@@ -139,13 +145,18 @@ def model_chain(spec: AgentSpec, override: str | None) -> list[ModelRef]:
 
 
 def allowed_tools(spec: AgentSpec) -> dict[str, ToolDefinition]:
-    """The tools offered to the model: allowlisted on the agent and not switched off. Built-in
-    tools (working memory, knowledge, workspaces) follow the same rule; none is added implicitly."""
+    """The tools offered to the model, by the name the model sees: the agent's allowlist, its
+    toolkits (renamed or prefixed) and the ambient tools it neither excludes nor shadows
+    (`agents.tools.toolkits`). A tool an operator switched off is left out under any name;
+    approval switches travel with the definition, so they hold under any name too."""
+    composition = tools_compose(
+        explicit=spec.tool_ids, uses=spec.toolkits, ambient_exclude=spec.ambient_exclude
+    )
     tools = {}
-    for tool_id in spec.tool_ids:
-        definition = registry.get(tool_id)
-        if definition is not None and tool_id not in spec.disabled_tools:
-            tools[tool_id] = definition
+    for tool in composition.tools:
+        definition = registry.get(tool.tool_id)
+        if definition is not None and tool.tool_id not in spec.disabled_tools:
+            tools[tool.name] = definition
     return tools
 
 

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from agents.instructions import instructions_compose
-from agents.models import Agent, AgentVersion, ModelRoute, Tool
+from agents.models import Agent, AgentToolkit, AgentVersion, ModelRoute, Tool
+from agents.tools.toolkits import ToolkitUse
 from core.errors import Disabled, NotFound
 from core.pgnotify import NotifiedCache
 
@@ -35,6 +36,8 @@ class AgentSpec:
     allow_model_override: bool
     max_steps: int
     tool_ids: tuple[str, ...]
+    toolkits: tuple[ToolkitUse, ...]
+    ambient_exclude: frozenset[str]
     disabled_tools: frozenset[str]
     disabled_routes: frozenset[str]
     require_approval: bool
@@ -54,11 +57,16 @@ _AGENT = Agent._meta.db_table
 _TOOL = Tool._meta.db_table
 _ROUTE = ModelRoute._meta.db_table
 _ALLOWLIST = Agent.tools.through._meta.db_table
+_TOOLKIT = AgentToolkit._meta.db_table
 _SPEC_SQL = f"""
 SELECT a.id, a.slug, a.name, a.version, a.instructions, a.model, a.fallback_models, a.model_settings,
        a.allow_model_override, a.max_steps, a.require_approval, a.auto_resume_suspended_tools, a.memory,
        a.request_context_schema, a.enabled, a.style, a.style_instructions,
        ARRAY(SELECT at.tool_id FROM {_ALLOWLIST} at WHERE at.agent_id = a.id ORDER BY at.tool_id),
+       (SELECT json_agg(json_build_object('toolkit', k.toolkit, 'only', k.only, 'except', k.exclude,
+                                          'prefix', k.prefix, 'rename', k.rename) ORDER BY k.position, k.id)
+        FROM {_TOOLKIT} k WHERE k.agent_id = a.id),
+       a.ambient_exclude,
        ARRAY(SELECT t.id FROM {_TOOL} t WHERE NOT t.enabled),
        ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled)
 FROM {_AGENT} a
@@ -122,6 +130,7 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
         raise NotFound(f"Agent {slug!r} not found.")
     (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
      require_approval, auto_resume, memory, context_schema, enabled, style, style_custom, allowlist,
+     toolkit_uses, ambient_exclude,
      disabled_tools, disabled_routes) = row  # fmt: skip
     spec = AgentSpec(
         pk=pk,
@@ -135,6 +144,8 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
         allow_model_override=allow_override,
         max_steps=max_steps,
         tool_ids=tuple(allowlist or ()),
+        toolkits=tuple(ToolkitUse.from_config(use) for use in _json(toolkit_uses) or ()),
+        ambient_exclude=frozenset(_json(ambient_exclude) or ()),
         disabled_tools=frozenset(disabled_tools or ()),
         disabled_routes=frozenset(disabled_routes or ()),
         require_approval=require_approval,
@@ -156,8 +167,8 @@ _VERSION_FIELDS = (
 def agent_spec_version(spec: AgentSpec, number: int) -> AgentSpec:
     """The configuration of the agent's stored version `number` (`spec`: its current one).
 
-    Instructions (with that version's style guardrails), model, settings, tool allowlist and
-    memory come from that version; the operator switches (disabled tools and model routes, the
+    Instructions (with that version's style guardrails), model, settings, tool allowlist,
+    toolkits and memory come from that version; the operator switches (disabled tools and model routes, the
     enabled switch) stay today's, so an old version cannot bring back a tool an operator turned
     off. Unknown version: NotFound.
     """
@@ -183,7 +194,14 @@ def agent_spec_version(spec: AgentSpec, number: int) -> AgentSpec:
             style=config.get("style", ""),
             custom=config.get("style_instructions", ""),
         )
-    return replace(spec, version=number, tool_ids=tuple(sorted(config.get("tools") or ())), **values)
+    return replace(
+        spec,
+        version=number,
+        tool_ids=tuple(sorted(config.get("tools") or ())),
+        toolkits=tuple(ToolkitUse.from_config(use) for use in config.get("toolkits") or ()),
+        ambient_exclude=frozenset(config.get("ambient_exclude") or ()),
+        **values,
+    )
 
 
 def _json(value: Any) -> Any:

@@ -84,7 +84,7 @@ class Turn:
             if settings.get(key) is not None:
                 request[key] = settings[key]
         if self.tools:
-            request["tools"] = [definition.openai_spec() for definition in self.tools.values()]
+            request["tools"] = [definition.openai_spec(name) for name, definition in self.tools.items()]
             if self.options.tool_choice is not None:
                 request["tool_choice"] = self.options.tool_choice
         schema = self._output_json_schema()

@@ -12,10 +12,22 @@
 The JSON Schema the model sees is generated from the input model; arguments are
 validated before the function runs. A tool that refuses input its schema allowed raises
 `ToolInputError` (the caller's mistake); any other exception is the tool failing. Tools are synced into the database
-(`tools_sync`) so operators can allowlist and disable them in the admin.
+(`tools_sync`) so operators can allowlist and disable them in the admin. Tools group into
+toolkits that agents compose their tools from (`agents.tools.toolkits`).
 """
 
 from agents.tools.context import ToolContext
 from agents.tools.registry import ToolDefinition, ToolDefinitionError, ToolInputError, registry, tool
+from agents.tools.toolkits import ToolkitUse, toolkit_register, toolkits
 
-__all__ = ["ToolContext", "ToolDefinition", "ToolDefinitionError", "ToolInputError", "registry", "tool"]
+__all__ = [
+    "ToolContext",
+    "ToolDefinition",
+    "ToolDefinitionError",
+    "ToolInputError",
+    "ToolkitUse",
+    "registry",
+    "tool",
+    "toolkit_register",
+    "toolkits",
+]

@@ -41,6 +41,7 @@ class ToolContext:
     span: Span | None = None
     resume_data: Any = None
     suspend_schema: type[BaseModel] | None = None
+    model: str = ""  # the run's model (`provider/model`, the first of its chain); empty outside a run
 
     @property
     def tenant_id(self) -> int:

@@ -56,6 +56,7 @@ class ToolDefinition:
     suspend_schema: type[BaseModel] | None = None
     resume_schema: type[BaseModel] | None = None
     is_async: bool = False
+    ambient: bool = False  # offered to every agent unless it excludes or shadows it
     input_schema: dict[str, Any] = field(default_factory=dict)
     output_schema: dict[str, Any] = field(default_factory=dict)
 
@@ -77,11 +78,15 @@ class ToolDefinition:
         except Exception:
             return True
 
-    def openai_spec(self) -> dict[str, Any]:
-        """The tool as the chat completions API expects it."""
+    def openai_spec(self, name: str | None = None) -> dict[str, Any]:
+        """The tool as the chat completions API expects it, offered as `name` (default: its id)."""
         return {
             "type": "function",
-            "function": {"name": self.id, "description": self.description, "parameters": self.input_schema},
+            "function": {
+                "name": name or self.id,
+                "description": self.description,
+                "parameters": self.input_schema,
+            },
         }
 
 
@@ -132,8 +137,13 @@ def tool(
     timeout_s: float = 30.0,
     suspend_schema: type[BaseModel] | None = None,
     resume_schema: type[BaseModel] | None = None,
+    ambient: bool = False,
 ) -> Callable[[Callable[..., Any]], ToolDefinition]:
-    """Register `function(ctx, args) -> output` as a tool; input/output types come from its annotations."""
+    """Register `function(ctx, args) -> output` as a tool; input/output types come from its annotations.
+
+    An `ambient` tool is offered to every agent that neither excludes nor shadows it
+    (`agents.tools.toolkits`).
+    """
     if not _ID.match(id):
         raise ToolDefinitionError(f"Tool id {id!r} must match {_ID.pattern} (the model API's rule).")
     if side_effect not in ("none", "read", "write", "external"):
@@ -166,6 +176,7 @@ def tool(
             suspend_schema=suspend_schema,
             resume_schema=resume_schema,
             is_async=inspect.iscoroutinefunction(function),
+            ambient=ambient,
             input_schema=_schema(input_model),
             output_schema=_schema(output_model),
         )

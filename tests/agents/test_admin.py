@@ -49,6 +49,9 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "memory_wm_format": "off",
         "request_context_schema": '{"type": "object", "properties": {"plan": {"type": "string"}}}',
         "version_note": "",
+        # The toolkits inline's management form (no toolkit rows unless a test adds some).
+        "toolkit_uses-TOTAL_FORMS": "0",
+        "toolkit_uses-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -230,7 +233,7 @@ def test_tool_disabled_in_the_admin_is_no_longer_offered(admin_client, make_agen
 
     assert not Tool.objects.get(id="test_add").enabled
     offered = {t["function"]["name"] for t in openai_server.chat_requests[0].body["tools"]}
-    assert offered == {"test_whoami"}
+    assert offered == {"test_whoami", "render_data"}  # render_data is ambient
 
 
 def test_tool_change_form_edits_only_the_switch(admin_client, synced):

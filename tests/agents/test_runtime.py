@@ -50,6 +50,7 @@ def test_a_text_turn_is_answered_persisted_and_traced(openai_server, make_agent,
         "test_slow",
         "test_explode",
         "test_whoami",
+        "render_data",  # ambient: offered to every agent that does not exclude it
     }
     run = Run.objects.get(id=result.run_id)
     assert run.status == "completed"

@@ -114,7 +114,7 @@ def test_a_disabled_built_in_tool_is_not_offered(openai_server, make_agent, ctx)
 
     generate("helper", context=ctx, prompt="Hi", memory=MemoryOptions(thread_id="t-switch"))
 
-    assert _offered(openai_server) == {"test_add"}
+    assert _offered(openai_server) == {"test_add", "render_data"}  # render_data is ambient
     assert Tool.objects.get(id="update_working_memory").enabled is False
 
 
@@ -124,4 +124,4 @@ def test_a_built_in_tool_is_offered_only_when_allowlisted(openai_server, make_ag
 
     generate("helper", context=ctx, prompt="Hi", memory=MemoryOptions(thread_id="t-allow"))
 
-    assert _offered(openai_server) == {"test_add"}
+    assert _offered(openai_server) == {"test_add", "render_data"}  # render_data is ambient
