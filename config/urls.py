@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("chat.api.urls")),
     path("api/", include("evals.api.urls")),
     path("api/", include("workflows.api.urls")),
+    path("api/", include("charts.api.urls")),
     path("api/memory/", include("memory.api.urls")),
     path("api/storage/", include("storage_kit.api.urls")),
     path("", include("chat.urls")),

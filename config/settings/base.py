@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgvector.django",
     # Ours, bottom layer first: core <- observability <- memory <- agents <- workflows <- evals;
+    # charts sits on agents beside evals;
     # storage_kit stands alone beside them; chat sits on top.
     "core",
     "observability",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "storage_kit",
     "workflows",
     "evals",
+    "charts",
     "chat",
 ]
 

@@ -2,6 +2,7 @@
 
 from config.settings.api import *  # noqa: F403
 from config.settings.base import *  # noqa: F403
+from config.settings.charts import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.evals import *  # noqa: F403
 from config.settings.observability import *  # noqa: F403

@@ -6,6 +6,7 @@ import { marked } from "../vendor/marked.esm.js";
 import DOMPurify from "../vendor/purify.es.mjs";
 import { STOPPED, stamp, storedStatus } from "./meta.js";
 import { renderTrace } from "./trace.js";
+import { chartIdOf, markCharts, placeCharts } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -29,8 +30,11 @@ const state = {
 
 marked.setOptions({ gfm: true, breaks: true });
 
-function renderMarkdown(el, text) {
-  el.innerHTML = DOMPurify.sanitize(marked.parse(text));
+// `charts`: chart ids the answer's tools returned; those without a marker go at its end
+// (left out while streaming, when the marker may still come).
+function renderMarkdown(el, text, { charts = [], streaming = false } = {}) {
+  el.innerHTML = DOMPurify.sanitize(marked.parse(markCharts(text, { streaming })));
+  placeCharts(el, streaming ? [] : charts);
 }
 
 function csrfToken() {
@@ -79,7 +83,7 @@ function bubble(role, when = new Date()) {
   stamp(li, when);
   $("messages").append(li);
   li.scrollIntoView({ block: "end" });
-  return { li, tools, body, status, texts: new Map(), toolItems: new Map() };
+  return { li, tools, body, status, texts: new Map(), toolItems: new Map(), charts: [] };
 }
 
 function addUserMessage(text) {
@@ -106,8 +110,9 @@ function addStoredMessage(message) {
     item.textContent = toolLabel(call);
     view.tools.append(item);
   }
+  const charts = parts.filter((p) => p.type === "tool-result").map((p) => chartIdOf(p.output)).filter(Boolean);
   if (role === "user") view.body.textContent = text;
-  else renderMarkdown(view.body, text);
+  else renderMarkdown(view.body, text, { charts });
   storedStatus(view, message);
 }
 
@@ -126,7 +131,7 @@ function applyChunk(run, chunk) {
     case "text-delta": {
       const text = (view.texts.get(chunk.id) || "") + chunk.delta;
       view.texts.set(chunk.id, text);
-      renderMarkdown(view.body, [...view.texts.values()].join("\n\n"));
+      renderMarkdown(view.body, [...view.texts.values()].join("\n\n"), { streaming: true });
       view.li.scrollIntoView({ block: "end" });
       break;
     }
@@ -138,10 +143,13 @@ function applyChunk(run, chunk) {
       view.toolItems.set(chunk.toolCallId, item);
       break;
     }
-    case "tool-output-available":
+    case "tool-output-available": {
       view.toolItems.get(chunk.toolCallId)?.classList.replace("running", "done");
       state.toolOutputs.set(chunk.toolCallId, chunk.output);
+      const chartId = chartIdOf(chunk.output);
+      if (chartId) view.charts.push(chartId);
       break;
+    }
     case "tool-output-error":
     case "tool-input-error": {
       const item = view.toolItems.get(chunk.toolCallId);
@@ -300,6 +308,7 @@ function applyFrame(run, frame) {
   if (frame.type === "chunk") applyChunk(run, frame.chunk);
   if (frame.type === "run-end") {
     run.view.body.classList.remove("streaming");
+    renderMarkdown(run.view.body, [...run.view.texts.values()].join("\n\n"), { charts: run.view.charts });
     state.runs.delete(runId);
     if (state.activeRunId === runId) {
       state.activeRunId = null;

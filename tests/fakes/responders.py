@@ -18,6 +18,9 @@ def demo_responder(body: dict[str, Any]) -> Step:
     - "what is my name" / "where do I live" / "what do you remember": answers from the
       working-memory block and recalled messages in its system prompt.
     - A request for a thread title answers with the first words of the conversation.
+    - The chart planner's structured-output request answers with a bar chart of the rows.
+    - "chart" or "sales" calls `demo_sales`, then `render_data` with its rows, then answers
+      with the `[chart:<id>]` marker between two paragraphs.
     - A question about time calls `current_time` (for a city it knows, else Paris); a research topic calls
       `workspace_append_note`; a tool named in the message is called.
     - Anything else is echoed back.
@@ -26,11 +29,15 @@ def demo_responder(body: dict[str, Any]) -> Step:
     last = messages[-1]
     if str(messages[0].get("content") or "").startswith("Write a short title"):
         return ChatReply(text=_title(str(last.get("content") or "")))
+    if (body.get("response_format") or {}).get("json_schema", {}).get("name") == "echarts_option":
+        return ChatReply(text=json.dumps(chart_plan_for(json.loads(str(last.get("content") or "{}")))))
+    tools = [t["function"]["name"] for t in body.get("tools") or []]
     if last.get("role") == "tool":
-        return ChatReply(text=f"Here is what I found: `{last.get('content')}`")
+        return _after_tool(messages, tools)
     text = str(last.get("content") or "")
     lowered = text.lower()
-    tools = [t["function"]["name"] for t in body.get("tools") or []]
+    if "demo_sales" in tools and ("chart" in lowered or "sales" in lowered):
+        return ChatReply(tool_calls=[ToolCall(name="demo_sales", arguments={"year": 2025})])
     system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
     facts = re.findall(r"(?:my name is|i live in|remember that)\s+([^.!?\n]+)", text, flags=re.IGNORECASE)
     if facts and "update_working_memory" in tools:
@@ -59,6 +66,58 @@ def demo_responder(body: dict[str, Any]) -> Step:
         if name in text:
             return ChatReply(tool_calls=[ToolCall(name=name, arguments={})])
     return ChatReply(text=f"You said: **{text}**. (This answer comes from the scripted demo model.)")
+
+
+def _after_tool(messages: list[dict[str, Any]], tools: list[str]) -> Step:
+    """Quote a tool's result; the demo sales go on to `render_data`, whose chart id is placed."""
+    last = messages[-1]
+    content = str(last.get("content") or "")
+    calls = next((m.get("tool_calls") or [] for m in reversed(messages) if m.get("role") == "assistant"), [])
+    name = next((c["function"]["name"] for c in calls if c.get("id") == last.get("tool_call_id")), "")
+    result = json.loads(content) if content.startswith("{") else {}
+    if name == "demo_sales" and "rows" in result and "render_data" in tools:
+        rows = [{"month": r["month"], "revenue": r["revenue"]} for r in result["rows"]]
+        title = f"Demo shop revenue by month, {result.get('year', '')}".strip(", ")
+        return ChatReply(tool_calls=[ToolCall(name="render_data", arguments={"title": title, "data": rows})])
+    if name == "render_data" and "chartId" in result:
+        rows = next(
+            (
+                json.loads(c["function"]["arguments"]).get("data", [])
+                for c in calls
+                if c.get("id") == last.get("tool_call_id")
+            ),
+            [],
+        )
+        best = max(rows, key=lambda r: r.get("revenue", 0), default={})
+        return ChatReply(
+            text=(
+                "Here is the demo shop's revenue by month:\n\n"
+                f"[chart:{result['chartId']}]\n\n"
+                f"Revenue is highest in **{best.get('month', '?')}** ({best.get('revenue', '?')} EUR). "
+                "(The figures are made up, and this answer comes from the scripted demo model.)"
+            )
+        )
+    return ChatReply(text=f"Here is what I found: `{content}`")
+
+
+def chart_plan_for(dataset: dict[str, Any]) -> dict[str, Any]:
+    """What the chart planner answers: a bar chart of the first text column against the numbers."""
+    rows = dataset.get("rows") or []
+    columns = list(dataset.get("columns") or (rows[0] if rows else {}))
+    category = next((c for c in columns if any(isinstance(r.get(c), str) for r in rows)), None)
+    measures = [c for c in columns if c != category and all(isinstance(r.get(c), int | float) for r in rows)]
+    labels = [r.get(category) for r in rows] if category else list(range(1, len(rows) + 1))
+    return {
+        "chartType": "bar",
+        "option": {
+            "title": {"text": dataset.get("title", "")},
+            "tooltip": {"trigger": "axis"},
+            "legend": {},
+            "xAxis": {"type": "category", "data": labels},
+            "yAxis": {"type": "value"},
+            "series": [{"type": "bar", "name": m, "data": [r.get(m) for r in rows]} for m in measures],
+        },
+    }
 
 
 _CITIES = {

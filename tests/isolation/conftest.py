@@ -10,7 +10,14 @@ from tests.agents.conftest import make_agent  # noqa: F401  (fixture)
 from tests.factories import TenantFactory, UserFactory
 from tests.fakes.openai_server import ChatReply, ToolCall
 from tests.isolation.entries import SECRET, TENANT_MARK
-from tests.isolation.world import World, client_for, eval_objects, storage_objects, workflow_objects
+from tests.isolation.world import (
+    World,
+    chart_object,
+    client_for,
+    eval_objects,
+    storage_objects,
+    workflow_objects,
+)
 from tests.storage_kit.conftest import moto_server, s3_settings  # noqa: F401  (fixtures)
 
 
@@ -83,5 +90,6 @@ def world(openai_server: Any, settings: Any, s3_settings: Any, make_agent: Any) 
     storage_objects(world, tenant)
     eval_objects(world, tenant)
     workflow_objects(world)
+    world.ids["chart"] = chart_object(world, openai_server)
     openai_server.always(ChatReply(text="an answer of its own"))
     return world

@@ -343,6 +343,8 @@ ROUTES: dict[str, dict[str, list[Probe]]] = {
     },
     "api/storage/deliveries/": {"get": [Mine(Call("get", "/api/storage/deliveries/"))]},
     "api/storage/deliveries/<id:pk>/": {"get": [Owned(Call("get", "/api/storage/deliveries/{delivery}/"))]},
+    # Chart ids belong to their tenant and owner: anyone else's lookup finds nothing.
+    "api/embed/chart/<uuid:chart_id>": {"get": [Owned(Call("get", "/api/embed/chart/{chart}"))]},
 }
 
 EVALS: dict[str, dict[str, list[Probe]]] = {
@@ -465,6 +467,7 @@ OWNER_READS = [
     "/api/evals/datasets/{eval_dataset}/cases/{eval_case}",
     "/api/evals/experiments/{experiment}",
     "/api/workflows/t-hold/runs/{workflow_run}",
+    "/api/embed/chart/{chart}",
 ]
 
 

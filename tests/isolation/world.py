@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -119,6 +120,27 @@ def storage_objects(world: World, tenant: Any) -> None:
         coordination=coordination.pk,
         delivery=delivery.pk,
         dataset=dataset.pk,
+    )
+
+
+def chart_object(world: World, openai_server: Any) -> str:
+    """A chart of the owner's, planned (its title and option hold the secret)."""
+    from charts.services import chart_create
+    from tests.fakes.openai_server import ChatReply
+    from tests.fakes.responders import chart_plan_for
+
+    rows: list[dict[str, str | int | float | bool | None]] = [
+        {"label": SECRET, "value": 1},
+        {"label": "b", "value": 2},
+    ]
+    openai_server.script(ChatReply(text=json.dumps(chart_plan_for({"title": SECRET, "rows": rows}))))
+    return chart_create(
+        tenant_id=world.owner.membership.tenant_id,
+        owner_id=world.owner.pk,
+        title=SECRET,
+        description=None,
+        rows=rows,
+        model="scripted/gpt-test",
     )
 
 

@@ -11,12 +11,15 @@ from django.core.management.base import BaseCommand
 
 from agents.models import Agent
 from agents.services import agent_save, tools_sync
+from agents.tools import ToolkitUse
 from core.tenancy import DEFAULT_TENANT_SLUG, membership_set, tenant_get_or_create
 
 DEMO_INSTRUCTIONS = """You are the demo assistant of an agent platform.
 Answer briefly and clearly, in Markdown.
 Use the current_time tool for questions about the date or time anywhere,
 and convert_units for conversions between km/mi, kg/lb and Celsius/Fahrenheit.
+For the demo shop's sales use demo_sales; to show rows as a chart, call render_data and put
+the [chart:<chartId>] marker it returns on its own line where the chart belongs.
 Never invent tool results."""
 
 DEMO_MEMORY: dict[str, Any] = {
@@ -51,12 +54,16 @@ class Command(BaseCommand):
             agent_save(
                 slug="assistant",
                 name="Demo assistant",
-                description="Tells the time anywhere and converts units; remembers what you tell it.",
+                description=(
+                    "Tells the time anywhere, converts units, charts the demo shop's sales; "
+                    "remembers what you tell it."
+                ),
                 instructions=DEMO_INSTRUCTIONS,
                 model=settings.DEFAULT_MODEL,
                 allow_model_override=True,
                 memory=DEMO_MEMORY,
-                tools=["current_time", "convert_units", "update_working_memory"],
+                tools=["update_working_memory"],
+                toolkits=[ToolkitUse(toolkit="agents")],  # current_time, convert_units, demo_sales
                 note="Created by seed_demo",
             )
         login = password_file.read_text().strip() if password_file.exists() else "(set before; unchanged)"
