@@ -125,6 +125,7 @@ class AgentAdmin(admin.ModelAdmin[Agent]):
     @admin.display(description="The default set")
     def default_style(self, obj: Agent | None) -> SafeString:
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", DEFAULT_STYLE_INSTRUCTIONS)
+
     @admin.display(description="Effective tools")
     def effective_tools(self, obj: Agent) -> SafeString | str:
         return effective_tools_panel(obj)

@@ -111,8 +111,8 @@ def effective_tools_panel(agent: Agent) -> SafeString | str:
         definition = registry.get(tool.tool_id)
         if tool.tool_id in off:
             state = "not offered: switched off by an operator"
-        elif definition is not None and (definition.needs_approval or agent.require_approval):
-            state = "offered; every call refused (needs approval)"
+        elif definition is not None and (definition.may_need_approval or agent.require_approval):
+            state = "offered; calls wait for a person's approval"
         else:
             state = "offered"
         source = _SOURCES.get(tool.source) or f"toolkit {tool.toolkit}"

@@ -35,5 +35,6 @@ def test_the_demo_agent_charts_the_demo_sales(openai_server: Any, settings: Any,
     chart = entry_read(chart_key(tenant_id=ctx.tenant_id, owner_id=user.pk, chart_id=marker))
     assert chart is not None
     assert chart.status == "ready"
+    assert chart.option is not None
     assert len(chart.option["xAxis"]["data"]) == 12
     assert chart.option["series"][0]["name"] == "revenue"
