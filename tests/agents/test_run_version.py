@@ -39,8 +39,8 @@ def test_a_run_of_an_older_version_uses_its_configuration_and_records_it(two_ver
     context = RequestContext(tenant_id=tenant_for_user(user).pk, user_id=user.pk)
     old = generate("helper", context=context, prompt="hi", options=RunOptions(agent_version=1))
     current = generate("helper", context=context, prompt="hi")
-    assert old.text == "Version one. | plain | test_add"
-    assert current.text == "Version two. | styled | test_add,test_whoami"
+    assert old.text == "Version one. | plain | render_data,test_add"
+    assert current.text == "Version two. | styled | render_data,test_add,test_whoami"
     assert (old.agent_version, current.agent_version) == (1, 2)
     assert Run.objects.get(pk=old.run_id).agent_version == 1
 
@@ -54,7 +54,7 @@ async def test_the_async_entry_runs_the_older_version_too(two_versions, user):
     tenant = await sync_to_async(tenant_for_user)(user)
     context = RequestContext(tenant_id=tenant.pk, user_id=user.pk)
     result = await agenerate("helper", context=context, prompt="hi", options=RunOptions(agent_version=1))
-    assert result.text == "Version one. | plain | test_add"
+    assert result.text == "Version one. | plain | render_data,test_add"
     assert result.agent_version == 1
 
 

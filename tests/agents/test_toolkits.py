@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from agents.models import Agent
 from agents.runtime import generate
+from agents.runtime.spec import agent_spec_load, agent_spec_version
 from agents.services import agent_rollback, agent_save, tool_set_enabled, tools_sync
 from agents.tools import ToolkitUse, toolkit_register
 from agents.tools.toolkits import tools_compose
@@ -236,3 +237,16 @@ def test_admin_refuses_unknown_tools_and_ambient_names_with_field_errors(admin_c
     response = admin_client.post(reverse("admin:agents_agent_add"), data)
     inline_errors = response.context["inline_admin_formsets"][0].formset.errors[0]
     assert "unknown is not one of the available choices" in str(inline_errors["toolkit"])
+
+
+def test_a_pinned_version_runs_with_that_versions_toolkits(make_agent, ctx):
+    agent = make_agent(toolkits=[ToolkitUse(toolkit="testkit", prefix="t_")], ambient_exclude=["render_data"])
+    make_agent(toolkits=[], ambient_exclude=[])
+    first = agent.versions.order_by("number").first()
+    current = agent_spec_load(slug="helper", tenant_id=ctx.tenant_id)
+
+    pinned = agent_spec_version(current, first.number)
+
+    assert current.toolkits == ()
+    assert pinned.toolkits == (ToolkitUse(toolkit="testkit", prefix="t_"),)
+    assert pinned.ambient_exclude == frozenset({"render_data"})

@@ -114,18 +114,18 @@ def test_an_old_version_brings_back_its_allowlist_but_not_a_tool_an_operator_tur
     def respond_tools(body: dict[str, Any]) -> ChatReply:
         offered = [t["function"]["name"] for t in body.get("tools") or []]
         seen.append(offered)
-        if offered and body["messages"][-1]["role"] == "user":
+        if "current_time" in offered and body["messages"][-1]["role"] == "user":
             return ChatReply(tool_calls=[ToolCall(name="current_time", arguments={"timezone": "UTC"})])
         return ChatReply(text="It is noon.")
 
     openai_server.respond_with(respond_tools)
     old = run(actor, dataset, version=1, scorer="required_tools")
-    assert seen[0] == ["current_time"]
+    assert seen[0] == ["current_time", "render_data"]  # render_data is ambient
     assert old.results.get().status == "passed"
     seen.clear()
     tool_set_enabled(tool_id="current_time", enabled=False)
     switched_off = run(actor, dataset, version=1, scorer="required_tools")
-    assert seen == [[]]
+    assert seen[0] == ["render_data"]  # current_time is switched off; render_data is ambient
     assert switched_off.results.get().status == "failed"
 
 
