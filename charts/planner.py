@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agents.providers import resolve
 from agents.providers.calls import call_sync
+from agents.providers.resolution import chain_resolve
 from charts.schemas import ChartEntry, ChartPlan
 from core.errors import PlatformError
 from observability.tracing import Trace
@@ -50,9 +50,13 @@ def planner_request(entry: ChartEntry) -> dict[str, Any]:
 
 
 def chart_plan_run(entry: ChartEntry, *, trace: Trace) -> ChartPlan:
-    """Ask the entry's model for a chart; raise ChartPlanFailed with a short reason."""
+    """Ask the entry's planner model (then the run's) for a chart; raise ChartPlanFailed with a short reason."""
     try:
-        _, response = call_sync(chain=[resolve(entry.model)], request=planner_request(entry), trace=trace)
+        fallbacks = (
+            [entry.fallback_model] if entry.fallback_model and entry.fallback_model != entry.model else []
+        )
+        chain = chain_resolve(entry.model or entry.fallback_model, fallbacks)
+        _, response = call_sync(chain=chain, request=planner_request(entry), trace=trace)
     except PlatformError as error:
         raise ChartPlanFailed(f"The chart model failed: {error.message}") from error
     try:

@@ -89,7 +89,8 @@ class ChartEntry(BaseModel):
     status: Status
     title: str
     description: str | None = None
-    model: str = ""
+    model: str = ""  # the planner model (a name or `tier:<tier>`)
+    fallback_model: str = ""  # the calling run's model, tried when the planner model fails
     rows: list[dict[str, Scalar]] | None = None
     chartType: ChartType | None = None
     option: dict[str, Any] | None = None
@@ -100,7 +101,7 @@ class ChartEntry(BaseModel):
         return self.status in PENDING
 
     def public(self) -> dict[str, Any]:
-        """What the embed route answers (never the rows or the model)."""
+        """What the embed route answers (never the rows or the models)."""
         return self.model_dump(
             mode="json", include={"chartId", "status", "title", "chartType", "option", "error"}
         )

@@ -24,14 +24,22 @@ def chart_create(
     description: str | None,
     rows: list[dict[str, Scalar]],
     model: str,
+    fallback_model: str = "",
 ) -> str:
-    """Cache a queued chart for this owner and start planning it; return its id at once."""
+    """Cache a queued chart for this owner and start planning it with `model` (then
+    `fallback_model`); return its id at once."""
     from charts.tasks import chart_plan
 
     chart_id = str(uuid.uuid4())
     key = chart_key(tenant_id=tenant_id, owner_id=owner_id, chart_id=chart_id)
     entry = ChartEntry(
-        chartId=chart_id, status="queued", title=title, description=description, rows=rows, model=model
+        chartId=chart_id,
+        status="queued",
+        title=title,
+        description=description,
+        rows=rows,
+        model=model,
+        fallback_model=fallback_model,
     )
     entry_write(key, entry, ttl_s=settings.CHART_TTL_S)
     # The entry lives in Redis, written above; no database row waits for a commit.

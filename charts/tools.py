@@ -9,11 +9,6 @@ from charts.schemas import RenderDataIn, RenderDataOut
 from charts.services import chart_create
 
 
-def _planner_model(ctx: ToolContext) -> str:
-    """CHART_MODEL when set, else the calling run's model, else DEFAULT_MODEL."""
-    return str(settings.CHART_MODEL or ctx.model or settings.DEFAULT_MODEL)
-
-
 @tool(
     id="render_data",
     description=(
@@ -32,6 +27,7 @@ def render_data(ctx: ToolContext, args: RenderDataIn) -> RenderDataOut:
         title=args.title,
         description=args.description,
         rows=args.data,
-        model=_planner_model(ctx),
+        model=str(settings.CHART_MODEL),  # the fast tier by default
+        fallback_model=ctx.model or str(settings.DEFAULT_MODEL),
     )
     return RenderDataOut(chartId=chart_id)

@@ -10,5 +10,6 @@ CHART_TTL_S = env.int("CHART_TTL_S", default=3600)
 CHART_MAX_ROWS = env.int("CHART_MAX_ROWS", default=500)
 # The longest a GET /api/embed/chart/<id> waits for a change before answering the status as is.
 CHART_POLL_TIMEOUT_S = env.float("CHART_POLL_TIMEOUT_S", default=25.0)
-# The model that plans charts; unset: the agent's own model.
-CHART_MODEL = env.str("CHART_MODEL", default="")
+# The model that plans charts: a name or a tier (the first model of the tier the providers
+# list); when it fails or is not deployed, the calling run's model.
+CHART_MODEL = env.str("CHART_MODEL", default="tier:fast")

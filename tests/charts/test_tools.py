@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from agents.providers import catalog
 from agents.runtime import generate
 from core.context import RequestContext
 from tests.charts.conftest import ROWS, plan_reply
@@ -54,7 +55,11 @@ def test_rows_it_cannot_chart_are_a_validation_error_for_the_model(
 
 # Committed rows: the tool (and the eager planner job in it) runs on its own thread and connection.
 @pytest.mark.django_db(transaction=True)
-def test_rows_return_a_chart_id_and_the_agents_model_plans_it(make_agent, ctx, openai_server, api_client):
+def test_rows_return_a_chart_id_and_without_a_fast_model_the_runs_model_plans_it(
+    make_agent, ctx, openai_server, api_client, settings
+):
+    settings.MODEL_MAX_RETRIES = 0  # the fast tier's top model is tried once on a provider that is down
+    catalog.cache_clear()
     make_agent(tools=[], model="scripted/agent-model")
     openai_server.script(
         ChatReply(tool_calls=[ToolCall(name="render_data", arguments={"title": "Revenue", "data": ROWS})]),
@@ -73,6 +78,23 @@ def test_rows_return_a_chart_id_and_the_agents_model_plans_it(make_agent, ctx, o
     assert chart["status"] == "ready"
     assert chart["title"] == "Revenue"
     assert chart["option"]["series"][0]["type"] == "bar"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deployed_fast_tier_model_plans_the_chart(make_agent, ctx, openai_server):
+    catalog.cache_clear()
+    openai_server.set_models(["gpt-test", "gpt-4o-mini"])  # gpt-4o-mini is in the fast tier
+    make_agent(tools=[], model="scripted/gpt-test")
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="render_data", arguments={"title": "Revenue", "data": ROWS})]),
+        plan_reply(),
+        ChatReply(text="Done."),
+    )
+    try:
+        generate("helper", context=ctx, prompt="chart it")
+    finally:
+        catalog.cache_clear()
+    assert [r.body["model"] for r in openai_server.chat_requests] == ["gpt-test", "gpt-4o-mini", "gpt-test"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION agents_config_notify();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agents', '0006_resumable_runs'),
+        ('agents', '0007_agent_model_optional'),
     ]
 
     operations = [
