@@ -401,13 +401,17 @@ def runs_sweep(*, now: Any = None, limit: int = 500) -> int:
             if run is not None and store.timer_fire(timer, now=now):
                 WorkflowRun.objects.filter(pk=run.pk).update(dirty=True)
                 woken.add(run.pk)
-    stale = now - timedelta(seconds=5)
-    stuck = WorkflowRun.objects.filter(status__in=WorkflowRun.ACTIVE).filter(
+    # A run whose lease ran out, or that waits unclaimed for longer than a lease (its message
+    # lost, or still queued behind others): sent again, and marked, so that a queue that is
+    # merely long gets one more message per run and lease period, not one per sweep.
+    stale = now - timedelta(seconds=float(settings.WORKFLOW_LEASE_S))
+    stuck = WorkflowRun.objects.filter(status__in=WorkflowRun.ACTIVE, updated_at__lt=stale).filter(
         Q(lease_expires_at__lt=now)
-        | Q(lease_expires_at__isnull=True, updated_at__lt=stale)
-        & (Q(dirty=True) | Q(status__in=[Status.PENDING, Status.RUNNING]))
+        | Q(lease_expires_at__isnull=True) & (Q(dirty=True) | Q(status__in=[Status.PENDING, Status.RUNNING]))
     )
-    woken.update(stuck.values_list("pk", flat=True)[:limit])
+    stuck_ids = list(stuck.values_list("pk", flat=True)[:limit])
+    WorkflowRun.objects.filter(pk__in=stuck_ids).update(updated_at=now)
+    woken.update(stuck_ids)
     for run_id in woken:
         _enqueue(run_id)
     days = int(settings.WORKFLOW_RETENTION_DAYS)

@@ -23,6 +23,7 @@ def demo_responder(body: dict[str, Any]) -> Step:
       with the `[chart:<id>]` marker between two paragraphs.
     - A question about time calls `current_time` (for a city it knows, else Paris); a research topic calls
       `workspace_append_note`; a tool named in the message is called.
+    - The research workflow's prompts (notes, outline, report) get short answers of their kind.
     - Anything else is echoed back.
     """
     messages = body.get("messages") or [{}]
@@ -36,6 +37,9 @@ def demo_responder(body: dict[str, Any]) -> Step:
         return _after_tool(messages, tools)
     text = str(last.get("content") or "")
     lowered = text.lower()
+    research = _research(text)
+    if research is not None:
+        return ChatReply(text=research)
     if "demo_sales" in tools and ("chart" in lowered or "sales" in lowered):
         return ChatReply(tool_calls=[ToolCall(name="demo_sales", arguments={"year": 2025})])
     system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
@@ -118,6 +122,21 @@ def chart_plan_for(dataset: dict[str, Any]) -> dict[str, Any]:
             "series": [{"type": "bar", "name": m, "data": [r.get(m) for r in rows]} for m in measures],
         },
     }
+
+
+def _research(text: str) -> str | None:
+    """Answers to the research workflow's steps (workflows/examples/research.py)."""
+    topic = text.split(":", 1)[-1].strip()
+    if text.startswith("Gather short research notes"):
+        return f"- {topic} matters to many people.\n- It has a history.\n- It raises open questions."
+    if text.startswith("Draft a three-part outline"):
+        return f"1. What {topic} is\n2. Why {topic} matters\n3. What is still open"
+    if text.startswith("Write a short report on"):
+        subject = text.removeprefix("Write a short report on").split(".", 1)[0].strip()
+        return (
+            f"# {subject}\n\nA short report following the approved outline. (From the scripted demo model.)"
+        )
+    return None
 
 
 _CITIES = {

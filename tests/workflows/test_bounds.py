@@ -59,7 +59,7 @@ def test_the_sweep_hands_on_a_run_whose_message_was_lost(actor: Any, settings: A
         run = services.run_start(actor=actor, workflow_id="t-sequence", input_data={"value": 1})
     finally:
         app.conf.task_always_eager = True
-    WorkflowRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(seconds=10))
+    WorkflowRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(seconds=60))
     assert services.runs_sweep() == 1
     run.refresh_from_db()
     assert (run.status, run.output) == ("success", {"value": 5})

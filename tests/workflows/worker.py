@@ -69,7 +69,8 @@ def broker(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def sweeper(broker: None) -> Iterator[Sweeper]:
+def sweeper(broker: None, settings: Any) -> Iterator[Sweeper]:
+    settings.WORKFLOW_LEASE_S = 2.0  # as the workers' (tests/workflows/worker_settings.py)
     thread = Sweeper()
     thread.start()
     yield thread
