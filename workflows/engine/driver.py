@@ -135,7 +135,7 @@ def _plan_step(
         if run is None:
             return "lease-lost"
         if done is not None:
-            _apply(run, *done)
+            _apply(run, *done, persist=False)
         if run.cancel_requested:
             store.run_finish(run, Status.CANCELED)
             return "canceled"
@@ -196,14 +196,15 @@ def _start_batch(run: WorkflowRun, plan: Plan) -> list[tuple[Execute, int]]:
             "workflow-step-start",
             path=execute.path,
             data={"stepId": execute.step.id, "attempt": execute.number, "input": execute.input},
+            persist=False,  # saved with the run below
         )
         started.append((execute, row.pk))
     if run.status != Status.RUNNING:
         run.status = Status.RUNNING
         run.started_at = run.started_at or timezone.now()
-        run.save(update_fields=["status", "started_at", "dirty", "updated_at"])
+        run.save(update_fields=["status", "started_at", "dirty", "event_seq", "updated_at"])
     else:
-        run.save(update_fields=["dirty", "updated_at"])
+        run.save(update_fields=["dirty", "event_seq", "updated_at"])
     return started
 
 
@@ -219,12 +220,12 @@ def _idle(run: WorkflowRun, plan: Plan, now: Any) -> str | tuple[list[tuple[Exec
     if due is not None and (due - now).total_seconds() <= float(settings.WORKFLOW_INLINE_WAIT_S):
         if run.status != status:
             run.status = status
-        run.save(update_fields=["status", "dirty", "updated_at"])
+        run.save(update_fields=["status", "dirty", "event_seq", "updated_at"])
         return [], time.monotonic() + max(0.0, (due - now).total_seconds())
     run.status = status
     run.lease_owner = ""
     run.lease_expires_at = None
-    run.save(update_fields=["status", "lease_owner", "lease_expires_at", "dirty", "updated_at"])
+    run.save(update_fields=["status", "lease_owner", "lease_expires_at", "dirty", "event_seq", "updated_at"])
     return status
 
 
@@ -343,7 +344,7 @@ def _commit(run_id: uuid.UUID, attempt: int, flight: _InFlight, outcome: Outcome
         _apply(run, flight, outcome)
 
 
-def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome) -> None:
+def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome, *, persist: bool = True) -> None:
     """Record what one step came to, on a run this transaction has locked under its claim."""
     execute = flight.execute
     now = timezone.now()
@@ -363,6 +364,7 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome) -> None:
             "workflow-step-suspended",
             path=execute.path,
             data={"stepId": execute.step.id, "payload": outcome.payload},
+            persist=persist,
         )
         return
     if outcome.error is None:
@@ -379,6 +381,7 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome) -> None:
             "workflow-step-result",
             path=execute.path,
             data={"stepId": execute.step.id, "status": "success", "output": outcome.output},
+            persist=persist,
         )
         return
     if not rows.update(
@@ -403,4 +406,4 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome) -> None:
             run=run, generation=run.generation, path=execute.path, kind=Timer.Kind.RETRY, wake_at=wake_at
         )
         data["retryAt"] = wake_at.isoformat()
-    store.event_append(run, "workflow-step-result", path=execute.path, data=data)
+    store.event_append(run, "workflow-step-result", path=execute.path, data=data, persist=persist)
