@@ -52,6 +52,7 @@ bench: install-dev migrate
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/memory.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/forks.py
 	$(PY) bench/evals.py
+	$(PY) bench/workflows.py
 
 db-stop:
 	@$(PY) -c "from config.embedded_postgres import embedded_stop; print('PostgreSQL stopped.' if embedded_stop() else 'PostgreSQL was not running.')"
