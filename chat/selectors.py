@@ -27,16 +27,17 @@ def provider_setup_hint() -> str | None:
 
 
 def chat_agents(*, tenant_id: int) -> list[dict[str, Any]]:
-    """The agents the picker offers, with each tool's declared label for loading states."""
-    from agents.selectors import agent_list
+    """The agents the picker offers, with each tool's declared label for loading states (by
+    the name the model sees: allowlisted, from a toolkit, or ambient)."""
+    from agents.selectors import agent_list, agent_tools_composition
     from agents.tools.registry import registry
 
     agents = []
-    for agent in agent_list(tenant_id=tenant_id).filter(enabled=True):
+    for agent in agent_list(tenant_id=tenant_id).filter(enabled=True).prefetch_related("toolkit_uses"):
         tools = []
-        for tool in agent.tools.all():
-            definition = registry.get(tool.id)
-            tools.append({"id": tool.id, "label": (definition.label if definition else "") or tool.label})
+        for tool in agent_tools_composition(agent).tools:
+            definition = registry.get(tool.tool_id)
+            tools.append({"id": tool.name, "label": definition.label if definition else ""})
         agents.append(
             {
                 "id": agent.slug,

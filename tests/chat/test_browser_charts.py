@@ -103,6 +103,10 @@ def test_the_demo_chart_is_drawn_in_the_answer_at_its_marker(
     redrawn = page.locator('.message.assistant .body .chart-frame[data-state="rendered"]')
     redrawn.wait_for(timeout=20_000)
     page.wait_for_function(f"({DRAWN_PIXELS})(document.querySelector('.chart-frame')) > 2000")
+    # The stored tool calls keep their labels: a toolkit's tool and the ambient one.
+    labels = page.locator(".message.assistant .tool").all_inner_texts()
+    assert labels[0].endswith("Fetching the demo sales…")
+    assert labels[1].endswith("Preparing a chart…")
     reloaded = page.locator(".message.assistant .body").last
     assert _box(reloaded.locator("p", has_text="Revenue is highest in"))["y"] >= _box(redrawn)["y"] + 320
 
