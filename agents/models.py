@@ -31,6 +31,14 @@ class Tool(models.Model):
             "condition decides per call shows here as needing approval)."
         ),
     )
+    approval_required = models.BooleanField(
+        default=False,
+        verbose_name="Operator: require approval",
+        help_text=(
+            "An operator's switch: every call of this tool waits for a person's approval, whatever "
+            "the code declares. Kept across syncs."
+        ),
+    )
     timeout_s = models.FloatField(default=30.0)
     input_schema = models.JSONField(default=dict, blank=True)
     output_schema = models.JSONField(default=dict, blank=True)

@@ -153,6 +153,13 @@ def tool_set_enabled(*, tool_id: str, enabled: bool) -> int:
     return changed
 
 
+def tool_set_approval_required(*, tool_id: str, required: bool) -> int:
+    """The operator's approval switch for one tool: every call waits for a person when on."""
+    changed = Tool.objects.filter(id=tool_id).update(approval_required=required)
+    agent_config_changed()
+    return changed
+
+
 def model_route_set_enabled(*, model: str, enabled: bool, note: str = "") -> ModelRoute:
     route, _ = ModelRoute.objects.update_or_create(model=model, defaults={"enabled": enabled, "note": note})
     return route

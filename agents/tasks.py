@@ -1,9 +1,13 @@
-"""Thread titles, generated in the background with a cheap model after the first exchange."""
+"""Background work of the agents app: thread titles (a cheap model after the first exchange),
+the runs' sweeps, and continuing a run decided in the admin."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
+from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -93,3 +97,27 @@ def runs_sweep() -> int:
     from agents.runs.services import runs_sweep_interrupted
 
     return runs_sweep_interrupted()
+
+
+@shared_task(name="agents.tasks.run_continue", ignore_result=True)
+def run_continue(run_id: str, gate: dict[str, Any]) -> str:
+    """Continue a run whose last waiting call was decided where nothing streams it (the admin).
+
+    That decision claimed the run (status back to `running`) and was committed before this task
+    was queued; the continuation reads everything from PostgreSQL, so any worker may take it. A
+    failure while continuing is stored on the run by the runtime; it is logged here too.
+    """
+    from agents.runs.services import Decision, run_continue_result
+
+    decision = Decision(run_id=uuid.UUID(run_id), gate=gate, ready=True)
+    try:
+        result = async_to_sync(run_continue_result)(decision=decision)
+    except PlatformError as error:
+        logger.warning("run %s failed while continuing: %s", run_id, error.message)
+        return "failed"
+    return result.status
+
+
+def run_continue_enqueue(*, run_id: str, gate: dict[str, Any]) -> None:
+    """Hand a claimed run to a worker once the decision that claimed it is committed."""
+    transaction.on_commit(lambda: run_continue.delay(run_id, gate))

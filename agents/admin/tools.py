@@ -14,17 +14,32 @@ from django.utils.safestring import SafeString
 
 from agents.admin.display import pretty_json
 from agents.models import ModelRoute, Tool
-from agents.services import model_route_set_enabled, tool_set_enabled, tools_sync
+from agents.services import (
+    model_route_set_enabled,
+    tool_set_approval_required,
+    tool_set_enabled,
+    tools_sync,
+)
 
 
 @admin.register(Tool)
 class ToolAdmin(admin.ModelAdmin[Tool]):
-    """Everything but `enabled` comes from code (`tools_sync`), so it is read-only here."""
+    """Everything but the operator switches (`enabled`, `approval_required`) comes from code
+    (`tools_sync`), so it is read-only here."""
 
     change_list_template = "admin/agents/tool/change_list.html"
-    list_display = ("id", "label", "side_effect", "needs_approval", "timeout_s", "enabled", "in_code")
-    list_editable = ("enabled",)
-    list_filter = ("enabled", "side_effect", "needs_approval", "in_code")
+    list_display = (
+        "id",
+        "label",
+        "side_effect",
+        "needs_approval",
+        "approval_required",
+        "timeout_s",
+        "enabled",
+        "in_code",
+    )
+    list_editable = ("enabled", "approval_required")
+    list_filter = ("enabled", "side_effect", "needs_approval", "approval_required", "in_code")
     search_fields = ("id", "description", "label")
     actions = ("disable_tools", "enable_tools", "sync_tools")
     fields = (
@@ -33,6 +48,7 @@ class ToolAdmin(admin.ModelAdmin[Tool]):
         "label",
         "side_effect",
         "needs_approval",
+        "approval_required",
         "timeout_s",
         "enabled",
         "in_code",
@@ -41,7 +57,7 @@ class ToolAdmin(admin.ModelAdmin[Tool]):
         "output_schema_pretty",
         "updated_at",
     )
-    readonly_fields = tuple(f for f in fields if f != "enabled")
+    readonly_fields = tuple(f for f in fields if f not in ("enabled", "approval_required"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -51,6 +67,7 @@ class ToolAdmin(admin.ModelAdmin[Tool]):
 
     def save_model(self, request: HttpRequest, obj: Tool, form: ModelForm[Tool], change: bool) -> None:
         tool_set_enabled(tool_id=obj.pk, enabled=obj.enabled)
+        tool_set_approval_required(tool_id=obj.pk, required=obj.approval_required)
 
     @admin.display(description="Input schema")
     def input_schema_pretty(self, obj: Tool) -> SafeString | str:

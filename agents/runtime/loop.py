@@ -28,6 +28,7 @@ from agents.runtime import events as ev
 from agents.runtime.setup import RunSetup
 from agents.runtime.state import StepCall
 from agents.runtime.turn import PreparedCall, ToolOutcome
+from agents.runtime.types import DECLINED_PREFIX
 
 Status = Literal["completed", "suspended"]
 DECLINED = frozenset({"declined", "expired", "cancelled"})
@@ -82,6 +83,8 @@ def gate_kind(setup: RunSetup, call: PreparedCall) -> str | None:
         return None
     if setup.turn.options.require_tool_approval or setup.spec.require_approval:
         return "approval"
+    if definition.id in setup.spec.approval_tools:  # the admin switch, whatever name the model sees
+        return "approval"
     return "approval" if definition.approval_needed(call.args, setup.context) else None
 
 
@@ -93,9 +96,7 @@ def refusal(call: StepCall, decision_status: str, reason: str) -> str:
     )
     if decision_status == "cancelled":
         why = reason or "the run was cancelled"
-    return (
-        f"The user declined the call to tool {call.name!r} ({why}); it was not run. Do not retry it unasked."
-    )
+    return f"{DECLINED_PREFIX} {call.name!r} ({why}); it was not run. Do not retry it unasked."
 
 
 def suspension_event(setup: RunSetup, call: StepCall) -> ev.Event:

@@ -40,6 +40,7 @@ class AgentSpec:
     ambient_exclude: frozenset[str]
     disabled_tools: frozenset[str]
     disabled_routes: frozenset[str]
+    approval_tools: frozenset[str] = frozenset()  # tools an operator set to need approval (admin)
     require_approval: bool
     auto_resume: bool
     memory: dict[str, Any]
@@ -68,7 +69,8 @@ SELECT a.id, a.slug, a.name, a.version, a.instructions, a.model, a.fallback_mode
         FROM {_TOOLKIT} k WHERE k.agent_id = a.id),
        a.ambient_exclude,
        ARRAY(SELECT t.id FROM {_TOOL} t WHERE NOT t.enabled),
-       ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled)
+       ARRAY(SELECT r.model FROM {_ROUTE} r WHERE NOT r.enabled),
+       ARRAY(SELECT t.id FROM {_TOOL} t WHERE t.approval_required)
 FROM {_AGENT} a
 WHERE a.slug = %s AND (a.tenant_id = %s OR a.tenant_id IS NULL)
 """  # noqa: S608 - table names come from model metadata, values are bound parameters
@@ -131,7 +133,7 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
     (pk, slug, name, version, instructions, model, fallbacks, model_settings, allow_override, max_steps,
      require_approval, auto_resume, memory, context_schema, enabled, style, style_custom, allowlist,
      toolkit_uses, ambient_exclude,
-     disabled_tools, disabled_routes) = row  # fmt: skip
+     disabled_tools, disabled_routes, approval_tools) = row  # fmt: skip
     spec = AgentSpec(
         pk=pk,
         slug=slug,
@@ -148,6 +150,7 @@ def _load(slug: str, tenant_id: int) -> tuple[AgentSpec, bool]:
         ambient_exclude=frozenset(_json(ambient_exclude) or ()),
         disabled_tools=frozenset(disabled_tools or ()),
         disabled_routes=frozenset(disabled_routes or ()),
+        approval_tools=frozenset(approval_tools or ()),
         require_approval=require_approval,
         auto_resume=auto_resume,
         memory=dict(_json(memory) or {}),
