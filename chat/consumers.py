@@ -2,10 +2,14 @@
 
 Client frames: `message` (start a run), `subscribe` (follow a thread's runs),
 `replay` (frames of a run after a sequence number), `abort`, and the
-human-in-the-loop frames `approve`, `decline`, `resume`. Server frames wrap
+human-in-the-loop frames `approve` and `decline` (a tool call waiting for approval)
+and `resume` (resume data for a tool that suspended itself). Server frames wrap
 the AI SDK chunk untouched: `{"type": "chunk", "runId", "threadId", "seq",
-"chunk"}`, then `{"type": "run-end", ...}`; protocol problems come back as
-`{"type": "error", "code", "message", "details"}` and the socket stays open.
+"chunk"}`, then `{"type": "run-end", ...}`; a decision that continues its run is
+answered `run-resumed` and the continuation's frames follow (numbered on from the
+run's last), one that leaves other calls waiting `decision-recorded`. Protocol
+problems come back as `{"type": "error", "code", "message", "details"}` (with
+`runId` and `toolCallId` for a decision) and the socket stays open.
 Close codes, the frame limit and the heartbeat live in `chat.transport`.
 """
 
@@ -16,6 +20,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -24,10 +29,18 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from chat import transport
-from chat.frames import ClientFrame, parse_client_frame
-from chat.runs import replay_after, replay_run_state, run_abort, run_for, run_start, thread_group
-from chat.runtime import chat_runtime
-from chat.services import chat_request
+from chat.frames import ClientFrame, DecisionFrame, ResumeFrame, parse_client_frame
+from chat.runs import (
+    replay_after,
+    replay_run_state,
+    run_abort,
+    run_continue,
+    run_for,
+    run_start,
+    thread_group,
+)
+from chat.runtime import ChatDecision, chat_runtime
+from chat.services import chat_decide, chat_request
 from core.access import Actor, actor_for_user
 from core.errors import PlatformError
 
@@ -61,6 +74,9 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
         self.local_runs: set[str] = set()  # runs this socket started: their frames come from the run
+        # The last frame each run sent this socket directly: the same frames arriving through the
+        # thread's group afterwards are not sent again (a continuation of the run elsewhere is).
+        self.local_upto: dict[str, int] = {}
         # A close before the handshake completes reaches the browser as a bare HTTP 403;
         # accepting first lets the client read the application close code and reason.
         if user is None or not user.is_authenticated:
@@ -140,6 +156,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                 text=frame.text,
                 model=frame.model,
                 client_message_id=frame.client_id,
+                require_tool_approval=frame.require_tool_approval,
             )
             run = run_start(request=request, group=self._group(frame.thread_id))
             # This socket reads its own run straight from the process (one hop fewer than the
@@ -154,7 +171,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                     "clientId": frame.client_id,
                 }
             )
-            self._spawn(self._forward(frames))
+            self._spawn(self._forward(run.run_id, frames))
         elif frame.type == "subscribe":
             await self._join(frame.thread_id)
             await self.send_json({"type": "subscribed", "threadId": frame.thread_id})
@@ -168,11 +185,45 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         elif frame.type == "abort":
             await self._abort(thread_id=frame.thread_id, run_id=frame.run_id)
         else:
-            await self._error(
-                "not_supported",
-                f"'{frame.type}' is not available for this agent yet.",
-                {"type": [frame.type]},
+            await self._decide(frame)
+
+    async def _decide(self, frame: DecisionFrame | ResumeFrame) -> None:
+        """Record the decision; when it was the last the run waited on, continue the run here."""
+        decision = ChatDecision(
+            run_id=frame.run_id,
+            tool_call_id=frame.tool_call_id,
+            action=frame.type,
+            reason=(frame.reason or "") if isinstance(frame, DecisionFrame) else "",
+            resume_data=frame.resume_data if isinstance(frame, ResumeFrame) else None,
+        )
+        about = {"runId": frame.run_id, "threadId": frame.thread_id, "toolCallId": frame.tool_call_id}
+        try:
+            outcome = await database_sync_to_async(chat_decide)(
+                actor=self.actor, agent_id=self.agent_id, decision=decision
             )
+        except PlatformError as exc:
+            await self.send_json({"type": "error", **exc.as_dict(), **about})
+            return
+        if not outcome.ready:
+            await self.send_json({"type": "decision-recorded", **about, "decision": outcome.gate})
+            return
+        await self._join(frame.thread_id)
+        request = chat_request(
+            tenant_id=self.tenant_id,
+            user_id=self.user.pk,
+            agent_id=self.agent_id,
+            thread_id=frame.thread_id,
+            text="",
+            model=None,
+        )
+        run = await run_continue(
+            request=replace(request, run_id=outcome.run_id, continuation=outcome),
+            group=self._group(frame.thread_id),
+        )
+        frames = run.subscribe()
+        self.local_runs.add(run.run_id)
+        await self.send_json({"type": "run-resumed", **about, "afterSeq": run.seq, "decision": outcome.gate})
+        self._spawn(self._forward(run.run_id, frames))
 
     async def _abort(self, *, thread_id: str, run_id: str) -> None:
         if run_for(run_id=run_id, actor=self.actor) is not None:  # in this process, and the caller's
@@ -208,14 +259,22 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     async def _error(self, code: str, message: str, details: dict[str, Any]) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "details": details})
 
-    async def _forward(self, frames: AsyncIterator[dict[str, Any]]) -> None:
-        async for frame in frames:
-            await self.send_json(frame)
+    async def _forward(self, run_id: str, frames: AsyncIterator[dict[str, Any]]) -> None:
+        last = 0
+        try:
+            async for frame in frames:
+                await self.send_json(frame)
+                last = frame["seq"]
+        finally:
+            self.local_runs.discard(run_id)
+            self.local_upto[run_id] = max(last, self.local_upto.get(run_id, 0))
 
     # -- channel-layer handlers -------------------------------------------
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        if event["frame"].get("runId") in self.local_runs:
-            return  # this socket started the run and reads it directly
+        frame = event["frame"]
+        run_id = frame.get("runId")
+        if run_id in self.local_runs or frame.get("seq", 0) <= self.local_upto.get(run_id, 0):
+            return  # this socket reads the run directly, or already sent these frames
         await self.send_json(event["frame"])
 
     async def chat_abort(self, event: dict[str, Any]) -> None:

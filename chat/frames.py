@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 ThreadId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
+RunId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _Frame(BaseModel):
@@ -19,6 +20,8 @@ class MessageFrame(_Frame):
     text: Annotated[str, Field(min_length=1, max_length=100_000)]
     model: str | None = None
     client_id: str | None = Field(default=None, alias="clientId", max_length=200)
+    # Every tool call of this turn waits for a person's approval (`requireToolApproval`).
+    require_tool_approval: bool = Field(default=False, alias="requireToolApproval")
 
 
 class SubscribeFrame(_Frame):
@@ -29,27 +32,40 @@ class SubscribeFrame(_Frame):
 class ReplayFrame(_Frame):
     type: Literal["replay"]
     thread_id: ThreadId = Field(alias="threadId")
-    run_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="runId")
+    run_id: RunId = Field(alias="runId")
     after_seq: Annotated[int, Field(ge=0)] = Field(alias="afterSeq")
 
 
 class AbortFrame(_Frame):
     type: Literal["abort"]
     thread_id: ThreadId = Field(alias="threadId")
-    run_id: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="runId")
+    run_id: RunId = Field(alias="runId")
+
+
+ToolCallId = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class DecisionFrame(_Frame):
-    """Approve or decline a tool call, or resume a suspended run (handled by the approval flow)."""
+    """Approve or decline a tool call of a suspended run (Mastra's `{runId, toolCallId, reason?}`)."""
 
-    type: Literal["approve", "decline", "resume"]
+    type: Literal["approve", "decline"]
     thread_id: ThreadId = Field(alias="threadId")
-    run_id: str = Field(alias="runId")
-    approval_id: str | None = Field(default=None, alias="approvalId")
-    data: Any = None
+    run_id: RunId = Field(alias="runId")
+    tool_call_id: ToolCallId = Field(alias="toolCallId")
+    reason: Annotated[str, Field(max_length=2000)] | None = None
 
 
-ClientFrame = MessageFrame | SubscribeFrame | ReplayFrame | AbortFrame | DecisionFrame
+class ResumeFrame(_Frame):
+    """Resume a tool call that suspended itself, with data for its resume schema."""
+
+    type: Literal["resume"]
+    thread_id: ThreadId = Field(alias="threadId")
+    run_id: RunId = Field(alias="runId")
+    tool_call_id: ToolCallId = Field(alias="toolCallId")
+    resume_data: Any = Field(alias="resumeData")
+
+
+ClientFrame = MessageFrame | SubscribeFrame | ReplayFrame | AbortFrame | DecisionFrame | ResumeFrame
 _adapter: TypeAdapter[ClientFrame] = TypeAdapter(Annotated[ClientFrame, Field(discriminator="type")])
 
 

@@ -44,6 +44,8 @@ def chat_agents(*, tenant_id: int) -> list[dict[str, Any]]:
                 "name": agent.name or agent.slug,
                 "description": getattr(agent, "description", ""),
                 "allowModelOverride": agent.allow_model_override,
+                # A suspended tool resumes from the next message: the chat asks for a reply, not a form.
+                "autoResumeSuspendedTools": agent.auto_resume_suspended_tools,
                 "tools": tools,
                 "workingMemoryTemplate": working_memory_template(agent.memory),
             }

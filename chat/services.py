@@ -1,13 +1,16 @@
-"""Chat services: turn an authenticated user's turn into a run request."""
+"""Chat services: turn an authenticated user's turn, or a decision on a waiting tool call,
+into a run request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chat.runs.replay import thread_run_in_flight
-from chat.runtime import ChatRequest, chat_runtime
+from chat.runtime import ChatDecision, ChatRequest, DecisionOutcome, chat_runtime
+from core.access import Actor, actor_for_user
 from core.context import RequestContext
-from core.errors import NotFound
+from core.errors import NotFound, PlatformError
 from core.tenancy import tenant_for_user
 
 
@@ -20,6 +23,7 @@ def chat_request_build(
     model: str | None,
     client_message_id: str | None = None,
     regenerate: bool = False,
+    require_tool_approval: bool = False,
 ) -> ChatRequest:
     """Check the agent exists in the user's tenant, then describe the turn.
 
@@ -42,6 +46,7 @@ def chat_request_build(
         model=model,
         client_message_id=client_message_id,
         regenerate=regenerate,
+        require_tool_approval=require_tool_approval,
     )
 
 
@@ -55,6 +60,7 @@ def chat_request(
     model: str | None,
     client_message_id: str | None = None,
     regenerate: bool = False,
+    require_tool_approval: bool = False,
 ) -> ChatRequest:
     """Describe a turn whose caller and agent were already checked (the WebSocket checks at connect)."""
     context = RequestContext(tenant_id=tenant_id, user_id=user_id, resource_id=str(user_id))
@@ -66,6 +72,7 @@ def chat_request(
         model=model or None,
         client_message_id=client_message_id or None,
         regenerate=regenerate,
+        require_tool_approval=require_tool_approval,
     )
 
 
@@ -80,3 +87,46 @@ def chat_run_to_resume(*, user: Any, agent_id: str, thread_id: str) -> str | Non
     if not chat_runtime().agent_exists(agent_id=agent_id, tenant_id=tenant.pk):
         raise NotFound(f"No agent '{agent_id}'.", details={"agentId": agent_id})
     return thread_run_in_flight(user_id=user.pk, thread_id=thread_id)
+
+
+def chat_decide(*, actor: Actor, agent_id: str, decision: ChatDecision) -> DecisionOutcome:
+    """Record one decision on a tool call the actor may decide (the run's owner or a tenant
+    admin; anyone else: 404). Synchronous: it writes to the database."""
+    return chat_runtime().decide(actor=actor, agent_id=agent_id, decision=decision)
+
+
+def chat_continuation_build(
+    *, user: Any, agent_id: str, thread_id: str, decisions: list[ChatDecision]
+) -> ChatRequest:
+    """Record the decisions a chat request carries (the AI SDK sends every call of the step at
+    once), then describe the run's continuation.
+
+    A call decided before (a retry, or decided meanwhile elsewhere) does not stop the others
+    from being recorded; its 409 is raised only when no decision here claimed the run, so a
+    claimed run is always continued. Synchronous: it writes to the database.
+    """
+    actor = actor_for_user(user)
+    claimed: DecisionOutcome | None = None
+    last: DecisionOutcome | None = None
+    first_error: PlatformError | None = None
+    for decision in decisions:
+        try:
+            last = chat_decide(actor=actor, agent_id=agent_id, decision=decision)
+        except PlatformError as error:
+            first_error = first_error or error
+            continue
+        if last.ready:
+            claimed = last
+    if claimed is None and first_error is not None:
+        raise first_error
+    outcome = claimed or last
+    assert outcome is not None  # noqa: S101 - at least one decision, recorded or raised
+    request = chat_request(
+        tenant_id=actor.tenant_id,
+        user_id=user.pk,
+        agent_id=agent_id,
+        thread_id=thread_id,
+        text="",
+        model=None,
+    )
+    return replace(request, run_id=outcome.run_id, continuation=outcome)

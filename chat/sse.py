@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from chat.runs import run_start, thread_group
+from chat.runs import Run, run_continue, run_start, thread_group
 from chat.runs.replay import IDLE, replay_follow
 from chat.runtime import ChatRequest
 
@@ -38,10 +38,24 @@ def heartbeat_s() -> float:
     return float(getattr(settings, "CHAT_SSE_HEARTBEAT_S", 15.0))
 
 
+def _group(request: ChatRequest) -> str:
+    user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
+    return thread_group(user_id=user_id, thread_id=request.thread_id)
+
+
 async def sse_run_body(request: ChatRequest) -> AsyncIterator[bytes]:
     """Start the run and relay its chunks; the run outlives a client that goes away."""
-    user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
-    run = run_start(request=request, group=thread_group(user_id=user_id, thread_id=request.thread_id))
+    async for chunk in _relay(run_start(request=request, group=_group(request))):
+        yield chunk
+
+
+async def sse_continue_body(request: ChatRequest) -> AsyncIterator[bytes]:
+    """Continue a suspended run after a decision and relay its chunks, like a new turn's."""
+    async for chunk in _relay(await run_continue(request=request, group=_group(request))):
+        yield chunk
+
+
+async def _relay(run: Run) -> AsyncIterator[bytes]:
     async for frame in run.subscribe(idle_s=heartbeat_s()):
         if frame["type"] == "chunk":
             yield sse_encode(frame["chunk"])

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from agents.runtime.spec import AgentSpec
-from agents.runtime.types import MemoryOptions
+from agents.runtime.types import DECLINED_PREFIX, MemoryOptions
 from core.context import RequestContext
 from core.errors import ValidationFailed
 from memory.config import MemoryConfig
@@ -239,15 +239,16 @@ def assistant_parts(messages: list[dict[str, Any]], partial_text: str) -> list[d
         elif message["role"] == "tool":
             content = json.loads(message["content"])
             is_error = isinstance(content, dict) and set(content) == {"error"}
-            parts.append(
-                {
-                    "type": "tool-result",
-                    "toolCallId": message["tool_call_id"],
-                    "toolName": names.get(message["tool_call_id"], ""),
-                    "output": content,
-                    "isError": is_error,
-                }
-            )
+            part = {
+                "type": "tool-result",
+                "toolCallId": message["tool_call_id"],
+                "toolName": names.get(message["tool_call_id"], ""),
+                "output": content,
+                "isError": is_error,
+            }
+            if is_error and str(content["error"]).startswith(DECLINED_PREFIX):
+                part["denied"] = True  # a person declined it: it never ran
+            parts.append(part)
     if partial_text and not any(p["type"] == "text" and p["text"] == partial_text for p in parts):
         parts.append({"type": "text", "text": partial_text})
     return parts

@@ -7,12 +7,27 @@ from typing import Any
 
 from rest_framework import serializers
 
+from chat.runtime import ChatDecision
 from core.api import fields
+
+APPROVAL_RESPONDED = "approval-responded"
+
+
+class ApprovalSerializer(serializers.Serializer[Any]):
+    """A tool part's `approval` as `addToolApprovalResponse` leaves it."""
+
+    id = fields.CharField(max_length=200)
+    approved = serializers.BooleanField(required=False, allow_null=True, default=None)
+    reason = fields.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
 
 
 class PartSerializer(serializers.Serializer[Any]):
     type = fields.CharField(max_length=100)
     text = fields.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    # Tool parts (`tool-<name>`): only what an answer to an approval request needs is read.
+    toolCallId = fields.CharField(max_length=200, required=False)
+    state = fields.CharField(max_length=40, required=False)
+    approval = ApprovalSerializer(required=False)
 
 
 class UIMessageSerializer(serializers.Serializer[Any]):
@@ -36,6 +51,9 @@ class ChatInputSerializer(serializers.Serializer[Any]):
     modelId = fields.CharField(
         max_length=200, required=False, allow_null=True, allow_blank=True, help_text="The same as model."
     )
+    requireToolApproval = serializers.BooleanField(
+        required=False, default=False, help_text="Every tool call of this turn waits for a person's approval."
+    )
 
     def validate_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)
@@ -43,7 +61,39 @@ class ChatInputSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError("There is no user message to answer.")
         if not newest_user_text(messages).strip():
             raise serializers.ValidationError("The newest user message has no text part.")
+        last = messages[-1]
+        for index, part in enumerate(last["parts"]):
+            if last["role"] == "assistant" and part.get("state") == APPROVAL_RESPONDED:
+                approval = part.get("approval") or {}
+                if not part.get("toolCallId") or approval.get("approved") is None:
+                    raise serializers.ValidationError(
+                        f"Part {index} of the last message answers an approval without a toolCallId "
+                        "or approval.approved."
+                    )
         return messages
+
+
+def approval_responses(messages: list[dict[str, Any]]) -> list[ChatDecision]:
+    """The decisions a request carries: the AI SDK's `addToolApprovalResponse` leaves the tool parts
+    of the last (assistant) message in state `approval-responded` and sends the chat again.
+
+    The run is the one that streamed that message: its metadata's `runId`, else the message id
+    (the run's `start` chunk gave the message the run's id).
+    """
+    last = messages[-1]
+    if last["role"] != "assistant":
+        return []
+    run_id = (last.get("metadata") or {}).get("runId") or last.get("id") or ""
+    return [
+        ChatDecision(
+            run_id=str(run_id),
+            tool_call_id=part["toolCallId"],
+            action="approve" if part["approval"]["approved"] else "decline",
+            reason=part["approval"].get("reason") or "",
+        )
+        for part in last["parts"]
+        if part.get("state") == APPROVAL_RESPONDED
+    ]
 
 
 def newest_user_text(messages: list[dict[str, Any]]) -> str:

@@ -16,17 +16,23 @@ from chat.api.serializers import (
     CHAT_ID,
     ChatInputSerializer,
     WsTicketOutputSerializer,
+    approval_responses,
     newest_user_id,
     newest_user_text,
 )
-from chat.services import chat_request_build, chat_run_to_resume
-from chat.sse import sse_response, sse_resume_body, sse_run_body
+from chat.services import chat_continuation_build, chat_request_build, chat_run_to_resume
+from chat.sse import sse_continue_body, sse_response, sse_resume_body, sse_run_body
 from core.errors import ValidationFailed
 from core.ws_tickets import ws_ticket_issue
 
 
 class AgentChatApi(APIView):
     """Runs the agent on the chat's thread and streams the UI message stream (v1).
+
+    A request whose last message answers approval requests (tool parts in state
+    `approval-responded`, as `useChat`'s `addToolApprovalResponse` sends them) records the
+    decisions and streams the run's continuation instead of a new turn; a decision that
+    cannot be taken is answered 404, 409 (with the earlier decision) or 400 before any event.
 
     The view itself is short and synchronous; the body is an async iterator the
     ASGI server drains on its event loop, so no worker thread is held per token.
@@ -56,6 +62,12 @@ class AgentChatApi(APIView):
         serializer = ChatInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
+        decisions = approval_responses(data["messages"])
+        if decisions:
+            continuation = chat_continuation_build(
+                user=request.user, agent_id=agent_id, thread_id=data["id"], decisions=decisions
+            )
+            return sse_response(sse_continue_body(continuation))
         chat_request = chat_request_build(
             user=request.user,
             agent_id=agent_id,
@@ -64,6 +76,7 @@ class AgentChatApi(APIView):
             model=requested_model(request, data),
             client_message_id=newest_user_id(data["messages"]),
             regenerate=data["trigger"] == "regenerate-message",
+            require_tool_approval=data["requireToolApproval"],
         )
         return sse_response(sse_run_body(chat_request))
 

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from agents.runtime.events import Abort, Error, Event
 from chat.runs.coalesce import Coalescer
-from chat.runs.replay import IDLE, replay_append
+from chat.runs.replay import IDLE, replay_append, replay_length
 from chat.runtime import ChatRequest, chat_runtime
 from core.access import Actor
 from core.errors import PlatformError
@@ -106,11 +106,12 @@ def run_get(*, run_id: str) -> Run | None:
     return _RUNS.get(run_id)
 
 
-def run_start(*, request: ChatRequest, group: str | None) -> Run:
+def run_start(*, request: ChatRequest, group: str | None, after_seq: int = 0) -> Run:
     """Start a run as a task of its own; frames flow to `group` and subscribers.
 
-    The run's id is the stored run's: chosen here, before the runtime starts, so the first
-    frame already carries it.
+    The run's id is the stored run's (chosen here for a new turn, so the first frame already
+    carries it). A continuation of a suspended run keeps its id and numbers its frames on
+    from `after_seq`, so the run's frames stay one sequence in the replay buffer.
     """
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
     if request.run_id is None:
@@ -122,11 +123,27 @@ def run_start(*, request: ChatRequest, group: str | None) -> Run:
         user_id=user_id,
         group=group,
         tenant_id=request.context.tenant_id,
+        seq=after_seq,
     )
     _RUNS[run.run_id] = run
     publisher = asyncio.get_running_loop().create_task(_publish(run))
     run.task = asyncio.get_running_loop().create_task(_pump(run, request, publisher))
     return run
+
+
+async def run_continue(*, request: ChatRequest, group: str | None) -> Run:
+    """Start the continuation of the suspended run `request.run_id` (its decision recorded).
+
+    Its frames are numbered on from the run's last frame in the replay buffer; a segment of
+    the run still finishing in this process (its last frames on their way) is waited for first.
+    """
+    assert request.run_id is not None  # noqa: S101 - a continuation names its run
+    previous = _RUNS.get(request.run_id)
+    if previous is not None and previous.task is not None:
+        await asyncio.wait({previous.task})
+    user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
+    after_seq = await replay_length(user_id=user_id, run_id=request.run_id)
+    return run_start(request=request, group=group, after_seq=after_seq)
 
 
 def run_for(*, run_id: str, actor: Actor) -> Run | None:
@@ -158,6 +175,14 @@ _YIELD_EVERY_S = 0.002
 _EAGER_UNTIL_TEXT_PLUS_S = 0.003
 
 
+def _status_after(chunk: dict[str, Any], status: str) -> str:
+    """The run's status once `chunk` is out: a `finish` of a run that waits for a person is
+    `suspended` (the SDK knows no such finish reason; the runtime says so in its metadata)."""
+    if chunk["type"] == "finish" and (chunk.get("messageMetadata") or {}).get("status") == "suspended":
+        return "suspended"
+    return _TERMINAL.get(chunk["type"], status)
+
+
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, PlatformError):
         return scrub_text(exc.message)
@@ -174,7 +199,7 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
         events = chat_runtime().stream(request)
         async for event in events:
             chunk = event.to_chunk()
-            run.status = _TERMINAL.get(chunk["type"], run.status)
+            run.status = _status_after(chunk, run.status)
             coalescer.push(chunk)
             if eager_until is None and chunk["type"] == "text-delta":
                 eager_until = loop.time() + _EAGER_UNTIL_TEXT_PLUS_S

@@ -121,6 +121,17 @@ async def replay_after(*, user_id: int | str, run_id: str, after_seq: int) -> li
     return [_decode(fields) for _, fields in entries] if exists else None
 
 
+async def replay_length(*, user_id: int | str, run_id: str) -> int:
+    """The run's last sequence number in the buffer; 0 when unknown or when Redis fails (logged:
+    a continuation then numbers its frames from 1 again, and the buffer refuses them)."""
+    try:
+        entries: Any = await _client().xrevrange(_key(user_id=user_id, run_id=run_id), count=1)
+    except aioredis.RedisError:
+        logger.warning("replay buffer unavailable for run %s", run_id, exc_info=True)
+        return 0
+    return int(_decode(entries[0][1])["seq"]) if entries else 0
+
+
 RunState = Literal["unknown", "running", "ended"]
 
 

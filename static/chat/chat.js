@@ -7,6 +7,7 @@ import DOMPurify from "../vendor/purify.es.mjs";
 import { STOPPED, stamp, storedStatus } from "./meta.js";
 import { renderTrace } from "./trace.js";
 import { chartIdOf, markCharts, placeCharts } from "./charts.js";
+import * as approvals from "./approvals.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -83,7 +84,8 @@ function bubble(role, when = new Date()) {
   stamp(li, when);
   $("messages").append(li);
   li.scrollIntoView({ block: "end" });
-  return { li, tools, body, status, texts: new Map(), toolItems: new Map(), charts: [] };
+  li.view = { li, tools, body, status, texts: new Map(), toolItems: new Map(), charts: [] };
+  return li.view;
 }
 
 function addUserMessage(text) {
@@ -101,15 +103,10 @@ function addStoredMessage(message) {
   const calls = role === "assistant" ? parts.filter((p) => p.type === "tool-call") : [];
   if (!text && !calls.length) return;
   const view = bubble(role, message.createdAt);
+  if (message.runId && role === "assistant") view.li.dataset.runId = message.runId;
   for (const part of parts) if (part.type === "tool-result") state.toolOutputs.set(part.toolCallId, part.output);
   // The tools the answer used, labelled as they were while it streamed.
-  const failed = new Set(parts.filter((p) => p.type === "tool-result" && p.isError).map((p) => p.toolCallId));
-  for (const call of calls) {
-    const item = document.createElement("li");
-    item.className = `tool ${failed.has(call.toolCallId) ? "failed" : "done"}`;
-    item.textContent = toolLabel(call);
-    view.tools.append(item);
-  }
+  approvals.storedTools(view, parts);
   const charts = parts.filter((p) => p.type === "tool-result").map((p) => chartIdOf(p.output)).filter(Boolean);
   if (role === "user") view.body.textContent = text;
   else renderMarkdown(view.body, text, { charts });
@@ -123,6 +120,12 @@ function toolLabel(chunk) {
 
 function applyChunk(run, chunk) {
   const view = run.view;
+  if (chunk.type === "tool-output-available") {
+    state.toolOutputs.set(chunk.toolCallId, chunk.output);
+    const chartId = chartIdOf(chunk.output);
+    if (chartId) view.charts.push(chartId);
+  }
+  if (approvals.applyToolChunk(run, chunk)) return;
   switch (chunk.type) {
     case "text-start":
       view.texts.set(chunk.id, "");
@@ -135,33 +138,6 @@ function applyChunk(run, chunk) {
       view.li.scrollIntoView({ block: "end" });
       break;
     }
-    case "tool-input-start": {
-      const item = document.createElement("li");
-      item.className = "tool running";
-      item.textContent = toolLabel(chunk);
-      view.tools.append(item);
-      view.toolItems.set(chunk.toolCallId, item);
-      break;
-    }
-    case "tool-output-available": {
-      view.toolItems.get(chunk.toolCallId)?.classList.replace("running", "done");
-      state.toolOutputs.set(chunk.toolCallId, chunk.output);
-      const chartId = chartIdOf(chunk.output);
-      if (chartId) view.charts.push(chartId);
-      break;
-    }
-    case "tool-output-error":
-    case "tool-input-error": {
-      const item = view.toolItems.get(chunk.toolCallId);
-      if (item) {
-        item.classList.replace("running", "failed");
-        item.title = chunk.errorText;
-      }
-      break;
-    }
-    case "tool-approval-request":
-      view.status.textContent = "Waiting for approval.";
-      break;
     case "start":
       if (chunk.messageMetadata?.traceId) showTrace(chunk.messageMetadata.traceId);
       break;
@@ -251,6 +227,7 @@ function onFrame(frame) {
     state.heartbeatS = frame.intervalS;
     return;
   }
+  if (approvals.onFrame(frame, viewOfRun)) return;
   if (frame.type === "error") {
     notice(frame.message, "error");
     return;
@@ -258,7 +235,19 @@ function onFrame(frame) {
   if (frame.type === "run-started") {
     const view = state.pendingBubble || bubble("assistant");
     state.pendingBubble = null;
-    state.runs.set(frame.runId, { view, lastSeq: 0, threadId: frame.threadId });
+    view.li.dataset.runId = frame.runId;
+    state.runs.set(frame.runId, { view, lastSeq: 0, threadId: frame.threadId, runId: frame.runId });
+    state.activeRunId = frame.runId;
+    setBusy(true);
+    return;
+  }
+  if (frame.type === "run-resumed") {
+    // A suspended run continues after a decision: into the bubble it stopped in.
+    const view = viewOfRun(frame.runId) || bubble("assistant");
+    view.li.dataset.runId = frame.runId;
+    const known = state.runs.get(frame.runId);
+    // A bubble from the stored thread has no frames yet: take the continuation from its first.
+    state.runs.set(frame.runId, known || { view, lastSeq: frame.afterSeq, threadId: frame.threadId, runId: frame.runId });
     state.activeRunId = frame.runId;
     setBusy(true);
     return;
@@ -267,7 +256,8 @@ function onFrame(frame) {
   let run = state.runs.get(frame.runId);
   if (!run) {
     // A run started in another tab on this thread, or before this page was loaded.
-    run = { view: bubble("assistant"), lastSeq: 0, threadId: frame.threadId };
+    run = { view: bubble("assistant"), lastSeq: 0, threadId: frame.threadId, runId: frame.runId };
+    run.view.li.dataset.runId = frame.runId;
     state.runs.set(frame.runId, run);
   }
   if (frame.seq <= run.lastSeq) return; // already seen (replay overlap)
@@ -309,7 +299,8 @@ function applyFrame(run, frame) {
   if (frame.type === "run-end") {
     run.view.body.classList.remove("streaming");
     renderMarkdown(run.view.body, [...run.view.texts.values()].join("\n\n"), { charts: run.view.charts });
-    state.runs.delete(runId);
+    // A suspended run is kept: its continuation goes on in the same bubble, numbered on.
+    if (frame.status !== "suspended") state.runs.delete(runId);
     if (state.activeRunId === runId) {
       state.activeRunId = null;
       setBusy(false);
@@ -320,6 +311,50 @@ function applyFrame(run, frame) {
     loadMemory(); // the run may have updated the working memory (and created the thread)
     drawTrace();
   }
+}
+
+// The bubble a run is shown in: live, or from the stored thread.
+function viewOfRun(runId) {
+  const live = state.runs.get(runId)?.view;
+  if (live) return live;
+  const li = $("messages").querySelector(`li.message.assistant[data-run-id="${CSS.escape(runId)}"]`);
+  return li ? viewOfElement(li) : null;
+}
+
+function viewOfElement(li) {
+  li.view ??= {
+    li,
+    tools: li.querySelector(".tools"),
+    body: li.querySelector(".body"),
+    status: li.querySelector(".status"),
+    texts: new Map(),
+    toolItems: new Map([...li.querySelectorAll(".tool")].map((item) => [item.dataset.toolCallId, item])),
+    charts: [],
+  };
+  return li.view;
+}
+
+// A frame for the socket: sent now, or false when the socket is not open.
+function sendFrame(frame) {
+  if (state.socket?.readyState !== WebSocket.OPEN) return false;
+  state.socket.send(JSON.stringify(frame));
+  return true;
+}
+
+// The calls the thread's suspended runs wait on, shown again as cards (after a reload).
+async function restorePending(threadId) {
+  const query = new URLSearchParams({ threadId });
+  const path = `/api/agents/${encodeURIComponent(state.agent.id)}/suspended-runs?${query}`;
+  const pending = listOf(await api(path)).flatMap((run) => run.pendingToolCalls);
+  if (state.threadId !== threadId) return;
+  approvals.restorePending(
+    pending.map((call) => ({ ...call, threadId })),
+    (call) => {
+      const view = viewOfRun(call.runId) || bubble("assistant");
+      view.li.dataset.runId = call.runId;
+      return view;
+    },
+  );
 }
 
 function setBusy(busy) {
@@ -390,6 +425,7 @@ async function openThread(threadId) {
     const messages = listOf(await api(`/api/memory/threads/${encodeURIComponent(threadId)}/messages`));
     messages.forEach(addStoredMessage);
     showLastTrace(messages.findLast((m) => m.runId)?.runId);
+    await restorePending(threadId);
   } catch (error) {
     notice(`Could not load this thread: ${error.message}`, "error");
     startThread(); // loads the (empty) memory panel itself
@@ -557,6 +593,7 @@ function wireDrawer(toggleId, panelId) {
 }
 
 async function init() {
+  approvals.init({ send: sendFrame, label: toolLabel, autoResume: () => !!state.agent?.autoResumeSuspendedTools });
   wireDrawer("sidebar-toggle", "sidebar");
   wireDrawer("panel-toggle", "panel");
   $("composer").addEventListener("submit", (event) => {

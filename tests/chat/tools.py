@@ -1,4 +1,4 @@
-"""A tool the chat tests give their agent; its label is what the UI shows while it runs."""
+"""Tools the chat tests give their agent; a label is what the UI shows while the tool runs."""
 
 from __future__ import annotations
 
@@ -24,3 +24,19 @@ class MachineOut(BaseModel):
 )
 def check_availability(ctx: ToolContext, args: MachineIn) -> MachineOut:
     return MachineOut(machine=args.machine, available=True)
+
+
+class BookingOut(BaseModel):
+    machine: str
+    booked: bool
+
+
+@tool(
+    id="chat_book_machine",
+    description="Book a machine for the user",
+    side_effect="write",
+    label="Booking the machine…",
+    needs_approval=True,
+)
+def book_machine(ctx: ToolContext, args: MachineIn) -> BookingOut:
+    return BookingOut(machine=args.machine, booked=True)

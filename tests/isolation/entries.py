@@ -205,6 +205,32 @@ ROUTES: dict[str, dict[str, list[Probe]]] = {
                 member=frozenset({200}),
                 why="a tenant's agent: its members may chat with it, other tenants not",
             ),
+            Owned(
+                Call(
+                    "post",
+                    "/api/agents/helper/chat",
+                    {
+                        "id": "{thread}",
+                        "messages": [
+                            {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]},
+                            {
+                                "id": "{waiting_run}",
+                                "role": "assistant",
+                                "metadata": {"runId": "{waiting_run}"},
+                                "parts": [
+                                    {
+                                        "type": "tool-test_add",
+                                        "toolCallId": "{waiting_call}",
+                                        "state": "approval-responded",
+                                        "approval": {"id": "a1", "approved": True},
+                                    }
+                                ],
+                            },
+                        ],
+                    },
+                ),
+                why="an approval response (useChat's addToolApprovalResponse) for the owner's waiting call",
+            ),
         ]
     },
     "api/agents/<str:agent_id>/chat/<str:chat_id>/stream": {
@@ -476,9 +502,9 @@ FRAMES: dict[str, str] = {
     "subscribe": "subscribing to the owner's thread id delivers none of the owner's frames",
     "replay": "replaying the owner's run id returns none of its frames",
     "abort": "aborting the owner's run id leaves it running to the end",
-    "approve": "deciding over the WebSocket is not served yet (REST is): refused for everyone",
-    "decline": "deciding over the WebSocket is not served yet (REST is): refused for everyone",
-    "resume": "resuming over the WebSocket is not served yet (REST is): refused for everyone",
+    "approve": "approving the owner's waiting tool call answers not_found; the call keeps waiting",
+    "decline": "declining the owner's waiting tool call answers not_found; the call keeps waiting",
+    "resume": "resuming the owner's tool call answers not_found; the run keeps waiting",
 }
 
 

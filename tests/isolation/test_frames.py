@@ -33,6 +33,15 @@ async def _until_ack(comm: Any, thread: str) -> list[dict[str, Any]]:
         frames.append(frame)
 
 
+def _decisions(*, thread: str, run_id: str, tool_call_id: str) -> list[dict[str, Any]]:
+    about = {"threadId": thread, "runId": run_id, "toolCallId": tool_call_id}
+    return [
+        {"type": "approve", **about},
+        {"type": "decline", **about, "reason": "no"},
+        {"type": "resume", **about, "resumeData": {"a": 1}},
+    ]
+
+
 async def _intruder_failures(who: str, comm: Any, *, thread: str, run_id: str) -> list[str]:
     """What an intruder's socket received after its abort, replay and decision frames, and
     what its own message on the owner's thread id answered."""
@@ -40,11 +49,15 @@ async def _intruder_failures(who: str, comm: Any, *, thread: str, run_id: str) -
 
     failures = []
     frames = await _until_ack(comm, who.replace(" ", "-"))
-    leaked = [f for f in frames if SECRET in str(f) or f.get("runId") == run_id]
+    # An error naming the run id the intruder sent is an echo of its own frame, not a leak.
+    leaked = [
+        f for f in frames if SECRET in str(f) or (f.get("runId") == run_id and f.get("type") != "error")
+    ]
     if leaked:
         failures.append(f"{who} received the owner's frames {leaked}")
-    if len([f for f in frames if f.get("type") == "error"]) < 3:
-        failures.append(f"{who}: approve, decline and resume were not refused: {frames}")
+    refused = [f for f in frames if f.get("type") == "error" and f.get("code") == "not_found"]
+    if len(refused) < 3:
+        failures.append(f"{who}: approve, decline and resume were not answered not_found: {frames}")
     # A message on the owner's thread id: the intruder's own thread or "not found", never the history.
     await comm.send_json_to({"type": "message", "threadId": thread, "text": "what did I say?"})
     mine = await frames_until_end(comm, wait_s=10)
@@ -75,8 +88,8 @@ async def test_no_websocket_frame_reaches_another_owners_run_or_thread(world: Wo
     for comm in intruders.values():
         await comm.send_json_to({"type": "abort", "threadId": thread, "runId": run_id})
         await comm.send_json_to({"type": "replay", "threadId": thread, "runId": run_id, "afterSeq": 0})
-        for kind in ("approve", "decline", "resume"):
-            await comm.send_json_to({"type": kind, "threadId": thread, "runId": run_id})
+        for frame in _decisions(thread=thread, run_id=run_id, tool_call_id="call-1"):
+            await comm.send_json_to(frame)
     failures: list[str] = []
     end = await frames_until_end(owner, wait_s=10)
     if end[-1]["status"] != "completed":
@@ -92,4 +105,40 @@ async def test_no_websocket_frame_reaches_another_owners_run_or_thread(world: Wo
         failures.append(f"an anonymous socket was not closed with 4401: {closed}")
     for comm in [owner, *intruders.values()]:
         await comm.disconnect()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_no_decision_frame_decides_another_owners_waiting_call(world: World, openai_server: Any):
+    from agents.models import ToolCallGate
+    from tests.chat.helpers import frames_until_end
+
+    run_id, call_id = world.ids["waiting_run"], world.ids["waiting_call"]
+    failures = []
+    for who, user in (("another member", world.colleague), ("another tenant", world.stranger)):
+        comm = await _socket(user)
+        for frame in _decisions(thread="t-waiting", run_id=run_id, tool_call_id=call_id):
+            await comm.send_json_to(frame)
+        answers = await _until_ack(comm, who.replace(" ", "-"))
+        codes = [(f.get("type"), f.get("code")) for f in answers]
+        if codes != [("error", "not_found")] * 3 or SECRET in str(answers):
+            failures.append(f"{who} deciding the owner's call got {answers}")
+        await comm.disconnect()
+    gate = await ToolCallGate.objects.aget(run_id=run_id, tool_call_id=call_id)
+    if gate.status != "pending":
+        failures.append(f"an intruder's frame decided the owner's call: {gate.status}")
+    # The owner still decides it, and the run goes on.
+    openai_server.script(ChatReply(text="the sum is 3"))
+    owner = await _socket(world.owner)
+    await owner.send_json_to(
+        {"type": "approve", "threadId": "t-waiting", "runId": run_id, "toolCallId": call_id}
+    )
+    resumed = await owner.receive_json_from(timeout=30)
+    if resumed.get("type") != "run-resumed":
+        failures.append(f"the owner's approval was not taken: {resumed}")
+    else:
+        end = await frames_until_end(owner, wait_s=30)
+        if end[-1]["status"] != "completed":
+            failures.append(f"the owner's approval did not continue the run: {end[-1]}")
+    await owner.disconnect()
     assert not failures, "\n".join(failures)
