@@ -91,5 +91,5 @@ def demo_agent(openai_server: Any, transactional_db: None) -> Any:
         instructions="You help people book machines.",
         model="scripted/gpt-test",
         max_steps=4,
-        tools=["chat_check_availability", "chat_book_machine"],
+        tools=["chat_check_availability", "chat_book_machine", "chat_pick_slot"],
     )

@@ -87,3 +87,30 @@ async def test_runtime_provider_failure_ends_with_an_error_chunk(comm, openai_se
     frames = await frames_until_end(comm, wait_s=10)
     assert chunks(frames)[-1]["type"] == "error"
     assert frames[-1]["status"] == "failed"
+
+
+async def test_resume_over_the_socket_checks_the_schema_then_continues(comm, openai_server):
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_pick_slot", arguments={"machine": "m2"}, id="s1")]),
+        ChatReply(text="Reserved."),
+    )
+    await comm.send_json_to({"type": "message", "threadId": "rt-slot", "text": "Reserve m2"})
+    run_id = (await comm.receive_json_from(timeout=60))["runId"]
+    first = await frames_until_end(comm, wait_s=60)
+    assert first[-1]["status"] == "suspended"
+    asked = next(c for c in chunks(first) if c["type"] == "data-tool-suspended")["data"]
+    assert asked["suspendPayload"] == {"message": "Which slot for m2?"}
+    assert asked["resumeSchema"]["required"] == ["slot"]
+    about = {"threadId": "rt-slot", "runId": run_id, "toolCallId": "s1"}
+    await comm.send_json_to({"type": "resume", **about, "resumeData": {"when": "noon"}})
+    refused = await comm.receive_json_from(timeout=30)
+    assert (refused["type"], refused["code"]) == ("error", "validation_error")
+    assert "resumeData.slot" in refused["details"]
+    assert (await _run(run_id)).status == "suspended"  # still waiting
+    await comm.send_json_to({"type": "resume", **about, "resumeData": {"slot": "14:00"}})
+    assert (await comm.receive_json_from(timeout=30))["type"] == "run-resumed"
+    rest = await frames_until_end(comm, wait_s=60)
+    output = next(c for c in chunks(rest) if c["type"] == "tool-output-available")
+    assert output["output"] == {"machine": "m2", "slot": "14:00"}
+    assert text_of(rest) == "Reserved."
+    assert (await _run(run_id)).status == "completed"

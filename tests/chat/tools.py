@@ -40,3 +40,30 @@ class BookingOut(BaseModel):
 )
 def book_machine(ctx: ToolContext, args: MachineIn) -> BookingOut:
     return BookingOut(machine=args.machine, booked=True)
+
+
+class SlotAsk(BaseModel):
+    message: str
+
+
+class Slot(BaseModel):
+    slot: str
+
+
+class SlotOut(BaseModel):
+    machine: str
+    slot: str
+
+
+@tool(
+    id="chat_pick_slot",
+    description="Reserve a machine at a slot the user picks",
+    side_effect="write",
+    label="Picking a slot…",
+    suspend_schema=SlotAsk,
+    resume_schema=Slot,
+)
+def pick_slot(ctx: ToolContext, args: MachineIn) -> SlotOut:
+    if ctx.resume_data is None:
+        ctx.suspend(SlotAsk(message=f"Which slot for {args.machine}?"))
+    return SlotOut(machine=args.machine, slot=ctx.resume_data.slot)
