@@ -243,10 +243,20 @@ export function onFrame(frame, findView) {
   } else {
     status.textContent = frame.message;
     // A decision that was refused for good (already decided, gone) cannot be sent again.
-    const retry = frame.code !== "conflict" && frame.code !== "not_found";
+    const retry = !["already_decided", "conflict", "not_found"].includes(frame.code);
     for (const button of card(view, frame.toolCallId).querySelectorAll("button")) button.disabled = !retry;
   }
   return true;
+}
+
+/** A new message declines what the thread's runs still wait for approval on (the server does
+ * it first): those cards close and their chips say so. */
+export function supersede(container) {
+  for (const box of container.querySelectorAll(".tool-prompt.approval")) {
+    const item = box.closest("li.message")?.querySelector(`.tool[data-tool-call-id="${CSS.escape(box.dataset.toolCallId)}"]`);
+    setChipState(item, "declined", "Declined: a new message was sent.");
+    box.remove();
+  }
 }
 
 /** Cards for the calls a stored run still waits on (after a reload). */

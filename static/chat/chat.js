@@ -364,6 +364,7 @@ function setBusy(busy) {
 
 function send(text) {
   if (!state.threadId) startThread();
+  approvals.supersede($("messages"));
   addUserMessage(text);
   state.pendingBubble = bubble("assistant");
   state.pendingBubble.status.textContent = "Thinking…";

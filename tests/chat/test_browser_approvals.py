@@ -78,10 +78,26 @@ def test_approve_after_a_reload_then_decline_once(person, demo_agent, openai_ser
     assert refusal["role"] == "tool"
     assert "m8 is reserved" in refusal["content"]
 
+    # A new message while a call waits declines it: the card closes, the chip says so.
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_book_machine", arguments={"machine": "m9"}, id="b9")]),
+        ChatReply(text="Something else, then."),
+    )
+    _ask(page, "Book m9")
+    page.get_by_role("form", name="Approve: Booking the machine…").wait_for()
+    _ask(page, "Never mind")
+    page.locator(".message.assistant .body", has_text="Something else, then.").wait_for()
+    assert page.locator(".tool-prompt").count() == 0
+    assert page.locator(".message.assistant .tool.declined").count() == 2
+
     # The stored thread shows each call as it ended.
     page.wait_for_function("!document.getElementById('send').disabled")
     page.reload()
     page.locator(".message.assistant .body", has_text="I did not book m8.").wait_for()
     chips = page.locator(".message.assistant .tool")
-    assert chips.evaluate_all("items => items.map((i) => i.dataset.state)") == ["done", "declined"]
+    assert chips.evaluate_all("items => items.map((i) => i.dataset.state)") == [
+        "done",
+        "declined",
+        "declined",
+    ]
     assert page.locator(".tool-prompt").count() == 0
