@@ -143,6 +143,7 @@ class PlatformRuntime:
                 resource_id=request.context.resource_id,
                 client_message_id=request.client_message_id,
                 regenerate=request.regenerate,
+                optional=True,
             ),
             options=runtime.RunOptions(
                 model=request.model,

@@ -52,6 +52,11 @@ class MemorySession:
         return wm is not None and wm.enabled
 
 
+def memory_enabled(spec: AgentSpec) -> bool:
+    """Whether the agent keeps conversations (memory is on unless its settings switch it off)."""
+    return MemoryConfig.model_validate(spec.memory or {}).enabled
+
+
 def memory_config(spec: AgentSpec) -> MemoryConfig:
     """The agent's memory settings; a request naming a thread of an agent with memory off is refused."""
     config = MemoryConfig.model_validate(spec.memory or {})

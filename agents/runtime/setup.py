@@ -12,7 +12,7 @@ from django.conf import settings
 
 from agents.providers.config import ModelRef
 from agents.providers.resolution import chain_resolve
-from agents.runtime.memory_hooks import MemorySession, memory_config, memory_open
+from agents.runtime.memory_hooks import MemorySession, memory_config, memory_enabled, memory_open
 from agents.runtime.persistence import Replay, run_begin
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load, agent_spec_version
@@ -188,6 +188,8 @@ def run_setup(
         schema=spec.request_context_schema,
     ).with_resources(**context.resources)
     new_messages = input_messages(prompt, messages)
+    if memory is not None and memory.optional and not memory_enabled(spec):
+        memory = None  # the chat's thread, for an agent that keeps none: a stateless run
     if memory is not None:
         memory_config(spec)  # refused before anything is written when the agent has memory off
     chain = model_chain(spec, options.model)

@@ -24,6 +24,9 @@ class MemoryOptions:
     client_message_id: str | None = None
     # Replace the answer to the thread's last user message (or the one with `client_message_id`).
     regenerate: bool = False
+    # The chat UI always names a thread: with `optional`, an agent whose memory is off runs
+    # stateless instead of refusing the request (a client naming a thread still gets the 400).
+    optional: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

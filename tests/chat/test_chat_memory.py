@@ -156,3 +156,25 @@ async def test_a_socket_message_sent_again_with_its_client_id_adds_nothing(
     messages = await stored("sock")
     assert _texts(messages) == [("user", "Hi"), ("assistant", "Again.")]
     assert messages[0].client_id == "c-1"
+
+
+async def test_an_agent_with_memory_off_answers_in_the_chat_and_keeps_nothing(
+    openai_server: Any, memory_agent: Any, token: str
+) -> None:
+    from agents.services import agent_save
+
+    await sync_to_async(agent_save)(
+        slug="mem",
+        name="Mem",
+        instructions="You route.",
+        model="scripted/gpt-test",
+        memory={"enabled": False},
+    )
+    openai_server.script(ChatReply(text="To billing."), ChatReply(text="To support."))
+    first = await chat(token, {"id": "chat-stateless", "messages": [user_message("Invoice?")]})
+    assert "".join(e["delta"] for e in first if e["type"] == "text-delta") == "To billing."
+    await chat(token, {"id": "chat-stateless", "messages": [user_message("Crash?", "u2")]})
+    # Stateless: the second turn's model call sees no history, and the thread stores nothing.
+    sent = openai_server.chat_requests[-1].messages
+    assert [m["content"] for m in sent if m["role"] == "user"] == ["Crash?"]
+    assert not await Message.objects.filter(thread__id="chat-stateless").aexists()
