@@ -94,3 +94,9 @@ def make_agent(db: None) -> Callable[..., Any]:
         return agent_save(slug=slug, tools=tools, **{**defaults, **fields})
 
     return make
+
+
+@pytest.fixture
+def synced(openai_server: Any) -> list[str]:
+    """Tools synced from code; the scripted server registers the `scripted` and `backup` providers."""
+    return tools_sync()

@@ -16,8 +16,8 @@ from agents.tools import ToolkitUse, toolkit_register
 from agents.tools.toolkits import tools_compose
 from core.context import RequestContext
 from core.errors import ValidationFailed
+from tests.agents.admin_forms import form_data
 from tests.agents.conftest import CALLS
-from tests.agents.test_admin import form_data
 from tests.fakes.openai_server import ChatReply, ToolCall
 
 pytestmark = pytest.mark.django_db

@@ -8,79 +8,29 @@ cannot ship without saying who may reach it (docs/security.md).
 
 from __future__ import annotations
 
-import re
-import typing
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from tests.isolation.probes import Call, Mine, NoTenantData, Owned, Probe, TenantWide
+from tests.isolation.walk import METHODS, every_frame_type, every_route, route_key
 
-from django.urls import URLPattern, URLResolver, get_resolver
-
-from chat.frames import ClientFrame
+__all__ = [
+    "ENTRIES",
+    "FRAMES",
+    "METHODS",
+    "OWNER_READS",
+    "ROUTES",
+    "SECRET",
+    "TENANT_MARK",
+    "Call",
+    "Mine",
+    "NoTenantData",
+    "Owned",
+    "Probe",
+    "TenantWide",
+    "every_frame_type",
+    "every_route",
+]
 
 SECRET = "zebra-secret-4419"  # in everything the owner makes; no one else may ever see it
 TENANT_MARK = "tenant-a-mark-8820"  # in the owner's tenant-wide objects; another tenant may not see it
-METHODS = ("get", "post", "put", "patch", "delete")
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    path: str  # formatted with the world's ids
-    data: dict[str, Any] | None = None
-    format: str = "json"
-
-
-@dataclass(frozen=True)
-class Owned:
-    """Names an object of the owner's: another member and another tenant get `member` and
-    `stranger` (404 unless said otherwise), and never the secret."""
-
-    call: Call
-    member: frozenset[int] = frozenset({404})
-    stranger: frozenset[int] = frozenset({404})
-    why: str = ""
-
-    def expected(self, *, same_tenant: bool) -> frozenset[int]:
-        return self.member if same_tenant else self.stranger
-
-
-@dataclass(frozen=True)
-class Mine:
-    """Lists, searches or creates the caller's own objects: the answer holds nothing of the owner's."""
-
-    call: Call
-    status: frozenset[int] = frozenset({200})
-
-    def expected(self, *, same_tenant: bool) -> frozenset[int]:
-        return self.status
-
-
-@dataclass(frozen=True)
-class TenantWide:
-    """The whole tenant's by design (docs/security.md): the owner's colleagues may see it,
-    another tenant gets `stranger` and never the tenant's mark or the owner's secret."""
-
-    call: Call
-    stranger: frozenset[int] = frozenset({200})
-
-    def expected(self, *, same_tenant: bool) -> frozenset[int]:
-        return frozenset({200}) if same_tenant else self.stranger
-
-
-@dataclass(frozen=True)
-class NoTenantData:
-    """Serves nothing of any tenant (the login page, the API schema)."""
-
-    call: Call
-    why: str
-    status: frozenset[int] = frozenset(range(200, 500))
-
-    def expected(self, *, same_tenant: bool) -> frozenset[int]:
-        return self.status
-
-
-Probe = Owned | Mine | TenantWide | NoTenantData
 
 
 # Every route (as the resolver spells it) and method. `admin/` is the Django admin: staff only.
@@ -508,42 +458,4 @@ FRAMES: dict[str, str] = {
 }
 
 
-def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            if str(entry.pattern) == "admin/":
-                yield "admin/", None  # the Django admin: staff only (checked separately)
-                continue
-            yield from _routes(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry.callback
-
-
-def _methods(callback: Any) -> set[str]:
-    view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if view is None:  # a function view: the methods its table entry names
-        return set(ROUTES.get("", {}))
-    return {m for m in METHODS if hasattr(view, m)}
-
-
-def route_key(route: str) -> str:
-    """The route without its converters (`<id:pk>` -> `<pk>`), so retyping a parameter keeps its entry."""
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", route)
-
-
-def every_route() -> dict[str, set[str]]:
-    return {
-        route_key(route): _methods(cb)
-        for route, cb in _routes(get_resolver().url_patterns)
-        if route != "admin/"
-    }
-
-
 ENTRIES = {route_key(route): methods for route, methods in ROUTES.items()}
-
-
-def every_frame_type() -> set[str]:
-    types: set[str] = set()
-    for model in typing.get_args(ClientFrame):
-        types.update(typing.get_args(model.model_fields["type"].annotation))
-    return types
