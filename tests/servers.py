@@ -24,7 +24,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, *, proc: subprocess.Popen[Any] | None = None, timeout_s: float = 30.0) -> None:
+def wait_for_port(port: int, *, proc: subprocess.Popen[Any] | None = None, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
