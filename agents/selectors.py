@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -17,7 +18,9 @@ from core.writebehind import first_written
 
 
 def agent_list(*, tenant_id: int) -> QuerySet[Agent]:
-    return Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True)).prefetch_related("tools")
+    return Agent.objects.filter(Q(tenant_id=tenant_id) | Q(tenant__isnull=True)).prefetch_related(
+        "tools", "toolkit_uses"
+    )
 
 
 def agent_exists(*, slug: str, tenant_id: int) -> bool:
@@ -57,6 +60,60 @@ def agent_tools_composition(agent: Agent) -> Composition:
     ]
     explicit = sorted(tool.id for tool in agent.tools.all())
     return tools_compose(explicit=explicit, uses=uses, ambient_exclude=set(agent.ambient_exclude or ()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferedTool:
+    """One tool of an agent's effective set, as the admin's panel and the API show it."""
+
+    name: str  # the name the model sees
+    tool_id: str
+    source: str  # "explicit" (the allowlist), "toolkit" or "ambient"
+    toolkit: str  # the toolkit it comes from ("" unless source is "toolkit")
+    renamed_from: str  # the tool's own id when the model sees another name, else ""
+    state: str  # "offered", "needs_approval" or "switched_off"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EffectiveTools:
+    tools: tuple[OfferedTool, ...]
+    shadowed: tuple[str, ...]  # ambient tools left out: the agent has its own tool of that name
+    excluded: tuple[str, ...]  # ambient tools the agent excludes
+    clashes: tuple[str, ...]  # names two sources offer (the first one is kept)
+
+
+def agent_effective_tools(agent: Agent, *, switched_off: set[str] | None = None) -> EffectiveTools:
+    """The tools the agent's runs are offered, as saved, with where each comes from and its state
+    (operator switches applied: a tool switched off is listed with state `switched_off`)."""
+    from agents.tools.registry import registry
+
+    composition = agent_tools_composition(agent)
+    off = disabled_tool_ids() if switched_off is None else switched_off
+    tools = []
+    for tool in composition.tools:
+        definition = registry.get(tool.tool_id)
+        if tool.tool_id in off:
+            state = "switched_off"
+        elif definition is not None and (definition.may_need_approval or agent.require_approval):
+            state = "needs_approval"
+        else:
+            state = "offered"
+        tools.append(
+            OfferedTool(
+                name=tool.name,
+                tool_id=tool.tool_id,
+                source=tool.source,
+                toolkit=tool.toolkit,
+                renamed_from=tool.renamed_from,
+                state=state,
+            )
+        )
+    return EffectiveTools(
+        tools=tuple(tools),
+        shadowed=composition.shadowed,
+        excluded=composition.excluded,
+        clashes=composition.clashes,
+    )
 
 
 def disabled_tool_ids() -> set[str]:

@@ -81,8 +81,15 @@ class PlatformRuntime:
     """Adapter over `agents.runtime.stream` with memory on the chat's thread."""
 
     def agent_exists(self, *, agent_id: str, tenant_id: int) -> bool:
+        from agents.runtime.spec import agent_spec_cached
         from agents.selectors import agent_exists
+        from core.errors import Disabled
 
+        try:  # an agent this process holds the configuration of exists: no query on the chat's way
+            if agent_spec_cached(slug=agent_id, tenant_id=tenant_id) is not None:
+                return True
+        except Disabled:  # held, and disabled: it exists (its run says it is disabled)
+            return True
         return agent_exists(slug=agent_id, tenant_id=tenant_id)
 
     def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:

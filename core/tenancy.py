@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
+from core.api.authentication import MEMBERSHIP_READ
 from core.errors import NotAuthenticated
 from core.models import Membership, Tenant
 
@@ -31,7 +32,10 @@ def tenant_for_user(user: AbstractBaseUser | AnonymousUser) -> Tenant:
     """
     if not user.is_authenticated:
         raise NotAuthenticated()
-    membership = Membership.objects.select_related("tenant").filter(user_id=user.pk).first()
+    if getattr(user, MEMBERSHIP_READ, False):  # read with the API token, in this request
+        membership = getattr(user, "membership", None)
+    else:
+        membership = Membership.objects.select_related("tenant").filter(user_id=user.pk).first()
     if membership is not None:
         return membership.tenant
     tenant = tenant_get_or_create(slug=DEFAULT_TENANT_SLUG, name="Default")

@@ -10,8 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from agents.models import Agent, AgentToolkit
-from agents.selectors import agent_tools_composition, disabled_tool_ids
-from agents.tools.registry import registry
+from agents.selectors import agent_effective_tools
 from agents.tools.toolkits import ToolkitUse, ambient_tools, toolkit_use_problems, toolkits
 
 
@@ -98,25 +97,28 @@ class AgentToolkitInline(admin.TabularInline[AgentToolkit, Agent]):
 
 
 _SOURCES = {"explicit": "allowlist", "ambient": "ambient (offered to every agent)"}
+_STATES = {
+    "offered": "offered",
+    "needs_approval": "offered; calls wait for a person's approval",
+    "switched_off": "not offered: switched off by an operator",
+}
 
 
 def effective_tools_panel(agent: Agent) -> SafeString | str:
-    """A table of the tools the agent's runs are offered, as saved, with where each comes from."""
+    """A table of the tools the agent's runs are offered, as saved, with where each comes from
+    (the same rows as the API's `effectiveTools`)."""
     if agent.pk is None:
         return "Shown after the first save."
-    composition = agent_tools_composition(agent)
-    off = disabled_tool_ids()
-    rows = []
-    for tool in composition.tools:
-        definition = registry.get(tool.tool_id)
-        if tool.tool_id in off:
-            state = "not offered: switched off by an operator"
-        elif definition is not None and (definition.may_need_approval or agent.require_approval):
-            state = "offered; calls wait for a person's approval"
-        else:
-            state = "offered"
-        source = _SOURCES.get(tool.source) or f"toolkit {tool.toolkit}"
-        rows.append((tool.name, source, tool.renamed_from or "—", state))
+    composition = agent_effective_tools(agent)
+    rows = [
+        (
+            tool.name,
+            _SOURCES.get(tool.source) or f"toolkit {tool.toolkit}",
+            tool.renamed_from or "—",
+            _STATES[tool.state],
+        )
+        for tool in composition.tools
+    ]
     notes = [
         *(f"Ambient tool {name} is excluded for this agent." for name in composition.excluded),
         *(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import Agent, Run, Tool
+from agents.selectors import agent_effective_tools
 from core.api import fields
 
 
@@ -55,6 +57,37 @@ class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+class EffectiveToolSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(help_text="The name the model sees.")
+    toolId = serializers.CharField(source="tool_id", help_text="The registered tool behind the name.")
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a field named like Field.source
+        choices=["explicit", "toolkit", "ambient"],
+        help_text="explicit: the agent's allowlist; toolkit: a toolkit use; ambient: offered to every agent.",
+    )
+    toolkit = serializers.CharField(help_text="The toolkit it comes from (empty unless source is toolkit).")
+    renamedFrom = serializers.CharField(
+        source="renamed_from",
+        help_text="The tool's own id when the model sees another name (prefix, rename).",
+    )
+    state = serializers.ChoiceField(
+        choices=["offered", "needs_approval", "switched_off"],
+        help_text="needs_approval: its calls wait for a person; switched_off: an operator turned it off.",
+    )
+
+
+class EffectiveToolsSerializer(serializers.Serializer[Any]):
+    tools = EffectiveToolSerializer(many=True)
+    shadowed = serializers.ListField(
+        child=serializers.CharField(), help_text="Ambient tools left out: the agent has its own of that name."
+    )
+    excluded = serializers.ListField(
+        child=serializers.CharField(), help_text="Ambient tools the agent excludes."
+    )
+    clashes = serializers.ListField(
+        child=serializers.CharField(), help_text="Names two sources offer; the first one listed is kept."
+    )
+
+
 class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
     id = serializers.CharField(source="slug")
     tools = serializers.SerializerMethodField()
@@ -65,6 +98,10 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
     requireApproval = serializers.BooleanField(source="require_approval")
     autoResumeSuspendedTools = serializers.BooleanField(source="auto_resume_suspended_tools")
     memoryEnabled = serializers.SerializerMethodField()
+    effectiveTools = serializers.SerializerMethodField(
+        help_text="The tools the agent's runs are offered (allowlist, toolkits, ambient tools) and why, "
+        "as the admin's effective-tools panel shows them."
+    )
     styleInstructions = serializers.CharField(
         source="style_instructions",
         help_text="The agent's own style text, appended instead of the default set when style is 'custom'.",
@@ -84,6 +121,7 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
             "allowModelOverride",
             "maxSteps",
             "tools",
+            "effectiveTools",
             "requireApproval",
             "autoResumeSuspendedTools",
             "requestContextSchema",
@@ -94,6 +132,11 @@ class AgentOutputSerializer(serializers.ModelSerializer[Agent]):
 
     def get_tools(self, agent: Agent) -> list[str]:
         return sorted(tool.id for tool in agent.tools.all())
+
+    @extend_schema_field(EffectiveToolsSerializer)
+    def get_effectiveTools(self, agent: Agent) -> dict[str, Any]:
+        off = self.context.get("switched_off")
+        return EffectiveToolsSerializer(agent_effective_tools(agent, switched_off=off)).data
 
     def get_memoryEnabled(self, agent: Agent) -> bool:
         """Memory is on unless the agent's memory settings switch it off (`"enabled": false`)."""

@@ -47,7 +47,8 @@ class AgentListApi(APIView):
     @extend_schema(operation_id="agents_list", responses=AgentOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         agents = selectors.agent_list(tenant_id=tenant_for_user(request.user).pk)
-        return Response(AgentOutputSerializer(agents, many=True).data)
+        context = {"switched_off": selectors.disabled_tool_ids()}  # read once for the whole list
+        return Response(AgentOutputSerializer(agents, many=True, context=context).data)
 
 
 class AgentDetailApi(APIView):

@@ -250,3 +250,38 @@ def test_a_pinned_version_runs_with_that_versions_toolkits(make_agent, ctx):
     assert current.toolkits == ()
     assert pinned.toolkits == (ToolkitUse(toolkit="testkit", prefix="t_"),)
     assert pinned.ambient_exclude == frozenset({"render_data"})
+
+
+def test_the_api_lists_each_agents_effective_tools_as_the_admin_panel_does(make_agent, api_client):
+    make_agent(
+        tools=["test_whoami"],
+        toolkits=[
+            ToolkitUse(toolkit="testkit", only=("test_add", "test_explode"), rename={"test_add": "plus"}),
+            ToolkitUse(toolkit="agents", only=("current_time",), prefix="clock_"),
+        ],
+    )
+    make_agent(
+        "shadowing",
+        tools=[],
+        toolkits=[ToolkitUse(toolkit="testkit", only=("test_add",), rename={"test_add": "render_data"})],
+    )
+    make_agent("excluding", tools=["test_add"], ambient_exclude=["render_data"])
+    tool_set_enabled(tool_id="test_explode", enabled=False)
+
+    detail = api_client.get("/api/agents/helper").json()["effectiveTools"]
+    assert detail["tools"] == [
+        {"name": "test_whoami", "toolId": "test_whoami", "source": "explicit", "toolkit": "", "renamedFrom": "", "state": "offered"},
+        {"name": "plus", "toolId": "test_add", "source": "toolkit", "toolkit": "testkit", "renamedFrom": "test_add", "state": "offered"},
+        {"name": "test_explode", "toolId": "test_explode", "source": "toolkit", "toolkit": "testkit", "renamedFrom": "", "state": "switched_off"},
+        {"name": "clock_current_time", "toolId": "current_time", "source": "toolkit", "toolkit": "agents", "renamedFrom": "current_time", "state": "offered"},
+        {"name": "render_data", "toolId": "render_data", "source": "ambient", "toolkit": "", "renamedFrom": "", "state": "offered"},
+    ]  # fmt: skip
+    assert (detail["shadowed"], detail["excluded"], detail["clashes"]) == ([], [], [])
+
+    listed = {a["id"]: a["effectiveTools"] for a in api_client.get("/api/agents").json()}
+    assert listed["helper"] == detail
+    assert [t["name"] for t in listed["shadowing"]["tools"]] == ["render_data"]
+    assert listed["shadowing"]["tools"][0]["toolId"] == "test_add"
+    assert listed["shadowing"]["shadowed"] == ["render_data"]
+    assert [t["name"] for t in listed["excluding"]["tools"]] == ["test_add"]
+    assert listed["excluding"]["excluded"] == ["render_data"]
