@@ -12,8 +12,12 @@ from django.conf import settings
 def provider_setup_hint() -> str | None:
     """Which variable to set when the default model's provider has no key; None when it has one."""
     model: str = getattr(settings, "DEFAULT_MODEL", "")
-    if not model:
-        return None  # agents without a model walk the catalogue of what the providers list
+    if not model:  # agents without a model walk the catalogue of what the providers list
+        providers = getattr(settings, "MODEL_PROVIDERS", {}).values()
+        keys = [p.get("api_key_env") for p in providers]
+        if not keys or any(not key or os.environ.get(key) for key in keys):
+            return None
+        return f"No model provider is configured: set {keys[0]} (or another provider's key)."
     provider_name = model.partition("/")[0]
     provider = getattr(settings, "MODEL_PROVIDERS", {}).get(provider_name)
     if provider is None:

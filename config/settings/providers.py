@@ -33,9 +33,10 @@ def _parse_providers(raw: str) -> dict[str, dict[str, str]]:
 
 
 MODEL_PROVIDERS = _parse_providers(env.str("MODEL_PROVIDERS", default=""))
-# The model of an agent that names none. Empty: the model catalogue is walked for the first
-# model a configured provider lists (agents.providers.tiers).
-DEFAULT_MODEL = env.str("DEFAULT_MODEL", default="openai/gpt-4o-mini")
+# The model of an agent that names none. Empty (the default): the model catalogue is walked,
+# thinking, balanced then fast, for the first model a configured provider lists
+# (agents.providers.tiers); `tier:fast` and the like walk one tier.
+DEFAULT_MODEL = env.str("DEFAULT_MODEL", default="")
 # A cheap model for thread titles; unset: DEFAULT_MODEL.
 MEMORY_TITLE_MODEL = env.str("MEMORY_TITLE_MODEL", default="")
 MODEL_REQUEST_TIMEOUT_S = env.float("MODEL_REQUEST_TIMEOUT_S", default=60.0)

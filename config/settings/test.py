@@ -10,6 +10,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 # Tests name their own providers (the scripted server); never read a developer's key.
 os.environ["OPENAI_API_KEY"] = "sk-test-planted-secret-value-0001"
 os.environ.setdefault("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+# Tests name a model where they rely on one; the shipped default (empty: the catalogue walk)
+# would list the models of the unreachable `openai` provider above.
+os.environ.setdefault("DEFAULT_MODEL", "openai/gpt-4o-mini")
 
 from config.settings.main import *  # noqa: F403
 from config.settings.services import REDIS_URL, redis_channel_layer

@@ -277,3 +277,58 @@ def test_models_show_configured_names_as_the_ids_they_resolve_to(deployed, make_
     assert models["scripted/databricks-claude-sonnet-4-6"]["configured"] is True
     assert "scripted/claude sonnet" not in models
     assert not any(m.startswith("tier:") for m in models)
+
+
+def test_a_fresh_install_names_no_default_model(monkeypatch):
+    """The shipped DEFAULT_MODEL is empty, so nothing explicit means the catalogue walk."""
+    import importlib
+
+    import config.settings.providers as providers
+
+    monkeypatch.delenv("DEFAULT_MODEL", raising=False)
+    try:
+        assert importlib.reload(providers).DEFAULT_MODEL == ""
+    finally:
+        monkeypatch.undo()
+        importlib.reload(providers)
+
+
+def test_the_demo_agent_of_a_fresh_install_runs_the_first_deployed_fast_model(
+    deployed, ctx, settings, tmp_path
+):
+    from django.core.management import call_command
+
+    from agents.models import Agent
+
+    settings.DEFAULT_MODEL = ""
+    settings.BASE_DIR = tmp_path  # the generated password goes under tmp_path/var
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    assert Agent.objects.get(slug="assistant").model == "tier:fast"
+    # no Claude Haiku, GPT-5.4 mini or nano: the walk of the fast tier lands on GPT-5 mini
+    deployed.script(ChatReply(text="hello"))
+    assert generate("assistant", context=ctx, prompt="hi").text == "hello"
+    assert deployed.chat_requests[0].body["model"] == "gpt-5-mini"
+
+
+def test_an_explicit_default_model_is_the_demo_agents(deployed, db, settings, tmp_path):
+    from django.core.management import call_command
+
+    from agents.models import Agent
+
+    settings.DEFAULT_MODEL = "scripted/gpt-test"
+    settings.BASE_DIR = tmp_path
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    assert Agent.objects.get(slug="assistant").model == "scripted/gpt-test"
+
+
+def test_with_no_default_model_the_chat_page_names_the_key_to_set(settings, monkeypatch):
+    from chat.selectors import provider_setup_hint
+
+    settings.DEFAULT_MODEL = ""
+    settings.MODEL_PROVIDERS = {
+        "openai": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "OPENAI_API_KEY"}
+    }
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert "set OPENAI_API_KEY" in (provider_setup_hint() or "")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    assert provider_setup_hint() is None

@@ -34,6 +34,11 @@ DEMO_MEMORY: dict[str, Any] = {
 }
 
 
+# The demo agent's model when DEFAULT_MODEL names none: the first deployed fast-tier model (a
+# demo of time, units and a chart needs no thinking model, and it is the cheapest to try).
+DEMO_MODEL = "tier:fast"
+
+
 class Command(BaseCommand):
     help = "Create the admin login, the default tenant and the demo agent (only what is missing)."
 
@@ -59,7 +64,7 @@ class Command(BaseCommand):
                     "remembers what you tell it."
                 ),
                 instructions=DEMO_INSTRUCTIONS,
-                model=settings.DEFAULT_MODEL,
+                model=settings.DEFAULT_MODEL or DEMO_MODEL,
                 allow_model_override=True,
                 memory=DEMO_MEMORY,
                 tools=["update_working_memory"],
