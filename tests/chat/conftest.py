@@ -57,7 +57,8 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_sess
         stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parents[2],
     )
-    deadline = time.monotonic() + float(os.environ.get("TEST_SERVER_START_S", "120"))  # a loaded machine is slow
+    # A loaded machine took over 30 s to import the app: wait longer than that before failing.
+    deadline = time.monotonic() + float(os.environ.get("TEST_SERVER_START_S", "120"))
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
