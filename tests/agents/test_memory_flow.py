@@ -101,3 +101,29 @@ def test_a_provider_failure_keeps_the_user_message_and_records_the_run_failed(
     _turn(ctx, "t", "Hello again?")
     sent = openai_server.chat_requests[-1].messages
     assert [m["content"] for m in sent if m["role"] == "user"] == ["Are you there?", "Hello again?"]
+
+
+def test_a_dedicated_recall_index_searches_only_the_agents_own_threads(
+    openai_server, settings, make_agent, user
+):
+    """The shared index (the default) recalls what the user told another agent; an agent with
+    `index: "agent"` recalls only from its own threads."""
+    settings.EMBEDDER = "scripted/embed-test"
+    recall = {"top_k": 2, "message_range": 0, "scope": "resource"}
+    make_agent("other", tools=[], memory={"semantic_recall": recall})
+    make_agent("sharer", tools=[], memory={"semantic_recall": recall})
+    make_agent("private", tools=[], memory={"semantic_recall": {**recall, "index": "agent"}})
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    openai_server.script(*(ChatReply(text=f"answer {i}") for i in range(5)))
+
+    def turn(agent: str, thread: str, prompt: str) -> str:
+        generate(agent, context=ctx, prompt=prompt, memory=MemoryOptions(thread_id=thread))
+        sent = openai_server.chat_requests[-1].messages
+        return "\n".join(m["content"] for m in sent if m["role"] == "system")
+
+    turn("other", "with-other", "I can't stand cilantro in my food.")
+    assert "cilantro" in turn("sharer", "with-sharer", "What do I dislike?").split("<recalled_messages>")[1]
+    private = turn("private", "with-private", "What do I dislike?")
+    assert "cilantro" not in private
+    turn("private", "with-private", "I like basil.")
+    assert "What do I dislike?" in turn("private", "private-2", "And now?").split("<recalled_messages>")[1]
