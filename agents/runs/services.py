@@ -57,12 +57,13 @@ from agents.runs.selectors import gate_dict, run_owned
 from agents.runtime import events as ev
 from agents.runtime.drivers import run_events
 from agents.runtime.resume import continuation_setup, run_end_waiting
-from agents.runtime.setup import RunSetup
+from agents.runtime.setup import RunSetup, allowed_tools
+from agents.runtime.spec import agent_spec_load
 from agents.runtime.types import RunResult, Usage
-from agents.tools.registry import registry
+from agents.tools.registry import ToolDefinition, registry
 from core.access import Actor
 from core.db import releasing
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 
 
 class AlreadyDecided(Conflict):
@@ -125,9 +126,18 @@ def tool_call_resume(
     )
 
 
-def resume_data_validate(*, tool_name: str, resume_data: Any) -> Any:
+def gated_tool(*, run: Run, tool_name: str) -> ToolDefinition | None:
+    """The tool a gate of `run` waits on, by the name the model saw: the agent's toolkits may
+    have renamed or prefixed it (`allowed_tools`), so the registry's ids are the fallback only."""
+    try:
+        tools = allowed_tools(agent_spec_load(slug=run.agent.slug, tenant_id=run.tenant_id))
+    except PlatformError:  # the agent was disabled or removed meanwhile: its continuation fails later
+        tools = {}
+    return tools.get(tool_name) or registry.get(tool_name)
+
+
+def resume_data_validate(*, definition: ToolDefinition | None, resume_data: Any) -> Any:
     """The resume data as JSON after the tool's `resume_schema`; `ValidationFailed` naming each field."""
-    definition = registry.get(tool_name)
     schema = definition.resume_schema if definition is not None else None
     if schema is None:
         return resume_data
@@ -189,7 +199,8 @@ def _decide(
             gate.refresh_from_db()
         else:
             if kind == ToolCallGate.Kind.SUSPENSION:
-                resume_data = resume_data_validate(tool_name=gate.tool_name, resume_data=resume_data)
+                definition = gated_tool(run=run, tool_name=gate.tool_name)
+                resume_data = resume_data_validate(definition=definition, resume_data=resume_data)
             gate.status, gate.reason, gate.resume_data = status, reason, resume_data
             gate.decided_by_id, gate.decided_at = actor.user_id, now
             waiting = any(g.is_pending for g in gates if g is not gate)

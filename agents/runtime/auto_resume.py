@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.runtime.resume import continuation_setup
 from agents.runtime.setup import RunSetup
-from agents.tools.registry import registry
+from agents.tools.registry import ToolDefinition
 from core.context import RequestContext
 from memory.services import MessageInput, message_save
 from observability.tracing import Trace
@@ -50,9 +51,13 @@ def auto_resume(
     text: str,
     chain: list[ModelRef],
     trace: Trace,
+    tools: Mapping[str, ToolDefinition],
 ) -> RunSetup | AskAgain | None:
     """The continuation of the thread's suspended run (resumed from `text`), `AskAgain`, or None
-    when nothing on the thread can be auto-resumed (then the caller declines what waits)."""
+    when nothing on the thread can be auto-resumed (then the caller declines what waits).
+
+    `tools`: the agent's tools by the name the model sees (`setup.allowed_tools`); a gate
+    stores that name, which a toolkit may have renamed or prefixed."""
     if not enabled or not text:
         return None
     gates = list(
@@ -66,11 +71,11 @@ def auto_resume(
     if (
         len(gates) != 1
         or gates[0].kind != ToolCallGate.Kind.SUSPENSION
-        or _schema(gates[0].tool_name) is None
+        or _schema(tools, gates[0].tool_name) is None
     ):
         return None  # nothing waits, an approval waits, or several calls: declined by the caller
     gate = gates[0]
-    schema = _schema(gate.tool_name)
+    schema = _schema(tools, gate.tool_name)
     assert schema is not None  # noqa: S101 - checked above
     with trace.span(
         "suspension.extract", kind="approval", tool_name=gate.tool_name, tool_call_id=gate.tool_call_id
@@ -111,8 +116,8 @@ def auto_resume(
     return continuation_setup(run=run, gates=list(ToolCallGate.objects.filter(run=run)))
 
 
-def _schema(tool_name: str) -> Any:
-    definition = registry.get(tool_name)
+def _schema(tools: Mapping[str, ToolDefinition], tool_name: str) -> Any:
+    definition = tools.get(tool_name)
     return definition.resume_schema if definition is not None else None
 
 

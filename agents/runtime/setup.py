@@ -302,6 +302,7 @@ def _thread_waiting(
             text=text,
             chain=chain,
             trace=trace,
+            tools=allowed_tools(spec),
         )
         if trace.spans:
             trace.flush()

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from agents.models import Run, ToolCallGate
 from agents.runs.services import gates_expire, runs_sweep_interrupted
-from agents.tools import ToolContext, tool
+from agents.tools import ToolContext, ToolkitUse, tool, toolkit_register
 from core.models import Membership
 from memory.models import Message
 from tests.agents.test_approval import _sse
@@ -289,3 +289,44 @@ def test_auto_resume_turns_the_next_message_into_resume_data_or_asks_again(
     assert (gate.status, gate.resume_data) == ("resumed", {"seats": 4, "confirmed": True})
     texts = [p.get("text") for m in Message.objects.filter(thread_id="t-auto") for p in m.parts]
     assert "4 seats, yes" in texts  # the user's reply is in the thread
+
+
+toolkit_register(name="test_bookkit", tools=["test_book"], description="Room booking, for tests")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tool_renamed_by_a_toolkit_is_validated_and_auto_resumed_under_its_new_name(
+    openai_server, make_agent, api_client
+):
+    make_agent(
+        tools=[],
+        toolkits=[ToolkitUse(toolkit="test_bookkit", rename={"test_book": "reserve"})],
+        memory={"last_messages": 10},
+        auto_resume_suspended_tools=True,
+    )
+    openai_server.script(ChatReply(tool_calls=[ToolCall(id="r1", name="reserve", arguments={"room": "Ada"})]))
+    waiting = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "book Ada", "memory": {"thread": "t-kit"}}, format="json"
+    ).json()
+    assert waiting["status"] == "suspended"
+    gate = ToolCallGate.objects.get(run_id=waiting["runId"])
+    assert (gate.tool_name, gate.resume_schema["required"]) == ("reserve", ["seats", "confirmed"])
+
+    # Resume data is checked against the renamed tool's schema too.
+    bad = api_client.post(
+        "/api/agents/helper/resume-generate",
+        {"runId": waiting["runId"], "toolCallId": "r1", "resumeData": {"seats": "many"}},
+        format="json",
+    )
+    assert bad.status_code == 400, bad.json()
+    assert set(bad.json()["details"]) == {"resumeData.seats", "resumeData.confirmed"}
+
+    # The next message resumes it: the model extracts the data against that schema.
+    openai_server.script(ChatReply(text='{"seats": 2, "confirmed": true}'), ChatReply(text="Booked Ada for 2."))
+    done = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "2 seats, yes", "memory": {"thread": "t-kit"}}, format="json"
+    ).json()
+    assert (done["runId"], done["status"], done["text"]) == (waiting["runId"], "completed", "Booked Ada for 2.")
+    assert BOOKINGS == [{"room": "Ada", "seats": 2, "key": f"{waiting['runId']}:r1"}]
+    gate.refresh_from_db()
+    assert (gate.status, gate.resume_data) == ("resumed", {"seats": 2, "confirmed": True})
