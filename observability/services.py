@@ -26,6 +26,25 @@ _SPANS_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
     FROM jsonb_to_recordset(%s::jsonb) AS s(id uuid, trace_id uuid, parent_id uuid, seq integer, name text,
         kind text, started_at timestamptz, duration_ms double precision, status text, attributes jsonb, error text)
 """  # noqa: S608
+# A joined trace (`trace_join`): the row is extended, never replaced, and the spans are numbered on
+# after the stored ones, the continuation's root placed under the stored root.
+_TRACE_JOIN_SQL = f"""INSERT INTO {TraceRow._meta.db_table} AS t
+    (id, tenant_id, owner_id, name, started_at, duration_ms, status, attributes)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+    ON CONFLICT (id) DO UPDATE SET
+        duration_ms = GREATEST(t.duration_ms,
+            EXTRACT(EPOCH FROM (EXCLUDED.started_at - t.started_at)) * 1000 + EXCLUDED.duration_ms),
+        status = CASE WHEN EXCLUDED.status = 'error' THEN 'error' ELSE t.status END"""  # noqa: S608
+_SPANS_JOIN_SQL = f"""INSERT INTO {SpanRow._meta.db_table}
+    (id, trace_id, parent_id, seq, name, kind, started_at, duration_ms, status, attributes, error)
+    SELECT s.id, s.trace_id,
+        COALESCE(s.parent_id, (SELECT r.id FROM {SpanRow._meta.db_table} r
+            WHERE r.trace_id = s.trace_id AND r.parent_id IS NULL ORDER BY r.seq LIMIT 1)),
+        s.seq + COALESCE((SELECT MAX(o.seq) + 1 FROM {SpanRow._meta.db_table} o WHERE o.trace_id = s.trace_id), 0),
+        s.name, s.kind, s.started_at, s.duration_ms, s.status, s.attributes, s.error
+    FROM jsonb_to_recordset(%s::jsonb) AS s(id uuid, trace_id uuid, parent_id uuid, seq integer, name text,
+        kind text, started_at timestamptz, duration_ms double precision, status text, attributes jsonb, error text)
+"""  # noqa: S608
 
 
 def _redacted_rows(trace: Trace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -65,9 +84,12 @@ def trace_statements(
         trace.status,
         json.dumps(attributes, default=str),
     ]
-    statements: list[Statement] = [(_TRACE_SQL, trace_values)]
+    joined = trace.joined
+    statements: list[Statement] = [(_TRACE_JOIN_SQL if joined else _TRACE_SQL, trace_values)]
     if spans:
-        statements.append((_SPANS_SQL, [json.dumps(spans, default=_json_value)]))
+        statements.append(
+            (_SPANS_JOIN_SQL if joined else _SPANS_SQL, [json.dumps(spans, default=_json_value)])
+        )
     return statements
 
 

@@ -1,6 +1,7 @@
 """Traces and spans, buffered in memory and written in one batch.
 
-A run opens a trace with `trace_start`; everything inside opens spans with
+A run opens a trace with `trace_start` (a run continued after a suspension, in any process,
+joins its stored trace with `trace_join`); everything inside opens spans with
 `trace.span(...)` (a context manager). The current span travels in a context
 variable, so nested spans find their parent without it being passed around,
 also across `asyncio` tasks started inside the span. `trace.flush()` redacts
@@ -69,6 +70,9 @@ class Trace:
     spans: list[Span] = field(default_factory=list)
     status: str = "ok"
     flushed: bool = False
+    # A continuation of a stored trace (`trace_join`): its spans are added after the stored ones,
+    # its root span under the stored root, and the stored row's duration and status extended.
+    joined: bool = False
 
     def start_span(
         self, name: str, *, kind: str = "other", parent: Span | None = None, **attributes: Any
@@ -140,6 +144,21 @@ def trace_start(*, name: str, tenant_id: int | None, owner_id: int | None = None
     """A new trace of `tenant_id`, owned by the user `owner_id` (None: background work,
     readable by the tenant's admins only; see docs/security.md)."""
     return Trace(name=name, tenant_id=tenant_id, owner_id=owner_id, attributes=attributes)
+
+
+def trace_join(
+    *, trace_id: uuid.UUID | str, name: str, tenant_id: int | None, owner_id: int | None = None
+) -> Trace:
+    """More spans for the stored trace `trace_id` (a run continued after an approval, a resume,
+    an auto-resume), so one run is one trace however many processes it went through.
+
+    Flushing it adds its spans after the stored ones (its root span becomes a child of the
+    stored root) and extends the stored trace's duration and status; its own name and
+    attributes are not stored (the trace keeps the first's). No read is needed to join: the
+    stored positions are found by the insert itself. Exported to OTLP, the continuation's
+    root span has no parent (the exporter sees only this flush's spans), under the same trace id.
+    """
+    return Trace(name=name, tenant_id=tenant_id, owner_id=owner_id, id=uuid.UUID(str(trace_id)), joined=True)
 
 
 def current_span() -> Span | None:

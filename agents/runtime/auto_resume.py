@@ -27,7 +27,7 @@ from agents.runtime.setup import RunSetup
 from agents.tools.registry import ToolDefinition
 from core.context import RequestContext
 from memory.services import MessageInput, message_save
-from observability.tracing import Trace
+from observability.tracing import Trace, trace_join, trace_start
 
 EXTRACT_PROMPT = (
     "A tool is waiting for information from the user. Extract it from the user's message as JSON "
@@ -50,14 +50,14 @@ def auto_resume(
     resource_id: str,
     text: str,
     chain: list[ModelRef],
-    trace: Trace,
     tools: Mapping[str, ToolDefinition],
 ) -> RunSetup | AskAgain | None:
     """The continuation of the thread's suspended run (resumed from `text`), `AskAgain`, or None
     when nothing on the thread can be auto-resumed (then the caller declines what waits).
 
     `tools`: the agent's tools by the name the model sees (`setup.allowed_tools`); a gate
-    stores that name, which a toolkit may have renamed or prefixed."""
+    stores that name, which a toolkit may have renamed or prefixed. The extraction is traced in
+    the waiting run's trace, before the continuation's spans."""
     if not enabled or not text:
         return None
     gates = list(
@@ -66,7 +66,9 @@ def auto_resume(
             status=ToolCallGate.Status.PENDING,
             run__thread_id=thread_id,
             run__resource_id=resource_id,
-        ).order_by("created_at")
+        )
+        .select_related("run")
+        .order_by("created_at")
     )
     if (
         len(gates) != 1
@@ -77,12 +79,16 @@ def auto_resume(
     gate = gates[0]
     schema = _schema(tools, gate.tool_name)
     assert schema is not None  # noqa: S101 - checked above
-    with trace.span(
-        "suspension.extract", kind="approval", tool_name=gate.tool_name, tool_call_id=gate.tool_call_id
-    ):
-        data, problem = _extract(
-            chain=chain, trace=trace, schema=schema, payload=gate.suspend_payload, text=text
-        )
+    trace = _run_trace(gate, context)
+    try:
+        with trace.span(
+            "suspension.extract", kind="approval", tool_name=gate.tool_name, tool_call_id=gate.tool_call_id
+        ):
+            data, problem = _extract(
+                chain=chain, trace=trace, schema=schema, payload=gate.suspend_payload, text=text
+            )
+    finally:
+        trace.flush()
     if data is None:
         return AskAgain(
             note=(
@@ -114,6 +120,15 @@ def auto_resume(
         )
     run.status = Run.Status.RUNNING
     return continuation_setup(run=run, gates=list(ToolCallGate.objects.filter(run=run)))
+
+
+def _run_trace(gate: ToolCallGate, context: RequestContext) -> Trace:
+    name = f"agent.auto_resume {gate.tool_name}"
+    if gate.run.trace_id is None:
+        return trace_start(name=name, tenant_id=context.tenant_id, owner_id=context.user_id)
+    return trace_join(
+        trace_id=gate.run.trace_id, name=name, tenant_id=context.tenant_id, owner_id=context.user_id
+    )
 
 
 def _schema(tools: Mapping[str, ToolDefinition], tool_name: str) -> Any:

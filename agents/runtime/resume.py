@@ -26,7 +26,7 @@ from agents.runtime.turn import Turn, options_from_state
 from agents.runtime.types import Usage
 from core.context import RequestContext
 from core.errors import Disabled
-from observability.tracing import trace_start
+from observability.tracing import trace_join, trace_start
 
 
 def continuation_setup(*, run: Run, gates: list[ToolCallGate]) -> RunSetup:
@@ -62,12 +62,19 @@ def continuation_setup(*, run: Run, gates: list[ToolCallGate]) -> RunSetup:
         tool_results=state.tool_results,
         invalid_calls=state.invalid_calls,
     )
-    trace = trace_start(
-        name=f"agent.run {spec.slug}",
-        tenant_id=run.tenant_id,
-        owner_id=run.user_id,
-        run_id=str(run.id),
-        continues_trace=str(run.trace_id or ""),
+    # One run, one trace: the continuation's spans join the trace the run started
+    # (approval requested there; decided and resumed here, then the rest of the run).
+    trace = (
+        trace_join(
+            trace_id=run.trace_id,
+            name=f"agent.run {spec.slug}",
+            tenant_id=run.tenant_id,
+            owner_id=run.user_id,
+        )
+        if run.trace_id is not None
+        else trace_start(
+            name=f"agent.run {spec.slug}", tenant_id=run.tenant_id, owner_id=run.user_id, run_id=str(run.id)
+        )
     )
     chain = [resolve(name) for name in chain_names]
     run_span = trace.start_span(

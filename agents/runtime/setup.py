@@ -291,9 +291,6 @@ def _thread_waiting(
     )
     text = next((m["content"] for m in reversed(new_messages) if m["role"] == "user"), "")
     if enabled:
-        trace = trace_start(
-            name=f"agent.auto_resume {spec.slug}", tenant_id=context.tenant_id, owner_id=context.user_id
-        )
         outcome = auto_resume(
             enabled=True,
             context=context,
@@ -301,11 +298,8 @@ def _thread_waiting(
             resource_id=resource_id,
             text=text,
             chain=chain,
-            trace=trace,
             tools=allowed_tools(spec),
         )
-        if trace.spans:
-            trace.flush()
         if isinstance(outcome, AskAgain):
             return outcome.note
         if outcome is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -213,14 +214,24 @@ def test_the_trace_shows_the_request_the_decision_and_the_tool_span(openai_serve
         format="json",
     ).json()
 
-    first = api_client.get(f"/api/traces/{waiting['traceId']}").json()
-    assert "approval.requested" in [s["name"] for s in first["spans"]]
-    second = api_client.get(f"/api/traces/{done['traceId']}").json()
-    spans = {s["name"]: s for s in second["spans"]}
+    # One run, one trace: the continuation's spans join the trace the run started.
+    assert done["traceId"] == waiting["traceId"]
+    assert Run.objects.get(id=waiting["runId"]).trace_id == uuid.UUID(waiting["traceId"])
+    trace = api_client.get(f"/api/traces/{waiting['traceId']}").json()
+    names = [s["name"] for s in sorted(trace["spans"], key=lambda s: s["seq"])]
+    requested, decided_at, resumed = (
+        names.index("approval.requested"),
+        names.index("approval.decided"),
+        names.index("run.resumed"),
+    )
+    assert requested < decided_at < resumed < names.index("tool.call")
+    assert len({s["seq"] for s in trace["spans"]}) == len(trace["spans"])
+    roots = [s for s in trace["spans"] if s["parent_id"] is None]
+    assert [r["name"] for r in roots] == ["agent.run"]  # the continuation's run span sits under it
+    spans = {s["name"]: s for s in trace["spans"]}
     decided = spans["approval.decided"]["attributes"]
     assert (decided["decision"], decided["decided_by"], decided["reason"]) == ("approved", user.pk, "checked")
     assert decided["decided_at"]
-    assert "run.resumed" in spans
     tool = spans["tool.call"]["attributes"]
     assert (tool["status"], tool["retries"], tool["side_effect_id"]) == ("ok", 0, f"{waiting['runId']}:p1")
     assert tool["latency_ms"] >= 0

@@ -330,3 +330,11 @@ def test_a_tool_renamed_by_a_toolkit_is_validated_and_auto_resumed_under_its_new
     assert BOOKINGS == [{"room": "Ada", "seats": 2, "key": f"{waiting['runId']}:r1"}]
     gate.refresh_from_db()
     assert (gate.status, gate.resume_data) == ("resumed", {"seats": 2, "confirmed": True})
+    # The suspension, the extraction from the message and the resume are all in the run's one trace.
+    assert done["traceId"] == waiting["traceId"]
+    trace = api_client.get(f"/api/traces/{waiting['traceId']}").json()
+    names = [s["name"] for s in sorted(trace["spans"], key=lambda s: s["seq"])]
+    assert names.index("suspension.requested") < names.index("suspension.extract")
+    assert names.index("suspension.extract") < names.index("suspension.resumed") < names.index("run.resumed")
+    resumed = next(s for s in trace["spans"] if s["name"] == "suspension.resumed")["attributes"]
+    assert (resumed["decision"], resumed["reason"]) == ("resumed", "resumed from the user's message")
