@@ -40,9 +40,9 @@ from chat.runs import (
     thread_group,
 )
 from chat.runtime import ChatDecision, chat_runtime
-from chat.services import chat_decide, chat_request
+from chat.services import chat_cancel, chat_decide, chat_request
 from core.access import Actor, actor_for_user
-from core.errors import PlatformError
+from core.errors import Conflict, PlatformError
 
 logger = logging.getLogger(__name__)
 
@@ -232,10 +232,11 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             return
         state = await replay_run_state(user_id=self.user.pk, run_id=run_id)
         if state == "running":
-            # The run is consumed by another process: ask every member of the thread's group.
-            await self.channel_layer.group_send(
-                self._group(thread_id), {"type": "chat.abort", "run_id": run_id}
-            )
+            # The run is consumed by another process: cancel it there (its row, then its signal).
+            try:
+                await database_sync_to_async(chat_cancel)(actor=self.actor, run_id=run_id)
+            except Conflict:
+                await self._run_ended()
         elif state == "ended":
             await self._run_ended()
         else:
@@ -276,10 +277,6 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         if run_id in self.local_runs or frame.get("seq", 0) <= self.local_upto.get(run_id, 0):
             return  # this socket reads the run directly, or already sent these frames
         await self.send_json(event["frame"])
-
-    async def chat_abort(self, event: dict[str, Any]) -> None:
-        # The group is this user's thread: the check is the same as for the socket's own frame.
-        run_abort(run_id=event["run_id"], actor=self.actor)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

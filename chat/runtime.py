@@ -76,6 +76,10 @@ class ChatRuntime(Protocol):
     def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         """A new turn, or with `request.continuation` the continued run."""
 
+    def cancel(self, *, actor: Actor, run_id: str) -> None:
+        """Stop a run wherever it runs (synchronous); 404 for a run the actor may not manage, 409
+        once it has ended."""
+
 
 class PlatformRuntime:
     """Adapter over `agents.runtime.stream` with memory on the chat's thread."""
@@ -120,6 +124,11 @@ class PlatformRuntime:
         return DecisionOutcome(
             run_id=str(recorded.run_id), ready=recorded.ready, gate=recorded.gate, claim=recorded
         )
+
+    def cancel(self, *, actor: Actor, run_id: str) -> None:
+        from agents.runs import services
+
+        services.run_cancel(actor=actor, run_id=run_id)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[Event]:
         from agents.runs import services

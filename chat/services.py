@@ -95,6 +95,12 @@ def chat_decide(*, actor: Actor, agent_id: str, decision: ChatDecision) -> Decis
     return chat_runtime().decide(actor=actor, agent_id=agent_id, decision=decision)
 
 
+def chat_cancel(*, actor: Actor, run_id: str) -> None:
+    """Cancel a run the actor may manage, in whichever process runs it (404 for anyone else's,
+    409 once it has ended). Synchronous: it writes to the database."""
+    chat_runtime().cancel(actor=actor, run_id=run_id)
+
+
 def chat_continuation_build(
     *, user: Any, agent_id: str, thread_id: str, decisions: list[ChatDecision]
 ) -> ChatRequest:

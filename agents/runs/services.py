@@ -28,7 +28,8 @@ admin, anyone else gets `NotFound`, exactly as for a run that does not exist):
   A provider failure while continuing fails the run (its error, e.g. 502, stored on it);
   the decision stays stored, tool outcomes recorded before are never run again.
 - `run_cancel(actor=, run_id=) -> Run` cancels a suspended run (waiting calls `cancelled`)
-  or asks a running one to stop; `Conflict` when it has already ended.
+  or stops a running one in whichever process runs it (at its next step boundary or
+  stream chunk; its stream ends with `abort`); `Conflict` when it has already ended.
 - `gates_expire()` (beat): waiting approvals past `expires_at` become `expired` (declined,
   reason "expired") and their runs end `cancelled`. `runs_sweep_interrupted()` (beat):
   runs `running` past `RUN_INTERRUPTED_AFTER_S` without a checkpoint become `interrupted`.
@@ -55,6 +56,7 @@ from pydantic import ValidationError
 from agents.models import Run, ToolCallGate
 from agents.runs.selectors import gate_dict, run_owned
 from agents.runtime import events as ev
+from agents.runtime.cancel import cancel_signal
 from agents.runtime.drivers import run_events
 from agents.runtime.resume import continuation_setup, run_end_waiting
 from agents.runtime.setup import RunSetup, allowed_tools
@@ -338,8 +340,9 @@ def _stored_result(run_id: uuid.UUID) -> RunResult:
 
 def run_cancel(*, actor: Actor, run_id: uuid.UUID | str) -> Run:
     """Cancel a run: a suspended one ends now (its waiting calls `cancelled`, its turn written to
-    memory); a running one is marked `cancelled` and its process stops at the next step
-    boundary. `RunNotActive` (409) when it has already ended."""
+    memory); a running one is marked `cancelled` and the process that runs it, wherever it is,
+    stops it at its next step boundary or between two chunks of its stream
+    (`agents.runtime.cancel`). `RunNotActive` (409) when it has already ended."""
     with transaction.atomic():
         run = run_owned(actor=actor, run_id=run_id).select_for_update(of=("self",)).first()
         if run is None:
@@ -357,6 +360,9 @@ def run_cancel(*, actor: Actor, run_id: uuid.UUID | str) -> Run:
             run.status = Run.Status.CANCELLED
             run.error = {"code": "run_cancelled", "message": "The run was cancelled.", "status": 409}
             run.save(update_fields=["status", "error"])
+            # Whichever process runs it stops at its next step boundary or stream chunk.
+            run_id_text = str(run.id)
+            transaction.on_commit(lambda: cancel_signal(run_id=run_id_text))
         else:
             raise RunNotActive(f"The run has already ended ({run.status}).", details={"status": run.status})
     return run

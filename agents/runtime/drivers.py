@@ -22,6 +22,7 @@ from agents.providers import calls
 from agents.providers.config import ModelRef
 from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
+from agents.runtime.cancel import CANCELLED_REASON, cancel_requested, cancel_unwatch, cancel_watch
 from agents.runtime.checkpoint import run_checkpoint, run_suspend, state_of, suspended_result
 from agents.runtime.loop import CallModel, Checkpoint, Emit, Op, RunTools, Suspend, run_loop
 from agents.runtime.persistence import (
@@ -45,6 +46,21 @@ class InternalRunError(PlatformError):
     code = "internal_error"
     status = 500
     default_message = "The run failed because of an internal error; it was recorded."
+
+
+class RunCancelled(PlatformError):
+    """The run was cancelled while it executed (`agents.runtime.cancel`); it stopped at a step
+    boundary or between two chunks of a streamed answer."""
+
+    code = "run_cancelled"
+    status = 409
+    default_message = CANCELLED_REASON
+
+
+def _stop_if_cancelled(setup: RunSetup, op: Op) -> None:
+    """Before a model call or a batch of tools: stop a run that was cancelled meanwhile."""
+    if isinstance(op, CallModel | RunTools) and setup.watched and cancel_requested(setup.watched):
+        raise RunCancelled()
 
 
 def _result(setup: RunSetup, *, status: str, partial_text: str = "") -> RunResult:
@@ -181,6 +197,19 @@ async def _perform_async(setup: RunSetup, op: Op) -> Any:
     return None
 
 
+def _watch(setup: RunSetup) -> None:
+    """A run with a row can be cancelled from anywhere: follow its cancel signal while it runs."""
+    if setup.inserted:
+        setup.watched = str(setup.run_id)
+        cancel_watch(run_id=setup.watched)
+
+
+def _unwatch(setup: RunSetup) -> None:
+    if setup.watched:
+        cancel_unwatch(run_id=setup.watched)
+        setup.watched = ""
+
+
 def run_sync(setup: RunSetup) -> RunResult:
     """Drive `run_loop` with blocking calls (the model, the tools, the database)."""
     if setup.replay is not None:
@@ -193,6 +222,7 @@ def run_sync(setup: RunSetup) -> RunResult:
     setup.model = setup.model or setup.chain[0].id
     machine = run_loop(setup)
     answer: Any = None
+    _watch(setup)
     try:
         while True:
             try:
@@ -200,7 +230,12 @@ def run_sync(setup: RunSetup) -> RunResult:
             except StopIteration as stop:
                 status = stop.value
                 break
+            _stop_if_cancelled(setup, op)
             answer = _perform_sync(setup, op)
+    except RunCancelled as error:
+        setup.error = error
+        run_finish(**_finish_kwargs(setup, _result(setup, status="cancelled"), error, "cancelled"))
+        raise
     except PlatformError as error:
         setup.error = error
         run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), error, "failed"))
@@ -211,6 +246,8 @@ def run_sync(setup: RunSetup) -> RunResult:
         setup.error = internal
         run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), internal, "failed"))
         raise internal from error
+    finally:
+        _unwatch(setup)
     if status == "suspended":
         assert setup.result is not None  # noqa: S101 - set when the loop suspended
         return setup.result
@@ -308,9 +345,10 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
     metadata = {"runId": str(setup.run_id), "traceId": str(setup.trace.id), "agentId": setup.spec.slug}
     if setup.thread_id:
         metadata["threadId"] = setup.thread_id
-    yield ev.Start(message_id=str(setup.run_id), metadata=metadata)
     steps: list[_Step] = [_Step(setup.turn.step)]  # the model call in progress is the last
+    _watch(setup)  # before its id leaves with `start`: a cancel may follow at once
     try:
+        yield ev.Start(message_id=str(setup.run_id), metadata=metadata)
         status = "completed"
         async with aclosing(_drive_async(setup, steps, streaming=streaming)) as events:
             async for item in events:
@@ -318,6 +356,13 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
                     status = item.status
                 else:
                     yield item
+    except RunCancelled as cancelled:
+        # The row is already `cancelled`: the partial answer goes to memory and the trace.
+        setup.error = cancelled
+        partial = "".join(steps[-1].partial)
+        await _persist(setup, _result(setup, status="cancelled", partial_text=partial), cancelled)
+        yield ev.Abort(reason=CANCELLED_REASON)
+        return
     except (GeneratorExit, asyncio.CancelledError):
         if setup.result is None:  # a suspended run is already stored as such
             partial = "".join(steps[-1].partial)
@@ -334,6 +379,8 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
         await _persist(setup, _result(setup, status="failed", partial_text=partial), error)
         yield ev.Error(error_text=error.message)
         return
+    finally:
+        _unwatch(setup)
     if status == "suspended":
         assert setup.result is not None  # noqa: S101 - set when the loop suspended
         yield suspended_finish(metadata, setup.result.pending_tool_calls)
@@ -367,7 +414,9 @@ async def _drive_async(
         answer = None
         if isinstance(op, Emit):
             yield op.event
-        elif isinstance(op, CallModel):
+            continue
+        _stop_if_cancelled(setup, op)
+        if isinstance(op, CallModel):
             step = _Step(setup.turn.step)
             steps.append(step)
             async with aclosing(_model_events(setup, step, op.request, streaming=streaming)) as events:
@@ -409,8 +458,10 @@ async def _model_events(
         deltas = calls.call_stream(
             chain=setup.chain, request=request, trace=setup.trace, on_first=step.set_model
         )
-        async with aclosing(deltas):
+        async with aclosing(deltas):  # closed on the way out: a cancel closes the provider stream
             async for batch in deltas:
+                if setup.watched and cancel_requested(setup.watched):
+                    raise RunCancelled()
                 for kind, value in batch:
                     for event in step.events(kind, value):
                         yield event

@@ -260,6 +260,10 @@ class Finish(Event):
         )
 
 
+# The reason of the `abort` that ends a run stopped by a cancel (`agents.runtime.cancel`).
+CANCELLED_REASON = "The run was cancelled."
+
+
 @dataclass(frozen=True, slots=True)
 class Abort(Event):
     reason: str | None = None

@@ -54,6 +54,7 @@ class RunSetup:
     decisions: dict[str, GateDecision] = field(default_factory=dict)
     model: str = ""  # the model that answered last
     resumed: bool = False  # a continuation of a suspended run
+    watched: str = ""  # the run id while its cancel signal is followed (`agents.runtime.cancel`)
     # The run's outcome, set by the driver: a result (completed or suspended) or the error.
     result: RunResult | None = None
     error: PlatformError | None = None

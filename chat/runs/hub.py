@@ -23,7 +23,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from agents.runtime.events import Abort, Error, Event
+from agents.runtime.events import CANCELLED_REASON, Abort, Error, Event
 from chat.runs.coalesce import Coalescer
 from chat.runs.replay import IDLE, replay_append, replay_length
 from chat.runtime import ChatRequest, chat_runtime
@@ -180,6 +180,8 @@ def _status_after(chunk: dict[str, Any], status: str) -> str:
     `suspended` (the SDK knows no such finish reason; the runtime says so in its metadata)."""
     if chunk["type"] == "finish" and (chunk.get("messageMetadata") or {}).get("status") == "suspended":
         return "suspended"
+    if chunk["type"] == "abort" and chunk.get("reason") == CANCELLED_REASON:
+        return "cancelled"  # stopped by `POST /api/runs/{runId}/cancel` (or an abort from another process)
     return _TERMINAL.get(chunk["type"], status)
 
 

@@ -12,3 +12,8 @@ APPROVAL_TTL_S = env.float("APPROVAL_TTL_S", default=86400.0)
 RUN_INTERRUPTED_AFTER_S = env.float("RUN_INTERRUPTED_AFTER_S", default=900.0)
 # How often beat expires approvals and sweeps interrupted runs.
 RUNS_SWEEP_EVERY_S = env.float("RUNS_SWEEP_EVERY_S", default=60.0)
+# A cancelled run is stopped in whichever process runs it through a Redis signal
+# (`agents.runtime.cancel`); False: the run is only marked and goes on to its end.
+RUN_CANCEL_SIGNAL = env.bool("RUN_CANCEL_SIGNAL", default=True)
+# How long the signal's key waits for a process that was reconnecting to Redis.
+RUN_CANCEL_KEY_TTL_S = env.int("RUN_CANCEL_KEY_TTL_S", default=3600)

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_session: Any) -> Iterator[str]:
-    """A real daphne (as `make run` starts it: `config.serve`) on a free port, against the test database.
-
-    Tests using it need `transactional_db` so the server process sees their rows.
-    """
+@contextmanager
+def daphne_process(django_db_blocker: Any, openai_server: Any) -> Iterator[str]:
+    """A real daphne (as `make run` starts it: `config.serve`) on a free port, against the test
+    database; its URL while it runs."""
     from django.db import connection
 
     with django_db_blocker.unblock():
@@ -46,7 +45,7 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_sess
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.chat.daphne_settings",
         "CHAT_TEST_DB_NAME": db_name,
-        "SCRIPTED_BASE_URL": _openai_server_session.base_url,
+        "SCRIPTED_BASE_URL": openai_server.base_url,
         "SCRIPTED_API_KEY": SCRIPTED_KEY,
     }
     log = tempfile.NamedTemporaryFile(prefix="daphne-", suffix=".log", delete=False)  # noqa: SIM115
@@ -70,13 +69,32 @@ def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_sess
     else:
         proc.kill()
         raise RuntimeError("daphne did not start: " + Path(log.name).read_text())
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:  # a run or a socket still open: the test is over, stop it
-        proc.kill()
-        proc.wait(10)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # a run or a socket still open: the test is over, stop it
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def daphne_url(django_db_setup: Any, django_db_blocker: Any, _openai_server_session: Any) -> Iterator[str]:
+    """A real daphne on a free port, against the test database.
+
+    Tests using it need `transactional_db` so the server process sees their rows.
+    """
+    with daphne_process(django_db_blocker, _openai_server_session) as url:
+        yield url
+
+
+@pytest.fixture
+def second_daphne_url(daphne_url: str, django_db_blocker: Any, _openai_server_session: Any) -> Iterator[str]:
+    """Another daphne process beside `daphne_url`, for what must work across processes."""
+    with daphne_process(django_db_blocker, _openai_server_session) as url:
+        yield url
 
 
 @pytest.fixture
