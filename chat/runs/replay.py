@@ -165,7 +165,13 @@ IDLE: Frame = {"type": "idle"}
 async def replay_follow(*, user_id: int | str, run_id: str, idle_s: float) -> AsyncIterator[Frame]:
     """Every frame of the run from its first, then each new one as it is appended, up to and
     including `run-end`. Yields `IDLE` after `idle_s` without a frame (for heartbeats; 0 sends
-    none); ends early when the run's frames expire."""
+    none); ends early when the run's frames expire.
+
+    A run that suspended and was then decided has its continuation's frames after its
+    suspended `run-end` (one sequence, see `hub.run_continue`): that `run-end` is passed over
+    when frames follow it, so a client that resumes during the continuation gets the run
+    from its first chunk to its real end. With nothing after it yet, it ends the follow (the
+    run waits for a person)."""
     key = _key(user_id=user_id, run_id=run_id)
     client = _follower()
     last = "0-0"
@@ -180,9 +186,21 @@ async def replay_follow(*, user_id: int | str, run_id: str, idle_s: float) -> As
             continue
         # RESP2 answers [[key, entries]], RESP3 {key: [entries]}.
         entries = next(iter(answer.values()))[0] if isinstance(answer, dict) else answer[0][1]
-        for entry_id, fields in entries:
+        for index, (entry_id, fields) in enumerate(entries):
             last = entry_id
             frame = _decode(fields)
-            yield frame
             if frame.get("type") == "run-end":
+                if frame.get("status") == "suspended" and (
+                    index + 1 < len(entries) or await _continued(client, key, entry_id)
+                ):
+                    continue  # the run was decided and goes on: follow its continuation too
+                yield frame
                 return
+            yield frame
+
+
+async def _continued(client: aioredis.Redis, key: str, entry_id: Any) -> bool:
+    """Whether frames follow the entry `entry_id` (a suspended run's `run-end`): its continuation."""
+    after = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    entries: Any = await client.xrange(key, min=f"({after}", max="+", count=1)
+    return bool(entries)
