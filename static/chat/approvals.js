@@ -242,11 +242,33 @@ export function onFrame(frame, findView) {
     status.textContent = "Recorded; the run continues once every call of this step is decided.";
   } else {
     status.textContent = frame.message;
+    fieldErrors(card(view, frame.toolCallId), frame.details);
     // A decision that was refused for good (already decided, gone) cannot be sent again.
     const retry = !["already_decided", "conflict", "not_found"].includes(frame.code);
     for (const button of card(view, frame.toolCallId).querySelectorAll("button")) button.disabled = !retry;
   }
   return true;
+}
+
+/** Resume data the tool's schema refused: each field's messages beside it (`resumeData.<field>`). */
+function fieldErrors(box, details) {
+  for (const old of box.querySelectorAll(".field-error")) old.remove();
+  for (const input of box.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const [key, messages] of Object.entries(details || {})) {
+    if (!key.startsWith("resumeData")) continue;
+    const name = key.split(".")[1];
+    const input = name ? box.querySelector(`[name="${CSS.escape(name)}"]`) : null;
+    const error = document.createElement("small");
+    error.className = "field-error";
+    error.setAttribute("role", "alert");
+    error.textContent = `${name || "reply"}: ${[].concat(messages).join(" ")}`;
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.closest(".schema-field").append(error);
+    } else {
+      box.querySelector(".tool-prompt-status")?.before(error);
+    }
+  }
 }
 
 /** A new message declines what the thread's runs still wait for approval on (the server does

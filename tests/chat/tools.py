@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agents.tools import ToolContext, tool
 
@@ -47,7 +47,7 @@ class SlotAsk(BaseModel):
 
 
 class Slot(BaseModel):
-    slot: str
+    slot: str = Field(pattern=r"^\d{1,2}:\d{2}$", description="A time of day, as 14:00")
 
 
 class SlotOut(BaseModel):
