@@ -19,9 +19,25 @@ class WorkflowsConfig(AppConfig):
         workflows_import(list(settings.WORKFLOW_MODULES))
         periodic("workflows-sweep", "workflows.runs_sweep", every_s=settings.WORKFLOW_SWEEP_EVERY_S)
         post_migrate.connect(_sync, sender=self)
+        from memory.signals import resource_data_deleted, thread_deleted
+
+        thread_deleted.connect(_thread_deleted, dispatch_uid="workflows-thread-deleted")
+        resource_data_deleted.connect(_resource_deleted, dispatch_uid="workflows-resource-deleted")
 
 
 def _sync(**kwargs: Any) -> None:
     from workflows.services import definitions_sync
 
     definitions_sync()
+
+
+def _thread_deleted(*, tenant_id: int, thread_id: str, **kwargs: Any) -> None:
+    from workflows.services import runs_delete_for_thread
+
+    runs_delete_for_thread(tenant_id=tenant_id, thread_id=thread_id)
+
+
+def _resource_deleted(*, tenant_id: int, resource_id: str, thread_ids: list[str], **kwargs: Any) -> None:
+    from workflows.services import runs_delete_for_resource
+
+    runs_delete_for_resource(tenant_id=tenant_id, resource_id=resource_id, thread_ids=thread_ids)

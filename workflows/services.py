@@ -425,6 +425,22 @@ def runs_sweep(*, now: Any = None, limit: int = 500) -> int:
 
 
 def runs_delete_for_thread(*, tenant_id: int, thread_id: str) -> int:
-    """Delete the runs started for a thread (called where the thread is deleted)."""
-    deleted, _ = WorkflowRun.objects.filter(tenant_id=tenant_id, thread_id=thread_id).delete()
-    return deleted
+    """Delete the runs started for a thread, with their journal, events, timers, suspensions
+    and fan-in rows (on `memory.signals.thread_deleted`); returns the runs deleted."""
+    runs = WorkflowRun.objects.filter(tenant_id=tenant_id, thread_id=thread_id)
+    return _runs_delete(runs)
+
+
+def runs_delete_for_resource(*, tenant_id: int, resource_id: str, thread_ids: list[str]) -> int:
+    """Delete a resource's runs and those of its threads (on `memory.signals.resource_data_deleted`)."""
+    runs = WorkflowRun.objects.filter(tenant_id=tenant_id).filter(
+        Q(resource_id=resource_id) | Q(thread_id__in=thread_ids)
+    )
+    return _runs_delete(runs)
+
+
+def _runs_delete(runs: Any) -> int:
+    ids = list(runs.values_list("pk", flat=True))
+    if ids:
+        WorkflowRun.objects.filter(pk__in=ids).delete()  # the rows under a run cascade with it
+    return len(ids)

@@ -12,6 +12,7 @@ from core.db import fetch_prepared
 from core.errors import Conflict, NotFound
 from memory.models import Message, MessageEmbedding, Thread, WorkingMemory
 from memory.selectors import thread_get
+from memory.signals import resource_data_deleted, thread_deleted
 
 # The thread created if missing, else the stored one: one statement, one round trip.
 _ENSURE_SQL = """
@@ -133,6 +134,7 @@ def thread_delete(*, tenant_id: int, thread_id: str) -> None:
     Message.objects.filter(tenant_id=tenant_id, thread_id=thread.id).delete()
     WorkingMemory.objects.filter(tenant_id=tenant_id, scope="thread", key=thread_id).delete()
     thread.delete()
+    thread_deleted.send(sender=Thread, tenant_id=tenant_id, thread_id=thread_id)
 
 
 @transaction.atomic
@@ -144,4 +146,5 @@ def resource_data_delete(*, tenant_id: int, resource_id: str) -> int:
     Message.objects.filter(tenant_id=tenant_id, thread_id__in=ids).delete()
     WorkingMemory.objects.filter(tenant_id=tenant_id, resource_id=resource_id).delete()
     threads.delete()
+    resource_data_deleted.send(sender=Thread, tenant_id=tenant_id, resource_id=resource_id, thread_ids=ids)
     return len(ids)
