@@ -20,6 +20,7 @@ class WorkflowsConfig(AppConfig):
         periodic("workflows-sweep", "workflows.runs_sweep", every_s=settings.WORKFLOW_SWEEP_EVERY_S)
         post_migrate.connect(_sync, sender=self)
         from memory.signals import resource_data_deleted, thread_deleted
+        from workflows import approvals  # noqa: F401 - registers the approval steps' gate handler
 
         thread_deleted.connect(_thread_deleted, dispatch_uid="workflows-thread-deleted")
         resource_data_deleted.connect(_resource_deleted, dispatch_uid="workflows-resource-deleted")

@@ -69,6 +69,8 @@ class Step:
     suspend_schema: type[BaseModel] | None = None
     resume_schema: type[BaseModel] | None = None
     kind: str = "step"
+    # An approval step: the agent (slug) whose approvals list the step's decision.
+    approval_agent: str = ""
 
     @property
     def is_async(self) -> bool:
@@ -86,6 +88,7 @@ class Step:
             "retry": {"attempts": self.retry.attempts, "backoffS": self.retry.backoff_s},
             "timeoutS": self.timeout_s,
             "atMostOnce": self.at_most_once,
+            **({"approvalAgent": self.approval_agent} if self.kind == "approval" else {}),
         }
 
     def fingerprint(self) -> dict[str, Any]:

@@ -78,6 +78,8 @@ class WorkflowRun(models.Model):
     cancel_requested = models.BooleanField(default=False)
     generation = models.PositiveIntegerField(default=1, help_text="Grows on every restart from a step.")
     event_seq = models.PositiveIntegerField(default=0)
+    # The run's storage_kit workspace (large step outputs, a report), made on first use.
+    workspace_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -176,6 +178,9 @@ class Suspension(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     resumed_at = models.DateTimeField(null=True, blank=True)
+    # An approval step's wait as the runs' approval service holds it: the agent run whose one
+    # approval gate (`ToolCallGate`) stands for this suspension (`workflows.approvals`).
+    approval_run_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

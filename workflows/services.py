@@ -20,12 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from core.access import Actor
 from core.errors import Disabled, NotFound, PayloadTooLarge, ValidationFailed
+from workflows.approvals import gates_close
 from workflows.definition import Step, Workflow
 from workflows.engine import store
 from workflows.engine.execute import json_size
 from workflows.errors import RunConflict, SuspensionConflict, TooManyRuns
 from workflows.models import StepAttempt, Suspension, Timer, WorkflowDefinition, WorkflowRun
 from workflows.registry import DefinitionChanged, registry
+from workflows.steps import agent_runs_cancelled
 
 Status = WorkflowRun.Status
 
@@ -237,16 +239,20 @@ def _address(run: WorkflowRun, step: str | None) -> Suspension:
     )
 
 
-def _resume_one(*, actor: Actor, run: WorkflowRun, suspension: Suspension, resume_data: Any) -> None:
+def _resume_data(run: WorkflowRun, suspension: Suspension, resume_data: Any) -> Any:
     definition = _step_of(run, suspension.step_id)
-    data = resume_data
     if definition is not None and definition.resume_schema is not None:
-        data = _validated(definition.resume_schema, resume_data, "resumeData")
-    elif json_size(resume_data) > int(settings.WORKFLOW_MAX_STEP_BYTES):
+        return _validated(definition.resume_schema, resume_data, "resumeData")
+    if json_size(resume_data) > int(settings.WORKFLOW_MAX_STEP_BYTES):
         raise PayloadTooLarge("resumeData is too large.")
+    return resume_data
+
+
+def _resume_one(*, actor: Actor | None, run: WorkflowRun, suspension: Suspension, resume_data: Any) -> None:
+    data = _resume_data(run, suspension, resume_data)
     suspension.status = Suspension.Status.RESUMED
     suspension.resume_data = data
-    suspension.resumed_by_id = actor.user_id
+    suspension.resumed_by_id = actor.user_id if actor is not None else None
     suspension.resumed_at = timezone.now()
     suspension.save(update_fields=["status", "resume_data", "resumed_by", "resumed_at"])
     store.event_append(
@@ -262,20 +268,27 @@ def _locked_active(run: WorkflowRun) -> WorkflowRun:
 
 
 def run_resume(*, actor: Actor, run: WorkflowRun, step: str | None, resume_data: Any) -> Suspension:
-    """Resume exactly one suspension (consumed once: a second resume of it is a 409)."""
+    """Resume exactly one suspension (consumed once: a second resume of it is a 409).
+
+    An approval step's suspension is decided through the runs' approval service (its gate),
+    which resumes the suspension in the deciding transaction (`workflows.approvals`)."""
     with transaction.atomic():
         locked = _locked_active(run)
         suspension = _address(locked, step)
-        _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
-        WorkflowRun.objects.filter(pk=locked.pk).update(
-            dirty=True, status=Status.RUNNING, updated_at=timezone.now()
-        )
-        _enqueue(locked.pk)
+        if suspension.approval_run_id is not None:
+            data = _resume_data(locked, suspension, resume_data)
+        else:
+            _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
+            _mark_resumed(locked)
+            return suspension
+    _gate_decide(actor=actor, suspension=suspension, data=data)
+    suspension.refresh_from_db()
     return suspension
 
 
 def run_resume_all(*, actor: Actor, run: WorkflowRun, resume_data: Any) -> list[Suspension]:
     """Resume every open suspension of the run with the same data (an explicit call of its own)."""
+    gated: list[tuple[Suspension, Any]] = []
     with transaction.atomic():
         locked = _locked_active(run)
         suspensions = list(
@@ -286,17 +299,72 @@ def run_resume_all(*, actor: Actor, run: WorkflowRun, resume_data: Any) -> list[
         if not suspensions:
             raise SuspensionConflict("The run has no open suspension.")
         for suspension in suspensions:
-            _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
-        WorkflowRun.objects.filter(pk=locked.pk).update(
-            dirty=True, status=Status.RUNNING, updated_at=timezone.now()
-        )
-        _enqueue(locked.pk)
+            if suspension.approval_run_id is not None:
+                gated.append((suspension, _resume_data(locked, suspension, resume_data)))
+            else:
+                _resume_one(actor=actor, run=locked, suspension=suspension, resume_data=resume_data)
+        if len(gated) < len(suspensions):
+            _mark_resumed(locked)
+    for suspension, data in gated:
+        _gate_decide(actor=actor, suspension=suspension, data=data)
     return suspensions
+
+
+def _mark_resumed(run: WorkflowRun) -> None:
+    WorkflowRun.objects.filter(pk=run.pk).update(dirty=True, status=Status.RUNNING, updated_at=timezone.now())
+    _enqueue(run.pk)
+
+
+def _gate_decide(*, actor: Actor, suspension: Suspension, data: Any) -> None:
+    """Decide an approval step's gate as any tool approval is decided (409 when decided before)."""
+    from agents.runs.services import tool_call_decide
+    from workflows.approvals import gate_of
+
+    gate = gate_of(suspension)
+    if gate is None:
+        raise SuspensionConflict("The approval of this step is gone.", details={"step": suspension.path})
+    tool_call_decide(
+        actor=actor,
+        agent_id=gate["agentId"],
+        run_id=gate["runId"],
+        tool_call_id=gate["toolCallId"],
+        approve=bool(data.get("approved")),
+        reason=str(data.get("reason") or ""),
+    )
+
+
+def suspension_resume_locked(
+    *, run_id: uuid.UUID, suspension_id: int, resume_data: Any, user_id: int | None
+) -> bool:
+    """Resume one suspension from a decision made elsewhere (an approval gate), in the caller's
+    transaction; False when the run no longer waits on it (cancelled, restarted, finished)."""
+    run = WorkflowRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or run.is_terminal or run.cancel_requested:
+        return False
+    suspension = (
+        Suspension.objects.select_for_update()
+        .filter(pk=suspension_id, run=run, generation=run.generation, status=Suspension.Status.OPEN)
+        .first()
+    )
+    if suspension is None:
+        return False
+    suspension.status = Suspension.Status.RESUMED
+    suspension.resume_data = _resume_data(run, suspension, resume_data)
+    suspension.resumed_by_id = user_id
+    suspension.resumed_at = timezone.now()
+    suspension.save(update_fields=["status", "resume_data", "resumed_by", "resumed_at"])
+    store.event_append(
+        run, "workflow-step-resumed", path=suspension.path, data={"stepId": suspension.step_id}
+    )
+    _mark_resumed(run)
+    return True
 
 
 def run_cancel(*, actor: Actor, run: WorkflowRun) -> WorkflowRun:
     """Cancel cooperatively: a run a worker holds stops after its running steps (which see
-    `ctx.cancelled`), nested workflows' steps included; any other run ends now."""
+    `ctx.cancelled`), nested workflows' steps included; any other run ends now. Agent runs
+    started by its agent steps that are still running are marked `cancelled`, and an agent
+    step waiting on a model call stops waiting."""
     with transaction.atomic():
         locked = WorkflowRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_terminal:
@@ -308,6 +376,9 @@ def run_cancel(*, actor: Actor, run: WorkflowRun) -> WorkflowRun:
             store.event_append(locked, "workflow-cancel-requested")
         else:
             store.run_finish(locked, Status.CANCELED)
+        # The agent runs its agent steps started are marked now; the step in a model call
+        # drops it when its keeper sees the cancel (`workflows.steps.agent_generate`).
+        agent_runs_cancelled(tenant_id=locked.tenant_id, idempotency_key=f"{locked.pk}:")
     return locked
 
 
@@ -341,6 +412,7 @@ def run_restart(*, actor: Actor, run: WorkflowRun, step: str) -> WorkflowRun:
         Suspension.objects.filter(run=locked, status=Suspension.Status.OPEN).update(
             status=Suspension.Status.CANCELED
         )
+        gates_close(locked, reason="the workflow run was restarted")
         Timer.objects.filter(run=locked, fired_at__isnull=True).delete()
         locked.generation += 1
         state: dict[str, Any] = {}

@@ -3,11 +3,15 @@
 An agent step runs the agent to a final answer with the step's idempotency key, so a retry
 after a lost worker replays the run the agent already finished instead of paying for it
 again. A tool step validates its input against the tool's own model. An approval step
-suspends with a question and resumes with `{"approved": bool, "reason": str}`.
+suspends with a question and resumes with `{"approved": bool, "reason": str}`, through the
+runs' approval service (see `workflows.approvals`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -51,14 +55,7 @@ def agent_step(
     """Ask the agent `agent` (its slug) the prompt built from the step's input; output `AgentAnswer`."""
 
     def run_agent(data: BaseModel, ctx: StepContext) -> AgentAnswer:
-        from agents.runtime import RunOptions, generate
-
-        result = generate(
-            agent,
-            context=ctx.request_context,
-            prompt=prompt(data),
-            options=RunOptions(idempotency_key=ctx.idempotency_key),
-        )
+        result = agent_generate(ctx, agent=agent, prompt=prompt(data))
         if result.error:
             raise RuntimeError(f"The agent {agent!r} failed: {result.error.get('message', result.error)}")
         return AgentAnswer(text=result.text, runId=str(result.run_id))
@@ -72,6 +69,65 @@ def agent_step(
         retry=retry,
         timeout_s=timeout_s,
     )(run_agent)
+
+
+class AgentRunCancelled(Exception):
+    """The workflow run was cancelled while its agent step waited on the agent."""
+
+
+def agent_generate(ctx: StepContext, *, agent: str, prompt: str) -> Any:
+    """Run the agent `agent` to its answer (a `RunResult`) with the step's idempotency key, and
+    stop it when the workflow run is cancelled.
+
+    The agent loop does not check a cancel signal of its own, so the step does: the agent runs
+    as a task on an event loop of this thread, and once `ctx.cancelled` turns true the task is
+    cancelled (the model call in progress is dropped, the agent run ends `aborted` with its
+    partial text), the agent run is then marked `cancelled` (`run_cancelled`, as the runs'
+    `run_cancel` marks one) and the step raises `AgentRunCancelled`: its result is discarded."""
+    result = asyncio.run(_generate_until_cancelled(ctx, agent=agent, prompt=prompt))
+    if result is None:
+        agent_runs_cancelled(tenant_id=ctx.request_context.tenant_id, idempotency_key=ctx.idempotency_key)
+        raise AgentRunCancelled(f"The workflow run was cancelled while the agent {agent!r} answered.")
+    return result
+
+
+async def _generate_until_cancelled(ctx: StepContext, *, agent: str, prompt: str) -> Any:
+    from agents.runtime import RunOptions, agenerate
+
+    task = asyncio.ensure_future(
+        agenerate(
+            agent,
+            context=ctx.request_context,
+            prompt=prompt,
+            options=RunOptions(idempotency_key=ctx.idempotency_key),
+        )
+    )
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=0.1)
+        if done:
+            return task.result()
+        if ctx.cancelled:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            return None
+
+
+def agent_runs_cancelled(*, tenant_id: int, idempotency_key: str) -> int:
+    """Mark the agent runs of a step (or, with a prefix ending in ":", of a workflow run) that
+    are still running, or were cut off, as `cancelled`; returns how many."""
+    from agents.models import Run
+
+    runs = Run.objects.filter(tenant_id=tenant_id, status__in=[Run.Status.RUNNING, Run.Status.ABORTED])
+    runs = (
+        runs.filter(idempotency_key__startswith=idempotency_key)
+        if idempotency_key.endswith(":")
+        else runs.filter(idempotency_key=idempotency_key)
+    )
+    return runs.update(
+        status=Run.Status.CANCELLED,
+        error={"code": "run_cancelled", "message": "The workflow run was cancelled.", "status": 409},
+    )
 
 
 def tool_step(*, tool: Any, id: str | None = None, retry: RetryPolicy | None = None) -> Step:
@@ -100,9 +156,18 @@ def tool_step(*, tool: Any, id: str | None = None, retry: RetryPolicy | None = N
 
 
 def approval_step(
-    *, id: str, input: type[BaseModel], question: Callable[[Any], str], description: str = ""
+    *,
+    id: str,
+    input: type[BaseModel],
+    question: Callable[[Any], str],
+    description: str = "",
+    agent: str = "",
 ) -> Step:
-    """Wait for a person to approve or decline; the output says which (the workflow branches on it)."""
+    """Wait for a person to approve or decline; the output says which (the workflow branches on it).
+
+    The wait is an approval of the runs' approval service (`workflows.approvals`): a pending
+    call of the agent `agent` (default WORKFLOW_APPROVAL_AGENT), listed, decided and expired
+    wherever tool approvals are."""
 
     def ask(data: BaseModel, ctx: StepContext) -> Approval:
         decision = ctx.resume_data
@@ -112,7 +177,7 @@ def approval_step(
         return Approval(approved=decision.approved, reason=decision.reason, data=data.model_dump(mode="json"))
 
     ask.__qualname__ = f"approval_step.{id}"
-    return step(
+    made = step(
         id=id,
         input=input,
         output=Approval,
@@ -120,3 +185,4 @@ def approval_step(
         suspend_schema=ApprovalRequest,
         resume_schema=ApprovalDecision,
     )(ask)
+    return dataclasses.replace(made, kind="approval", approval_agent=agent)

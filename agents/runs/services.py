@@ -54,6 +54,7 @@ from django.db import connection, transaction
 from pydantic import ValidationError
 
 from agents.models import Run, ToolCallGate
+from agents.runs.external import external_of
 from agents.runs.selectors import gate_dict, run_owned
 from agents.runtime import events as ev
 from agents.runtime.cancel import cancel_signal
@@ -206,8 +207,11 @@ def _decide(
             gate.status, gate.reason, gate.resume_data = status, reason, resume_data
             gate.decided_by_id, gate.decided_at = actor.user_id, now
             waiting = any(g.is_pending for g in gates if g is not gate)
-            ready = not waiting and run.status == Run.Status.SUSPENDED
+            external = external_of(run)
+            ready = not waiting and run.status == Run.Status.SUSPENDED and external is None
             _decision_store(gate=gate, claim=ready, now=now)
+            if external is not None:  # another engine's wait (a workflow's approval step)
+                external.decided(run, gate, actor.user_id)
     if expired:
         raise AlreadyDecided(
             "This tool call expired before it was decided.", details={"decision": gate_dict(gate)}

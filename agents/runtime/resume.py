@@ -139,7 +139,7 @@ def run_end_waiting(
     memory with the run's outcome. Call inside a transaction holding the run's row lock.
     """
     now = datetime.now(UTC)
-    state = RunState.from_dict(run.state) if run.state else None
+    state = RunState.from_dict(run.state) if run.state and "external" not in run.state else None
     ToolCallGate.objects.filter(run=run, status=ToolCallGate.Status.PENDING).update(
         status=gate_status, reason=reason, decided_at=now, decided_by_id=decided_by
     )
@@ -148,6 +148,12 @@ def run_end_waiting(
     run.checkpoint_at = now
     run.duration_ms = (now - run.created_at).total_seconds() * 1000
     run.save(update_fields=["status", "error", "checkpoint_at", "duration_ms"])
+    from agents.runs.external import external_of
+
+    external = external_of(run)
+    if external is not None:  # another engine's wait: it hears why, nothing goes to memory
+        external.ended(run, gate_status, reason)
+        return
     if state is None:
         return
     messages: list[dict[str, Any]] = list(state.messages)

@@ -25,3 +25,5 @@ WORKFLOW_RETENTION_DAYS = env.int("WORKFLOW_RETENTION_DAYS", default=30)
 WORKFLOW_SYNC_WAIT_S = env.float("WORKFLOW_SYNC_WAIT_S", default=30.0)
 # A comment line on a quiet event stream this often, so proxies keep it open.
 WORKFLOW_SSE_HEARTBEAT_S = env.float("WORKFLOW_SSE_HEARTBEAT_S", default=15.0)
+# The agent whose approvals list a workflow's approval step, unless the step names one.
+WORKFLOW_APPROVAL_AGENT = env.str("WORKFLOW_APPROVAL_AGENT", default="assistant")

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from workflows.context import StepContext
 from workflows.definition import RetryPolicy, Workflow, step
+from workflows.steps import AgentAnswer, Approval, agent_step, approval_step
 
 EFFECTS_DDL = (
     "CREATE TABLE IF NOT EXISTS wf_test_effects (id bigserial PRIMARY KEY, run_id text, path text, "
@@ -250,3 +251,40 @@ def big(data: Text, ctx: StepContext) -> Text:
 
 
 too_big = Workflow(id="t-big", input=Text, output=Text).then(big).commit()
+
+
+class Verdict(BaseModel):
+    approved: bool
+    reason: str
+    value: int
+
+
+sign_off = approval_step(
+    id="sign-off", input=N, question=lambda d: f"Sign off on {d.value}?", agent="t-approver"
+)
+
+
+@step(id="verdict", input=Approval, output=Verdict)
+def verdict(data: Approval, ctx: StepContext) -> Verdict:
+    return Verdict(approved=data.approved, reason=data.reason, value=int(data.data["value"]))
+
+
+approve_wf = (
+    Workflow(id="t-approve", input=N, output=Verdict).then(add_one).then(sign_off).then(verdict).commit()
+)
+
+
+slow_answer = agent_step(id="ask-agent", agent="t-slow", input=N, prompt=lambda d: f"Think about {d.value}.")
+agent_cancel = Workflow(id="t-agent-cancel", input=N, output=AgentAnswer).then(slow_answer).commit()
+
+
+class Size(BaseModel):
+    size: int
+
+
+@step(id="measure", input=Text, output=Size)
+def measure(data: Text, ctx: StepContext) -> Size:
+    return Size(size=len(data.text))
+
+
+big_then = Workflow(id="t-big-then", input=Text, output=Size).then(big).then(measure).commit()

@@ -18,7 +18,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _suspended_run(actor: Any, *, thread_id: str = "", resource_id: str = "") -> WorkflowRun:
     run = services.run_start(
-        actor=actor, workflow_id="t-suspend", input_data={"value": 1}, thread_id=thread_id, resource_id=resource_id
+        actor=actor,
+        workflow_id="t-suspend",
+        input_data={"value": 1},
+        thread_id=thread_id,
+        resource_id=resource_id,
     )
     run.refresh_from_db()
     assert run.status == "suspended", run.error
@@ -39,7 +43,9 @@ def _rows(run: WorkflowRun) -> dict[str, int]:
 
 
 def test_deleting_a_thread_deletes_its_workflow_runs(actor: Any, user: Any) -> None:
-    memory.thread_create(tenant_id=actor.tenant_id, resource_id=str(user.pk), thread_id="t-1", owner_id=user.pk)
+    memory.thread_create(
+        tenant_id=actor.tenant_id, resource_id=str(user.pk), thread_id="t-1", owner_id=user.pk
+    )
     doomed = _suspended_run(actor, thread_id="t-1")
     kept = _suspended_run(actor, thread_id="t-2")
     assert all(_rows(doomed).values())

@@ -26,6 +26,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 
 from core.context import RequestContext
+from workflows import approvals, artifacts
 from workflows.context import StepContext
 from workflows.engine import store
 from workflows.engine.execute import Outcome, StepTimeout, error_of, step_call
@@ -170,6 +171,10 @@ def _plan_step(
 
 
 def _finish_success(run: WorkflowRun, output_model: Any, plan: Plan) -> str:
+    if artifacts.storage_configured() and artifacts.has_ref(plan.output):
+        # A stored output was validated by its step; the run's output keeps the reference.
+        store.run_finish(run, Status.SUCCESS, output=plan.output)
+        return "success"
     try:
         output = output_model.model_validate(plan.output).model_dump(mode="json")
     except Exception as exc:
@@ -281,9 +286,30 @@ def _context(run: WorkflowRun, execute: Execute, cancel: threading.Event) -> Ste
     )
 
 
+def _call(execute: Execute, ctx: StepContext) -> Outcome:
+    """Run the step on its input (stored outputs it references read back from the run's
+    workspace); an output over WORKFLOW_MAX_STEP_BYTES is moved there and referenced."""
+    data = execute.input
+    if artifacts.storage_configured() and artifacts.has_ref(data):
+        try:
+            data = artifacts.resolve(data)
+        except Exception as exc:
+            return Outcome(error=error_of(exc, "artifact_unreadable"))
+    outcome = step_call(execute.step, data, ctx)
+    if not outcome.oversize:
+        return outcome
+    try:
+        return Outcome(
+            output=artifacts.output_store(run_id=ctx.run_id, path=execute.path, output=outcome.output)
+        )
+    except Exception as exc:
+        logger.exception("storing the output of %s on run %s failed", execute.path, ctx.run_id)
+        return Outcome(error=error_of(exc, "artifact_store_failed"))
+
+
 def _threaded_call(execute: Execute, ctx: StepContext) -> Outcome:
     try:
-        return step_call(execute.step, execute.input, ctx)
+        return _call(execute, ctx)
     finally:
         connections.close_all()
 
@@ -297,7 +323,7 @@ def _run_batch(
         execute, row_id = started[0]
         ctx = _context(run, execute, keeper.cancel)
         flight = _InFlight(execute, row_id, ctx, keeper.cancel, None)
-        return flight, step_call(execute.step, execute.input, ctx)
+        return flight, _call(execute, ctx)
     flights = []
     for execute, row_id in started:
         cancel = threading.Event()
@@ -352,18 +378,25 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome, *, persist: bo
     if outcome.suspended:
         if not rows.update(status=StepAttempt.Status.SUSPENDED, output=outcome.payload, finished_at=now):
             return
-        Suspension.objects.create(
+        suspension = Suspension.objects.create(
             run=run,
             generation=run.generation,
             path=execute.path,
             step_id=execute.step.id,
             payload=outcome.payload,
         )
+        gate = None
+        if execute.step.kind == "approval":  # decided through the runs' approval service
+            gate = approvals.gate_open(run, suspension, execute.step)
         store.event_append(
             run,
             "workflow-step-suspended",
             path=execute.path,
-            data={"stepId": execute.step.id, "payload": outcome.payload},
+            data={
+                "stepId": execute.step.id,
+                "payload": outcome.payload,
+                **({"approval": gate} if gate else {}),
+            },
             persist=persist,
         )
         return

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
+from workflows.artifacts import storage_configured
 from workflows.context import StepContext, StepSuspended, SuspendPayloadInvalid
 from workflows.definition import Step
 
@@ -31,6 +32,7 @@ class Outcome:
     payload: Any = None
     error: dict[str, Any] | None = None
     retryable: bool = True
+    oversize: bool = False  # the output is over WORKFLOW_MAX_STEP_BYTES: the driver stores it
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -88,6 +90,8 @@ def output_of(step: Step, result: Any) -> Outcome:
     output = model.model_dump(mode="json")
     limit = int(settings.WORKFLOW_MAX_STEP_BYTES)
     if json_size(output) > limit:
+        if storage_configured():
+            return Outcome(output=output, oversize=True)
         too_large = StepTooLarge(
             f"The step's output is larger than {limit} bytes; store it in a workspace and return a reference."
         )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from workflows.approvals import gates_close
 from workflows.engine.plan import Join, PathRecord
 from workflows.models import Event, FanIn, StepAttempt, Suspension, Timer, WorkflowRun
 
@@ -165,6 +166,7 @@ def run_finish(
         Suspension.objects.filter(run=run, status=Suspension.Status.OPEN).update(
             status=Suspension.Status.CANCELED
         )
+    gates_close(run, reason="the workflow run ended")
     Timer.objects.filter(run=run, fired_at__isnull=True).delete()
     kinds: dict[str, str] = {Status.SUCCESS: "workflow-finish", Status.FAILED: "workflow-failed"}
     kind = kinds.get(status, "workflow-canceled")

@@ -1,7 +1,8 @@
 """The example shipped with `make run`: research a topic with a human approving the outline.
 
 An agent gathers notes, another drafts an outline from them, a person approves the outline
-(in the chat UI, over REST or in the admin), and the agent writes the report. A declined
+(in the chat UI, over REST or in the admin), and the agent writes the report, kept with the
+run and, where storage is configured, as `report.md` in the run's workspace. A declined
 outline ends the run with the reason instead of a report.
 """
 
@@ -11,9 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from workflows import artifacts
 from workflows.context import StepContext
 from workflows.definition import RetryPolicy, Workflow, step
-from workflows.steps import AgentAnswer, Approval, agent_step, approval_step
+from workflows.steps import AgentAnswer, Approval, agent_generate, agent_step, approval_step
 
 AGENT = "assistant"
 RETRY = RetryPolicy(attempts=3, backoff_s=2.0)
@@ -34,6 +36,8 @@ class Report(BaseModel):
     approved: bool
     report: str = ""
     reason: str = ""
+    # Where storage is configured: the report as `report.md` in the run's workspace.
+    artifact: dict[str, Any] | None = None
 
 
 gather = agent_step(
@@ -70,19 +74,25 @@ approve = approval_step(
 @step(id="write-report", input=Approval, output=Report, retry=RETRY)
 def write_report(data: Approval, ctx: StepContext) -> Report:
     """Writes the report from the approved outline (or records why it was declined)."""
-    from agents.runtime import RunOptions, generate
-
     notes = Notes.model_validate(data.data)
     if not data.approved:
         return Report(topic=notes.topic, approved=False, reason=data.reason)
     ctx.write({"message": "writing the report"})
-    result = generate(
-        AGENT,
-        context=ctx.request_context,
+    result = agent_generate(
+        ctx,
+        agent=AGENT,
         prompt=f"Write a short report on {notes.topic}.\nOutline:\n{notes.outline}\nNotes:\n{notes.notes}",
-        options=RunOptions(idempotency_key=ctx.idempotency_key),
     )
-    return Report(topic=notes.topic, approved=True, report=result.text)
+    artifact = None
+    if artifacts.storage_configured():
+        artifact = artifacts.write(
+            run_id=ctx.run_id,
+            path=ctx.path,
+            name="report.md",
+            body=f"# {notes.topic}\n\n{result.text}\n".encode(),
+            content_type="text/markdown",
+        )
+    return Report(topic=notes.topic, approved=True, report=result.text, artifact=artifact)
 
 
 research = (
@@ -90,6 +100,7 @@ research = (
         id="research",
         input=Topic,
         output=Report,
+        version="2",
         description="Gathers notes and an outline, waits for a person to approve it, writes the report.",
     )
     .parallel([gather, outline])
