@@ -3,7 +3,9 @@
 Client frames: `message` (start a run), `subscribe` (follow a thread's runs),
 `replay` (frames of a run after a sequence number), `abort`, and the
 human-in-the-loop frames `approve` and `decline` (a tool call waiting for approval)
-and `resume` (resume data for a tool that suspended itself). Server frames wrap
+and `resume` (resume data for a tool that suspended itself); for workflow runs
+(`workflows.socket`) `workflow-start`, `workflow-watch` (numbered events from an
+offset, to the terminal one) and `workflow-resume`. Server frames wrap
 the AI SDK chunk untouched: `{"type": "chunk", "runId", "threadId", "seq",
 "chunk"}`, then `{"type": "run-end", ...}`; a decision that continues its run is
 answered `run-resumed` and the continuation's frames follow (numbered on from the
@@ -29,7 +31,15 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from chat import transport
-from chat.frames import ClientFrame, DecisionFrame, ResumeFrame, parse_client_frame
+from chat.frames import (
+    ClientFrame,
+    DecisionFrame,
+    ResumeFrame,
+    WorkflowResumeFrame,
+    WorkflowStartFrame,
+    WorkflowWatchFrame,
+    parse_client_frame,
+)
 from chat.runs import (
     replay_after,
     replay_run_state,
@@ -58,6 +68,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         # A failure anywhere (a handler, the channel layer's receive) closes the socket with a
         # code and a reason instead of the server's bare 1011.
         self.groups_joined, self.forwarding = set(), set()
+        self.workflow_watches: dict[str, asyncio.Task[None]] = {}
         try:
             await super().__call__(scope, receive, send)
         except Exception as exc:
@@ -184,8 +195,51 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(item)
         elif frame.type == "abort":
             await self._abort(thread_id=frame.thread_id, run_id=frame.run_id)
+        elif isinstance(frame, WorkflowStartFrame | WorkflowWatchFrame | WorkflowResumeFrame):
+            await self._workflow(frame)
         else:
             await self._decide(frame)
+
+    async def _workflow(self, frame: WorkflowStartFrame | WorkflowWatchFrame | WorkflowResumeFrame) -> None:
+        """Workflow runs on this socket (`workflows.socket`): the REST API's owner model."""
+        from workflows import socket as wf
+
+        if isinstance(frame, WorkflowResumeFrame):
+            answer = await database_sync_to_async(wf.resume)(
+                actor=self.actor, run_id=frame.run_id, step=frame.step, resume_data=frame.resume_data
+            )
+            await self.send_json(answer)
+            return
+        if isinstance(frame, WorkflowStartFrame):
+            run = await database_sync_to_async(wf.start)(
+                actor=self.actor,
+                workflow_id=frame.workflow_id,
+                input_data=frame.input_data,
+                thread_id=frame.thread_id,
+            )
+            offset = 0
+            await self.send_json(
+                {
+                    "type": "workflow-started",
+                    "runId": str(run.pk),
+                    "workflowId": run.workflow_id,
+                    "threadId": frame.thread_id,
+                }
+            )
+        else:
+            run = await database_sync_to_async(wf.run_for_watch)(actor=self.actor, run_id=frame.run_id)
+            offset = frame.offset
+        previous = self.workflow_watches.pop(str(run.pk), None)
+        if previous is not None:  # a watch again (after a reconnect elsewhere): one stream per run
+            previous.cancel()
+        task = asyncio.get_running_loop().create_task(self._workflow_forward(wf.watch(run, offset=offset)))
+        self.workflow_watches[str(run.pk)] = task
+        self.forwarding.add(task)
+        task.add_done_callback(self.forwarding.discard)
+
+    async def _workflow_forward(self, frames: AsyncIterator[dict[str, Any]]) -> None:
+        async for frame in frames:
+            await self.send_json(frame)
 
     async def _decide(self, frame: DecisionFrame | ResumeFrame) -> None:
         """Record the decision; when it was the last the run waited on, continue the run here."""

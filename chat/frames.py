@@ -65,7 +65,49 @@ class ResumeFrame(_Frame):
     resume_data: Any = Field(alias="resumeData")
 
 
-ClientFrame = MessageFrame | SubscribeFrame | ReplayFrame | AbortFrame | DecisionFrame | ResumeFrame
+WorkflowId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class WorkflowStartFrame(_Frame):
+    """Start a run of a workflow as the socket's user (optionally for a chat thread); the run's
+    events follow as `workflow-event` frames, as after `workflow-watch` from 0."""
+
+    type: Literal["workflow-start"]
+    workflow_id: WorkflowId = Field(alias="workflowId")
+    input_data: Any = Field(alias="inputData")
+    thread_id: ThreadId | None = Field(default=None, alias="threadId")
+
+
+class WorkflowWatchFrame(_Frame):
+    """Follow a workflow run's numbered events after `offset` (resume after a reconnect with the
+    last `seq` received); the last frame sent is the run's terminal event."""
+
+    type: Literal["workflow-watch"]
+    run_id: RunId = Field(alias="runId")
+    offset: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+
+class WorkflowResumeFrame(_Frame):
+    """Resume one suspension of a workflow run (`step`: its path or step id); an approval step's
+    `resumeData` is `{approved, reason}` and decides its approval."""
+
+    type: Literal["workflow-resume"]
+    run_id: RunId = Field(alias="runId")
+    step: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    resume_data: Any = Field(default=None, alias="resumeData")
+
+
+ClientFrame = (
+    MessageFrame
+    | SubscribeFrame
+    | ReplayFrame
+    | AbortFrame
+    | DecisionFrame
+    | ResumeFrame
+    | WorkflowStartFrame
+    | WorkflowWatchFrame
+    | WorkflowResumeFrame
+)
 _adapter: TypeAdapter[ClientFrame] = TypeAdapter(Annotated[ClientFrame, Field(discriminator="type")])
 
 

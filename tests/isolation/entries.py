@@ -455,6 +455,9 @@ FRAMES: dict[str, str] = {
     "approve": "approving the owner's waiting tool call answers not_found; the call keeps waiting",
     "decline": "declining the owner's waiting tool call answers not_found; the call keeps waiting",
     "resume": "resuming the owner's tool call answers not_found; the run keeps waiting",
+    "workflow-start": "starts a workflow run of the sender's own; none of the owner's runs or events",
+    "workflow-watch": "watching the owner's workflow run answers not_found and sends none of its events",
+    "workflow-resume": "resuming the owner's workflow run answers not_found; its step keeps waiting",
 }
 
 

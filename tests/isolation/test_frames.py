@@ -142,3 +142,37 @@ async def test_no_decision_frame_decides_another_owners_waiting_call(world: Worl
             failures.append(f"the owner's approval did not continue the run: {end[-1]}")
     await owner.disconnect()
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_no_workflow_frame_reaches_another_owners_workflow_run(world: World, openai_server: Any):
+    from workflows.models import Suspension
+
+    run_id = world.ids["workflow_run"]
+    failures = []
+    for who, user in (("another member", world.colleague), ("another tenant", world.stranger)):
+        comm = await _socket(user)
+        await comm.send_json_to({"type": "workflow-watch", "runId": run_id, "offset": 0})
+        await comm.send_json_to(
+            {"type": "workflow-resume", "runId": run_id, "step": "hold", "resumeData": {"answer": 1}}
+        )
+        answers = await _until_ack(comm, who.replace(" ", "-"))
+        codes = [(f.get("type"), f.get("code")) for f in answers]
+        if codes != [("error", "not_found")] * 2 or SECRET in str(answers):
+            failures.append(f"{who} watching or resuming the owner's workflow run got {answers}")
+        await comm.send_json_to(
+            {"type": "workflow-start", "workflowId": "t-hold", "inputData": {"text": "mine"}}
+        )
+        started = await comm.receive_json_from(timeout=30)
+        while started.get("type") == "heartbeat":
+            started = await comm.receive_json_from(timeout=30)
+        if started.get("type") != "workflow-started" or started.get("runId") == run_id:
+            failures.append(f"{who}'s workflow-start did not start a run of its own: {started}")
+        own = await _until_ack(comm, f"{who.replace(' ', '-')}-own")
+        if SECRET in str(own) or any(f.get("runId") == run_id for f in own):
+            failures.append(f"{who}'s own run carried the owner's: {own}")
+        await comm.disconnect()
+    suspension = await Suspension.objects.aget(run_id=run_id)
+    if suspension.status != "open":
+        failures.append(f"an intruder's frame resumed the owner's step: {suspension.status}")
+    assert not failures, "\n".join(failures)
