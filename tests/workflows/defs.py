@@ -288,3 +288,19 @@ def measure(data: Text, ctx: StepContext) -> Size:
 
 
 big_then = Workflow(id="t-big-then", input=Text, output=Size).then(big).then(measure).commit()
+
+
+@step(id="plus", input=N, output=N)
+def plus(data: N, ctx: StepContext) -> N:
+    """No side effect: what the engine costs per step is all there is to count."""
+    return N(value=data.value + 1)
+
+
+five = Workflow(id="t-five", input=N, output=N)
+for _ in range(5):
+    five.then(plus)
+five.commit()
+ten = Workflow(id="t-ten", input=N, output=N)
+for _ in range(10):
+    ten.then(plus)
+ten.commit()

@@ -39,7 +39,7 @@ def test_retention_deletes_old_finished_runs_only(actor: Any, settings: Any) -> 
     WorkflowRun.objects.filter(pk__in=[old.pk, waiting.pk]).update(
         finished_at=timezone.now() - timedelta(days=31)
     )
-    services.runs_sweep()
+    services.runs_sweep(retention=True)
     assert set(WorkflowRun.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
 
 

@@ -75,6 +75,11 @@ class LeaseKeeper(threading.Thread):
         self.stopped.set()
 
 
+# The run row each claim's last planning transaction read, for the context of the steps it
+# started (this process's own claims; a thread holds one run at a time).
+_planned: dict[uuid.UUID, WorkflowRun] = {}
+
+
 @dataclass
 class _InFlight:
     execute: Execute
@@ -167,7 +172,9 @@ def _plan_step(
             )
         if plan.execute:
             return _start_batch(run, plan), None
-        return _idle(run, plan, now)
+        result = _idle(run, plan, now)
+        store.events_flush(run)
+        return result
 
 
 def _finish_success(run: WorkflowRun, output_model: Any, plan: Plan) -> str:
@@ -210,6 +217,8 @@ def _start_batch(run: WorkflowRun, plan: Plan) -> list[tuple[Execute, int]]:
         run.save(update_fields=["status", "started_at", "dirty", "event_seq", "updated_at"])
     else:
         run.save(update_fields=["dirty", "event_seq", "updated_at"])
+    store.events_flush(run)
+    _planned[run.pk] = run  # the steps' context comes from this row: no second read
     return started
 
 
@@ -318,7 +327,7 @@ def _run_batch(
     run_id: uuid.UUID, attempt: int, started: list[tuple[Execute, int]], keeper: LeaseKeeper
 ) -> tuple[_InFlight, Outcome] | None:
     """Run a batch; a lone step's result is returned, to commit with the next plan."""
-    run = WorkflowRun.objects.get(pk=run_id)
+    run = _planned.pop(run_id, None) or WorkflowRun.objects.get(pk=run_id)
     if len(started) == 1 and started[0][0].step.timeout_s is None:  # the common case: no thread
         execute, row_id = started[0]
         ctx = _context(run, execute, keeper.cancel)

@@ -6,11 +6,12 @@ the attempt first: a worker whose lease was taken over writes nothing.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,12 +28,25 @@ def event_append(
 ) -> Event:
     """Append the next numbered event of a run whose row this transaction has locked.
 
-    `persist=False` leaves the run's counter to the caller, who saves `event_seq` with the
-    run before the transaction ends (one statement fewer on the engine's hot path)."""
+    `persist=False` leaves the run's counter and the row to the caller, who saves `event_seq`
+    with the run and calls `events_flush(run)` before the transaction ends: the engine's
+    events of one planning transaction go in one statement."""
     run.event_seq += 1
+    event = Event(run=run, seq=run.event_seq, type=type, path=path, data=data)
     if persist:
         WorkflowRun.objects.filter(pk=run.pk).update(event_seq=run.event_seq)
-    return Event.objects.create(run=run, seq=run.event_seq, type=type, path=path, data=data)
+        event.save(force_insert=True)
+    else:
+        pending: list[Event] = run.__dict__.setdefault("_pending_events", [])
+        pending.append(event)
+    return event
+
+
+def events_flush(run: WorkflowRun) -> None:
+    """Insert the events `event_append(persist=False)` kept back (one statement)."""
+    pending: list[Event] = run.__dict__.pop("_pending_events", [])
+    if pending:
+        Event.objects.bulk_create(pending)
 
 
 def run_claim(*, run_id: Any, owner: str, lease_s: float) -> WorkflowRun | None:
@@ -79,31 +93,48 @@ def lease_refresh(*, run_id: Any, attempt: int, lease_s: float) -> tuple[bool, b
     return bool(held), cancel
 
 
+_JOURNAL_SQL = f"""
+SELECT 0 AS kind, id, path, status, output, input, error, retryable, NULL::text AS extra
+FROM {StepAttempt._meta.db_table} WHERE run_id = %(run)s AND generation = %(generation)s
+UNION ALL
+SELECT 1, id, path, status, NULL, NULL, resume_data, NULL, NULL
+FROM {Suspension._meta.db_table}
+WHERE run_id = %(run)s AND generation = %(generation)s AND status <> 'canceled'
+UNION ALL
+SELECT 2, id, path, NULL, NULL, NULL, NULL, NULL, kind
+FROM {Timer._meta.db_table}
+WHERE run_id = %(run)s AND generation = %(generation)s AND fired_at IS NULL
+ORDER BY 1, 2"""  # noqa: S608 - table names from model metadata
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def journal_load(run: WorkflowRun) -> dict[str, PathRecord]:
-    """What the journal, suspensions and timers of the run's generation say about each path."""
+    """What the journal, suspensions and timers of the run's generation say about each path
+    (one statement: the engine reads it once per planning transaction)."""
     records: dict[str, PathRecord] = defaultdict(PathRecord)
-    attempts = StepAttempt.objects.filter(run=run, generation=run.generation).order_by("id")
-    for row in attempts.only("path", "status", "output", "input", "error", "retryable"):
-        record = records[row.path]
-        if row.status in (AttemptStatus.SUCCESS, AttemptStatus.CARRIED):
-            record.has_output, record.output, record.input = True, row.output, row.input
-        elif row.status in (AttemptStatus.FAILED, AttemptStatus.ABANDONED):
-            record.failures += 1
-            record.last_error = row.error
-            record.non_retryable = record.non_retryable or not row.retryable
-            record.abandoned = record.abandoned or row.status == AttemptStatus.ABANDONED
-    suspensions = Suspension.objects.filter(run=run, generation=run.generation).exclude(
-        status=Suspension.Status.CANCELED
-    )
-    for suspension in suspensions.order_by("id"):
-        record = records[suspension.path]
-        record.suspension = suspension.status
-        record.resume_data = suspension.resume_data
-    for timer in Timer.objects.filter(run=run, generation=run.generation, fired_at__isnull=True):
-        if timer.kind == Timer.Kind.RETRY:
-            records[timer.path].retry_pending = True
+    with connection.cursor() as cursor:
+        cursor.execute(_JOURNAL_SQL, {"run": run.pk, "generation": run.generation})
+        rows = cursor.fetchall()
+    for kind, _id, path, status, output, input_, error, retryable, extra in rows:
+        record = records[path]
+        if kind == 0:
+            if status in (AttemptStatus.SUCCESS, AttemptStatus.CARRIED):
+                record.has_output, record.output, record.input = True, _json(output), _json(input_)
+            elif status in (AttemptStatus.FAILED, AttemptStatus.ABANDONED):
+                record.failures += 1
+                record.last_error = _json(error)
+                record.non_retryable = record.non_retryable or not retryable
+                record.abandoned = record.abandoned or status == AttemptStatus.ABANDONED
+        elif kind == 1:
+            record.suspension = status
+            record.resume_data = _json(error)
+        elif extra == Timer.Kind.RETRY:
+            record.retry_pending = True
         else:
-            records[timer.path].sleep_pending = True
+            record.sleep_pending = True
     return dict(records)
 
 
@@ -142,6 +173,7 @@ def run_finish(
     run: WorkflowRun, status: str, *, output: Any = None, error: dict[str, Any] | None = None
 ) -> None:
     """End a locked run: terminal status, output or error, lease released, terminal event."""
+    events_flush(run)
     now = timezone.now()
     run.status = status
     run.output = output
