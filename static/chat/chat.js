@@ -8,6 +8,7 @@ import { STOPPED, stamp, storedStatus } from "./meta.js";
 import { renderTrace } from "./trace.js";
 import { chartIdOf, markCharts, placeCharts } from "./charts.js";
 import * as approvals from "./approvals.js";
+import * as workflows from "./workflows.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -195,6 +196,7 @@ function connect() {
     for (const [runId, run] of state.runs) {
       socket.send(JSON.stringify({ type: "replay", threadId: run.threadId, runId, afterSeq: run.lastSeq }));
     }
+    workflows.onOpen();
   });
   socket.addEventListener("message", (event) => {
     state.lastFrameAt = Date.now();
@@ -227,6 +229,7 @@ function onFrame(frame) {
     state.heartbeatS = frame.intervalS;
     return;
   }
+  if (workflows.onFrame(frame)) return;
   if (approvals.onFrame(frame, viewOfRun)) return;
   if (frame.type === "error") {
     notice(frame.message, "error");
@@ -617,6 +620,24 @@ async function init() {
     }
   });
   $("stop").addEventListener("click", stop);
+  workflows.init({
+    send: sendFrame,
+    threadId: () => state.threadId,
+    ensureThread: () => {
+      if (!state.threadId) startThread();
+      return state.threadId;
+    },
+  });
+  $("research").addEventListener("click", () => {
+    const topic = $("prompt").value.trim();
+    if (!topic) {
+      notice("Type a topic in the message box, then press Research.");
+      $("prompt").focus();
+      return;
+    }
+    $("prompt").value = "";
+    workflows.startResearch(topic);
+  });
   $("new-thread").addEventListener("click", () => {
     startThread();
     closeDrawers();
