@@ -78,7 +78,7 @@ def test_run_the_research_workflow_from_the_chat(person, assistant, openai_serve
     def stored() -> tuple[dict[str, Any], dict[str, str]]:
         try:
             runs = {
-                r.input["topic"]: (r.status, r.output)
+                (r.input or {})["topic"]: (r.status, r.output)
                 for r in WorkflowRun.objects.filter(workflow_id="research")
             }
             gates = {g.input["data"]["topic"]: g.status for g in ToolCallGate.objects.all()}

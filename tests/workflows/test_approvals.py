@@ -49,7 +49,8 @@ def test_the_approval_is_a_pending_tool_approval_of_the_agent(actor: Actor, appr
     suspended = run_selectors.runs_suspended(actor=actor, agent_id="t-approver", thread_id="th-1")
     assert [r.pk for r in suspended] == [gate.run_id]
     event = Event.objects.filter(run=run, type="workflow-step-suspended").get()
-    assert event.data["approval"] == {
+    data: Any = event.data
+    assert data["approval"] == {
         "agentId": "t-approver",
         "runId": str(gate.run_id),
         "toolCallId": gate.tool_call_id,

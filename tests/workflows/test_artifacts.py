@@ -28,10 +28,11 @@ def test_a_large_output_is_moved_to_the_workspace_and_referenced(actor: Any, api
     run = _start(actor, "t-big", {"text": "ab"})
     assert run.status == "success", run.error
     assert artifacts.is_ref(run.output)
-    where = run.output[artifacts.REF]
+    output: Any = run.output
+    where = output[artifacts.REF]
     assert where["workspace"] == f"wf-{run.pk.hex}"
     assert where["bytes"] > 256 * 1024
-    assert json.loads(artifacts.read(run.output)) == {"text": "ab" * 300_000}
+    assert json.loads(artifacts.read(output)) == {"text": "ab" * 300_000}
     row = StepAttempt.objects.get(run=run, path="0:big")
     assert row.output == run.output  # the journal keeps the reference, not the value
     body = api_client.get(f"/api/workflows/t-big/runs/{run.pk}").json()
@@ -50,7 +51,8 @@ def test_the_next_step_gets_the_stored_output_back(actor: Any) -> None:
 def test_without_storage_a_large_output_still_fails_the_step(actor: Any) -> None:
     run = _start(actor, "t-big", {"text": "ab"})
     assert run.status == "failed"
-    assert run.error["code"] == "output_too_large"
+    error: Any = run.error
+    assert error["code"] == "output_too_large"
 
 
 @pytest.mark.usefixtures("s3_settings")
@@ -69,7 +71,8 @@ def test_the_research_report_is_written_to_the_workspace(actor: Any, openai_serv
     )
     run.refresh_from_db()
     assert run.status == "success", run.error
-    assert run.output["report"] == "Tide pools hold anemones."
-    ref = run.output["artifact"]
+    output: Any = run.output
+    assert output["report"] == "Tide pools hold anemones."
+    ref = output["artifact"]
     assert ref[artifacts.REF]["key"].endswith("report.md")
     assert artifacts.read(ref).decode() == "# tide pools\n\nTide pools hold anemones.\n"

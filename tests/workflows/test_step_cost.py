@@ -22,7 +22,12 @@ def _cost(actor: Any, workflow_id: str, monkeypatch: Any) -> tuple[int, int]:
 
     sent: list[str] = []
     original = tasks.run_advance.delay
-    monkeypatch.setattr(tasks.run_advance, "delay", lambda run_id: (sent.append(run_id), original(run_id)))
+
+    def delay(run_id: str) -> Any:
+        sent.append(run_id)
+        return original(run_id)
+
+    monkeypatch.setattr(tasks.run_advance, "delay", delay)
     with CaptureQueriesContext(connection) as queries:
         run = services.run_start(actor=actor, workflow_id=workflow_id, input_data={"value": 0})
     assert WorkflowRun.objects.get(pk=run.pk).status == "success"
