@@ -84,23 +84,52 @@ def agent_generate(ctx: StepContext, *, agent: str, prompt: str) -> Any:
     cancelled (the model call in progress is dropped, the agent run ends `aborted` with its
     partial text), the agent run is then marked `cancelled` (`run_cancelled`, as the runs'
     `run_cancel` marks one) and the step raises `AgentRunCancelled`: its result is discarded."""
-    result = asyncio.run(_generate_until_cancelled(ctx, agent=agent, prompt=prompt))
+    key = agent_run_key(ctx, agent=agent)
+    result = asyncio.run(_generate_until_cancelled(ctx, agent=agent, prompt=prompt, key=key))
     if result is None:
-        agent_runs_cancelled(tenant_id=ctx.request_context.tenant_id, idempotency_key=ctx.idempotency_key)
+        agent_runs_cancelled(tenant_id=ctx.request_context.tenant_id, idempotency_key=key)
         raise AgentRunCancelled(f"The workflow run was cancelled while the agent {agent!r} answered.")
     return result
 
 
-async def _generate_until_cancelled(ctx: StepContext, *, agent: str, prompt: str) -> Any:
+def agent_run_key(ctx: StepContext, *, agent: str) -> str:
+    """The idempotency key for this attempt's agent run: the step's own key while its agent
+    run finished (replayed, not paid twice) or never began; otherwise the next of `key~2`,
+    `key~3`, ... An agent run still `running` under a key belongs to an attempt whose worker
+    was lost (this attempt holds the run's claim): it is marked `interrupted` and passed over,
+    as are failed, cancelled and cut-off ones, so a retry really runs the agent again."""
+    from agents.models import Run
+
+    context = ctx.request_context
+    runs = Run.objects.filter(tenant_id=context.tenant_id, agent__slug=agent)
+    runs = (
+        runs.filter(user_id=context.user_id)
+        if context.user_id is not None
+        else runs.filter(user__isnull=True)
+    )
+    base = ctx.idempotency_key
+    for n in range(1, 100):
+        key = base if n == 1 else f"{base}~{n}"
+        status = runs.filter(idempotency_key=key).values_list("status", flat=True).first()
+        if status is None or status in (Run.Status.COMPLETED, Run.Status.SUSPENDED):
+            return key
+        if status == Run.Status.RUNNING:
+            runs.filter(idempotency_key=key, status=Run.Status.RUNNING).update(
+                status=Run.Status.INTERRUPTED,
+                error={
+                    "code": "run_interrupted",
+                    "message": "The workflow step that started this run lost its worker.",
+                    "status": 500,
+                },
+            )
+    raise RuntimeError(f"No idempotency key left for the agent {agent!r} at {ctx.path}.")
+
+
+async def _generate_until_cancelled(ctx: StepContext, *, agent: str, prompt: str, key: str) -> Any:
     from agents.runtime import RunOptions, agenerate
 
     task = asyncio.ensure_future(
-        agenerate(
-            agent,
-            context=ctx.request_context,
-            prompt=prompt,
-            options=RunOptions(idempotency_key=ctx.idempotency_key),
-        )
+        agenerate(agent, context=ctx.request_context, prompt=prompt, options=RunOptions(idempotency_key=key))
     )
     while True:
         done, _ = await asyncio.wait({task}, timeout=0.1)

@@ -621,7 +621,8 @@ async function init() {
   });
   $("stop").addEventListener("click", stop);
   workflows.init({
-    send: sendFrame,
+    // Sent as soon as the socket (re)connects, like a message typed while it was closed.
+    send: (frame) => sendFrame(frame) || (state.queued.push(frame), true),
     threadId: () => state.threadId,
     ensureThread: () => {
       if (!state.threadId) startThread();
