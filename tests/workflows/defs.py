@@ -274,7 +274,13 @@ approve_wf = (
 )
 
 
-slow_answer = agent_step(id="ask-agent", agent="t-slow", input=N, prompt=lambda d: f"Think about {d.value}.")
+slow_answer = agent_step(
+    id="ask-agent",
+    agent="t-slow",
+    input=N,
+    prompt=lambda d: f"Think about {d.value}.",
+    retry=RetryPolicy(attempts=2, backoff_s=0.1),
+)
 agent_cancel = Workflow(id="t-agent-cancel", input=N, output=AgentAnswer).then(slow_answer).commit()
 
 
