@@ -65,8 +65,8 @@ class Case(models.Model):
 
 
 class Experiment(models.Model):
-    """A dataset version run against an agent: each case `repeats` times, at most
-    `concurrency` cases at once, every result scored by `scorers`."""
+    """A dataset version run against an agent version or a workflow (`workflow_id` set): each
+    case `repeats` times, at most `concurrency` cases at once, every result scored by `scorers`."""
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -80,8 +80,14 @@ class Experiment(models.Model):
     )
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="experiments")
     dataset_version = models.PositiveIntegerField()
-    agent_slug = models.SlugField(max_length=100)
-    agent_version = models.PositiveIntegerField(help_text="The agent's version when the experiment started.")
+    agent_slug = models.SlugField(max_length=100, blank=True, help_text="Empty for a workflow experiment.")
+    agent_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The agent's version when the experiment started."
+    )
+    workflow_id = models.CharField(
+        max_length=64, blank=True, help_text="The workflow each case ran as (instead of an agent)."
+    )
+    workflow_version = models.CharField(max_length=32, blank=True)
     scorers = models.JSONField(default=list, blank=True, help_text='[{"scorer": "contains"}, ...]')
     repeats = models.PositiveSmallIntegerField(default=1)
     concurrency = models.PositiveSmallIntegerField(default=4)
@@ -93,7 +99,14 @@ class Experiment(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.dataset.name} v{self.dataset_version} x {self.agent_slug} v{self.agent_version}"
+        return f"{self.dataset.name} v{self.dataset_version} x {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        """What the cases ran against: `agent vN` or `workflow <id> vX`."""
+        if self.workflow_id:
+            return f"workflow {self.workflow_id} v{self.workflow_version}"
+        return f"{self.agent_slug} v{self.agent_version}"
 
 
 class CaseResult(models.Model):
@@ -119,6 +132,9 @@ class CaseResult(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     run_id = models.UUIDField(null=True, blank=True, db_index=True)
     trace_id = models.UUIDField(null=True, blank=True)
+    workflow_run_id = models.UUIDField(
+        null=True, blank=True, help_text="The workflow run, for a workflow target."
+    )
     output = models.JSONField(default=dict, blank=True)
     error = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -206,7 +206,7 @@ def scorer_history(
     return [
         HistoryPoint(
             experiment_id=e.pk,
-            agent_version=e.agent_version,
+            agent_version=e.agent_version or 0,
             dataset=e.dataset.name,
             dataset_version=e.dataset_version,
             created_at=e.created_at,

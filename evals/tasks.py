@@ -10,9 +10,10 @@ from evals.services import experiments
 
 
 @shared_task(name="evals.experiment_step", acks_late=True, reject_on_worker_lost=True)
-def experiment_step(experiment_id: int) -> bool:
-    """Claim, run and score one case x repeat of the experiment; the next claim is queued after commit."""
-    return experiments.experiment_step(experiment_id=experiment_id)
+def experiment_step(experiment_id: int) -> int:
+    """A worker's share of the experiment: cases one after another, each stored together with the
+    next claim, for up to `EVALS_WORK_SLICE_S`; then the rest is handed on in a new task."""
+    return experiments.experiment_work(experiment_id=experiment_id)
 
 
 @shared_task(name="evals.experiments_sweep")

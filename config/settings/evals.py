@@ -15,3 +15,6 @@ EVALS_SWEEP_EVERY_S = env.float("EVALS_SWEEP_EVERY_S", default=60.0)
 EVALS_LIVE_SWEEP_EVERY_S = env.float("EVALS_LIVE_SWEEP_EVERY_S", default=60.0)
 EVALS_LIVE_WINDOW_S = env.float("EVALS_LIVE_WINDOW_S", default=86400.0)
 EVALS_LIVE_BATCH = env.int("EVALS_LIVE_BATCH", default=500)
+# A worker task runs cases of one experiment one after another for this long, then hands the
+# experiment on in a new task (so experiments sharing the workers take turns).
+EVALS_WORK_SLICE_S = env.float("EVALS_WORK_SLICE_S", default=60.0)

@@ -5,7 +5,7 @@ Built-in scorers register on import; custom ones with `@scorer` (see `registry`)
 
 from evals.scorers import deterministic, judged
 from evals.scorers.registry import ScorerConfig, registry, scorer, scorer_config
-from evals.scorers.types import CaseSpec, RunOutcome, Score, ScorerError, ToolCallRecord
+from evals.scorers.types import CaseSpec, RunOutcome, Score, ScorerError, StepRecord, ToolCallRecord
 
 __all__ = [
     "CaseSpec",
@@ -13,6 +13,7 @@ __all__ = [
     "Score",
     "ScorerConfig",
     "ScorerError",
+    "StepRecord",
     "ToolCallRecord",
     "deterministic",
     "judged",

@@ -259,3 +259,38 @@ def no_side_effect(case: CaseSpec, run: RunOutcome, options: SideEffectOptions) 
     ok = not executed
     reason = "No side effect was executed." if ok else f"Side effects executed by: {', '.join(executed)}."
     return _binary(ok, reason, executed=executed)
+
+
+class TrajectoryOptions(_Options):
+    expected: list[str] = Field(min_length=1)
+    exact: bool = False  # True: nothing but the expected, in order
+
+
+@scorer(
+    "trajectory",
+    options=TrajectoryOptions,
+    description="The run went through the expected steps in order: a workflow run's completed steps "
+    "(step ids, journal order), an agent run's tool calls.",
+)
+def trajectory(case: CaseSpec, run: RunOutcome, options: TrajectoryOptions) -> Score:
+    if run.workflow_run_id:
+        actual = [s.step_id for s in run.steps if s.status == "success"]
+    else:
+        actual = [c.name for c in run.tool_calls]
+    position, hits = 0, 0
+    for name in options.expected:
+        try:
+            position = actual.index(name, position) + 1
+        except ValueError:
+            continue
+        hits += 1
+    ok = actual == options.expected if options.exact else hits == len(options.expected)
+    value = (
+        hits / len(options.expected) if not options.exact or ok else min(hits / len(options.expected), 0.99)
+    )
+    reason = (
+        f"The run went through {' > '.join(options.expected)}."
+        if ok
+        else f"Expected {' > '.join(options.expected)}; the run went through {' > '.join(actual) or 'nothing'}."
+    )
+    return Score(value=1.0 if ok else value, passed=ok, reason=reason, details={"actual": actual})

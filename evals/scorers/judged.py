@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.providers.calls import call_sync
 from agents.providers.resolution import model_resolve
 from core.errors import PlatformError
+from evals.scorers.context import scoring_owner
 from evals.scorers.registry import scorer
 from evals.scorers.types import CaseSpec, RunOutcome, Score, ScorerError
 from observability.tracing import trace_start
@@ -102,16 +103,44 @@ def judge(kind: str, case: CaseSpec, run: RunOutcome, options: JudgeOptions, cri
     model = options.model or settings.EVALS_JUDGE_MODEL
     nonce = secrets.token_hex(8)
     messages = judge_messages(kind, case=case, run=run, criteria=criteria, nonce=nonce)
-    trace = trace_start(name=f"eval.judge {kind}", tenant_id=None)
+    owner = scoring_owner()
+    # The judge's call is a trace of its own (stored like a run's): the model span of each attempt
+    # carries the model, tokens and latency; the score links to it. Prompts are not stored.
+    trace = trace_start(
+        name=f"eval.judge {kind}",
+        tenant_id=owner.tenant_id,
+        owner_id=owner.owner_id,
+        scorer=kind,
+        case=case.name,
+        scoredRunId=run.run_id or run.workflow_run_id,
+    )
     try:
-        ref, response = call_sync(
-            chain=[model_resolve(model)], request={"messages": messages, "temperature": 0}, trace=trace
-        )
-    except PlatformError as error:
-        raise ScorerError(
-            f"The judge {model} failed: {error.message}", details={"judgeModel": model}
-        ) from error
-    value, reason = parse_verdict(response.text)
+        with trace.span(f"eval.judge {kind}", kind="eval", judge_model=model, scorer=kind) as span:
+            try:
+                ref, response = call_sync(
+                    chain=[model_resolve(model)],
+                    request={"messages": messages, "temperature": 0},
+                    trace=trace,
+                )
+            except PlatformError as error:
+                span.record_error(error.message)
+                raise ScorerError(
+                    f"The judge {model} failed: {error.message}",
+                    details={"judgeModel": model, "judgeTraceId": str(trace.id)},
+                ) from error
+            span.set(
+                judge_model=ref.id,
+                input_tokens=response.prompt_tokens,
+                output_tokens=response.completion_tokens,
+                latency_ms=round(span.duration_ms, 3),
+            )
+    finally:
+        trace.flush(behind=settings.RUN_RECORDS_WRITE_BEHIND)  # as a run's records are written
+    try:
+        value, reason = parse_verdict(response.text)
+    except ScorerError as error:
+        error.details["judgeTraceId"] = str(trace.id)
+        raise
     details: dict[str, Any] = {
         "judgeModel": ref.id,
         "judgeReasoning": reason,
@@ -119,6 +148,7 @@ def judge(kind: str, case: CaseSpec, run: RunOutcome, options: JudgeOptions, cri
             "promptTokens": response.prompt_tokens,
             "completionTokens": response.completion_tokens,
         },
+        "judgeTraceId": str(trace.id),
         "threshold": options.threshold,
     }
     return Score(value=value, passed=value >= options.threshold, reason=reason, details=details)

@@ -39,8 +39,17 @@ class ToolCallRecord:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class StepRecord:
+    """One step of a workflow run's journal: its path, id and how its latest attempt ended."""
+
+    path: str
+    step_id: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RunOutcome:
-    """The part of an agent run a scorer judges."""
+    """The part of an agent run (or a workflow run: `steps` and `workflow_run_id` set) a scorer judges."""
 
     status: str
     text: str = ""
@@ -51,6 +60,8 @@ class RunOutcome:
     latency_ms: float = 0.0
     run_id: str = ""
     trace_id: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    workflow_run_id: str = ""
 
     @property
     def total_tokens(self) -> int:
@@ -69,6 +80,14 @@ class RunOutcome:
             "latencyMs": self.latency_ms,
             "runId": self.run_id,
             "traceId": self.trace_id,
+            **(
+                {
+                    "workflowRunId": self.workflow_run_id,
+                    "steps": [{"path": s.path, "stepId": s.step_id, "status": s.status} for s in self.steps],
+                }
+                if self.workflow_run_id
+                else {}
+            ),
         }
 
     @classmethod
@@ -92,6 +111,11 @@ class RunOutcome:
             latency_ms=float(data.get("latencyMs", 0.0)),
             run_id=data.get("runId", ""),
             trace_id=data.get("traceId", ""),
+            steps=[
+                StepRecord(path=s["path"], step_id=s["stepId"], status=s["status"])
+                for s in data.get("steps") or []
+            ],
+            workflow_run_id=data.get("workflowRunId", ""),
         )
 
 

@@ -11,6 +11,7 @@ the claim, so a late finisher whose row was taken over changes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -20,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from agents import selectors as agent_selectors
 from agents.runtime import RunOptions, generate
@@ -33,7 +33,9 @@ from core.errors import NotFound, PlatformError, ValidationFailed
 from core.models import Tenant
 from evals.models import CaseResult, Experiment, Score
 from evals.scorers import CaseSpec, RunOutcome, ScorerConfig, ScorerError, ToolCallRecord, scorer_config
+from evals.scorers.context import scoring_for
 from evals.selectors import dataset_get, dataset_get_by_name
+from evals.services.workflow_target import cases_check, workflow_case_run, workflow_target_get
 from evals.validation import scorers_validate
 
 logger = logging.getLogger(__name__)
@@ -53,35 +55,55 @@ def experiment_start(
     *,
     actor: Actor,
     dataset_id: int,
-    agent_id: str,
+    agent_id: str | None = None,
     scorers: list[dict[str, Any]],
     repeats: int = 1,
     concurrency: int = 4,
     exclude_tags: list[str] | None = None,
     agent_version: int | None = None,
+    workflow_id: str | None = None,
     enqueue: Enqueue | None = None,
 ) -> Experiment:
-    """Freeze the dataset's cases into result rows and queue `concurrency` workers' first claims.
+    """Freeze the dataset's cases into result rows and queue `concurrency` workers.
 
-    Every case runs the agent's stored version `agent_version` (default: its current version
-    when the experiment starts), so a change to the agent while it runs does not mix versions.
-    `enqueue(experiment_id)` queues one claim (a Celery task by default); it runs after commit.
-    Cases carrying any of `exclude_tags` are left out.
+    The target is an agent (`agent_id`) or a workflow (`workflow_id`), not both. Every case runs
+    the agent's stored version `agent_version` (default: its current version when the experiment
+    starts), so a change to the agent while it runs does not mix versions; a workflow runs its
+    newest registered version, recorded. `enqueue(experiment_id)` queues one worker (a Celery
+    task by default); it runs after commit. Cases carrying any of `exclude_tags` are left out.
     """
     dataset = dataset_get(actor=actor, dataset_id=dataset_id)
-    agent = agent_selectors.agent_get(slug=agent_id, tenant_id=actor.tenant_id)
-    if agent_version is None:
-        agent_version = agent.version
-    elif isinstance(agent_version, bool) or not isinstance(agent_version, int) or agent_version < 1:
+    if bool(agent_id) == bool(workflow_id):
         raise ValidationFailed(
-            "agent_version must be a positive version number.",
-            details={"agent_version": ["A positive integer."]},
+            "Give an agent or a workflow to run the dataset against, not both.",
+            details={
+                "agent_id": ["An agent or a workflow, not both."],
+                "workflow_id": ["An agent or a workflow."],
+            },
         )
+    workflow = None
+    agent_slug = ""
+    if workflow_id:
+        if agent_version is not None:
+            raise ValidationFailed(
+                "agent_version applies to an agent.", details={"agent_version": ["Not for a workflow."]}
+            )
+        workflow = workflow_target_get(workflow_id)
     else:
-        try:
-            agent_selectors.agent_version_get(agent=agent, number=agent_version)
-        except NotFound as error:
-            raise ValidationFailed(error.message, details=error.details) from error
+        agent = agent_selectors.agent_get(slug=str(agent_id), tenant_id=actor.tenant_id)
+        agent_slug = agent.slug
+        if agent_version is None:
+            agent_version = agent.version
+        elif isinstance(agent_version, bool) or not isinstance(agent_version, int) or agent_version < 1:
+            raise ValidationFailed(
+                "agent_version must be a positive version number.",
+                details={"agent_version": ["A positive integer."]},
+            )
+        else:
+            try:
+                agent_selectors.agent_version_get(agent=agent, number=agent_version)
+            except NotFound as error:
+                raise ValidationFailed(error.message, details=error.details) from error
     scorers_validate(scorers)
     if not 1 <= repeats <= MAX_REPEATS:
         raise ValidationFailed(f"repeats must be 1 to {MAX_REPEATS}.", details={"repeats": ["Out of range."]})
@@ -93,20 +115,24 @@ def experiment_start(
     cases = [c for c in dataset.cases.all() if not excluded & set(c.tags)]
     if not cases:
         raise ValidationFailed("The dataset has no cases to run.", details={"dataset": ["No cases."]})
+    from evals.services.datasets import case_as_dict
+
+    if workflow is not None:
+        cases_check(workflow, [CaseSpec.from_dict(case_as_dict(c)) for c in cases])
     experiment = Experiment.objects.create(
         tenant_id=actor.tenant_id,
         owner_id=actor.user_id,
         dataset=dataset,
         dataset_version=dataset.version,
-        agent_slug=agent.slug,
+        agent_slug=agent_slug,
         agent_version=agent_version,
+        workflow_id=workflow.id if workflow is not None else "",
+        workflow_version=workflow.version if workflow is not None else "",
         scorers=scorers,
         repeats=repeats,
         concurrency=concurrency,
         status=Experiment.Status.RUNNING,
     )
-    from evals.services.datasets import case_as_dict
-
     CaseResult.objects.bulk_create(
         [
             CaseResult(
@@ -129,73 +155,130 @@ def _celery_enqueue(experiment_id: int) -> None:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Claim:
-    result_id: int
-    claim: uuid.UUID
+class Target:
+    """What an experiment's cases run against and the experiment's scorers, parsed once: a worker
+    reads it with its first claim and keeps it for every case it runs next."""
+
     experiment_id: int
     tenant_id: int
     owner_id: int | None
     agent_slug: str
-    agent_version: int
-    scorers: list[dict[str, Any]]
+    agent_version: int | None
+    workflow_id: str
+    scorers: dict[str, ScorerConfig]
+
+    @classmethod
+    def of(cls, experiment: Experiment) -> Target:
+        return cls(
+            experiment_id=experiment.pk,
+            tenant_id=experiment.tenant_id,
+            owner_id=experiment.owner_id,
+            agent_slug=experiment.agent_slug,
+            agent_version=experiment.agent_version,
+            workflow_id=experiment.workflow_id,
+            scorers={c.key: c for c in (scorer_config(entry) for entry in experiment.scorers)},
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Claim:
+    result_id: int
+    claim: uuid.UUID
+    target: Target
     case: CaseSpec
+
+    @property
+    def experiment_id(self) -> int:
+        return self.target.experiment_id
 
 
 def _stale_before() -> datetime:
     return _now() - timedelta(seconds=float(settings.EVALS_CASE_LEASE_S))
 
 
+def _claim_sql() -> str:
+    """One statement that claims the oldest claimable row of a running experiment (pending, or
+    running under a stale claim) and returns it: `FOR UPDATE SKIP LOCKED`, so workers never wait
+    on each other's rows. Names come from the models' metadata."""
+    results, experiments = CaseResult._meta, Experiment._meta
+
+    def col(meta: Any, name: str) -> str:
+        return str(meta.get_field(name).column)
+
+    status, claim, claimed_at, attempts = (
+        col(results, f) for f in ("status", "claim", "claimed_at", "attempts")
+    )
+    sql = (
+        f"UPDATE {results.db_table} SET"  # noqa: S608 - names from the models' metadata, values as parameters
+        f" {status} = %s, {claim} = %s, {claimed_at} = %s, "
+        f"{attempts} = {attempts} + 1 WHERE {results.pk.column} = ("
+        f"SELECT r.{results.pk.column} FROM {results.db_table} r "
+        f"WHERE r.{col(results, 'experiment')} = %s "
+        f"AND (r.{status} = %s OR (r.{status} = %s AND r.{claimed_at} <= %s)) "
+        f"AND EXISTS (SELECT 1 FROM {experiments.db_table} x WHERE x.{experiments.pk.column} = %s "
+        f"AND x.{col(experiments, 'status')} = %s) "
+        f"ORDER BY r.{results.pk.column} LIMIT 1 FOR UPDATE SKIP LOCKED) "
+        f"RETURNING {results.pk.column}, {attempts}, {col(results, 'case_data')}"
+    )
+    return sql
+
+
+def _claim_row(target: Target) -> Claim | None:
+    """Claim the next case x repeat (the caller holds a transaction); None when none is left or
+    the experiment is no longer running (cancelled). A row claimed `MAX_ATTEMPTS` times already
+    (its workers kept dying) is recorded as errored and never claimed again."""
+    running = CaseResult.Status.RUNNING
+    while True:
+        token = uuid.uuid4()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _claim_sql(),
+                [
+                    running,
+                    token,
+                    _now(),
+                    target.experiment_id,
+                    CaseResult.Status.PENDING,
+                    running,
+                    _stale_before(),
+                    target.experiment_id,
+                    Experiment.Status.RUNNING,
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        result_id, attempts, case_data = row
+        if attempts <= MAX_ATTEMPTS:
+            data = json.loads(case_data) if isinstance(case_data, str) else case_data
+            return Claim(result_id=result_id, claim=token, target=target, case=CaseSpec.from_dict(data))
+        CaseResult.objects.filter(pk=result_id).update(
+            status=CaseResult.Status.ERRORED,
+            attempts=MAX_ATTEMPTS,
+            error={
+                "code": "attempts_exhausted",
+                "message": f"The case was claimed {MAX_ATTEMPTS} times and never finished.",
+            },
+            finished_at=_now(),
+        )
+
+
 @transaction.atomic
 def result_claim(*, experiment_id: int) -> Claim | None:
-    """Claim the next case x repeat of a running experiment, or None when there is none to
-    claim or `concurrency` claims are live already."""
+    """A worker's first claim: the next case x repeat of a running experiment, or None when there
+    is none to claim or `concurrency` claims are live already (checked under a lock on the
+    experiment row)."""
     experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
     if experiment is None or experiment.status != Experiment.Status.RUNNING:
         return None
-    stale = _stale_before()
     results = CaseResult.objects.filter(experiment_id=experiment_id)
-    live = results.filter(status=CaseResult.Status.RUNNING, claimed_at__gt=stale).count()
+    live = results.filter(status=CaseResult.Status.RUNNING, claimed_at__gt=_stale_before()).count()
     if live >= experiment.concurrency:
         return None
-    while True:
-        row = (
-            results.filter(
-                Q(status=CaseResult.Status.PENDING)
-                | Q(status=CaseResult.Status.RUNNING, claimed_at__lte=stale)
-            )
-            .order_by("id")
-            .select_for_update(skip_locked=True)
-            .first()
-        )
-        if row is None:
-            _complete_if_done(experiment)
-            return None
-        if row.attempts < MAX_ATTEMPTS:
-            break
-        # Its runs kept dying with their workers: recorded as errored, never claimed again.
-        row.status = CaseResult.Status.ERRORED
-        row.error = {
-            "code": "attempts_exhausted",
-            "message": f"The case was claimed {row.attempts} times and never finished.",
-        }
-        row.finished_at = _now()
-        row.save(update_fields=["status", "error", "finished_at"])
-    row.status = CaseResult.Status.RUNNING
-    row.claim = uuid.uuid4()
-    row.claimed_at = _now()
-    row.attempts += 1
-    row.save(update_fields=["status", "claim", "claimed_at", "attempts"])
-    return Claim(
-        result_id=row.pk,
-        claim=row.claim,
-        experiment_id=experiment.pk,
-        tenant_id=experiment.tenant_id,
-        owner_id=experiment.owner_id,
-        agent_slug=experiment.agent_slug,
-        agent_version=experiment.agent_version,
-        scorers=experiment.scorers,
-        case=CaseSpec.from_dict(row.case_data),
-    )
+    claim = _claim_row(Target.of(experiment))
+    if claim is None:
+        _complete_if_done(experiment)
+    return claim
 
 
 def outcome_from_result(result: RunResult, latency_ms: float) -> RunOutcome:
@@ -240,23 +323,31 @@ class CaseOutcome:
 
 def case_execute(claim: Claim) -> CaseOutcome:
     """Run the case through the agent runtime (the experiment's agent version) with its request
-    context, then score it.
+    context, or as a run of the experiment's workflow, then score it.
     A run that fails is `errored` with its reason; a scorer that cannot score is an errored score."""
-    case = claim.case
-    context = RequestContext(
-        tenant_id=claim.tenant_id, user_id=claim.owner_id, values=dict(case.request_context)
-    )
+    case, target = claim.case, claim.target
     started = time.perf_counter()
+    run_error: dict[str, Any] = {}
     try:
-        result = generate(
-            claim.agent_slug,
-            context=context,
-            messages=case.input_messages,
-            options=RunOptions(agent_version=claim.agent_version),
-        )
+        if target.workflow_id:
+            actor = Actor(
+                tenant_id=target.tenant_id, user_id=target.owner_id, is_tenant_admin=target.owner_id is None
+            )
+            outcome, run_error = workflow_case_run(actor=actor, workflow_id=target.workflow_id, case=case)
+        else:
+            context = RequestContext(
+                tenant_id=target.tenant_id, user_id=target.owner_id, values=dict(case.request_context)
+            )
+            result = generate(
+                target.agent_slug,
+                context=context,
+                messages=case.input_messages,
+                options=RunOptions(agent_version=target.agent_version),
+            )
+            outcome = outcome_from_result(result, (time.perf_counter() - started) * 1000)
     except PlatformError as error:
         return CaseOutcome(status=CaseResult.Status.ERRORED, outcome=None, error=error.as_dict(), scores=[])
-    except Exception as error:  # a bug in a tool or the runtime: recorded, the experiment goes on
+    except Exception as error:  # a bug in a tool, a step or the runtime: recorded, the experiment goes on
         logger.exception("eval case %s failed", case.name)
         return CaseOutcome(
             status=CaseResult.Status.ERRORED,
@@ -264,17 +355,18 @@ def case_execute(claim: Claim) -> CaseOutcome:
             error={"code": "internal_error", "message": f"{type(error).__name__}: {error}"},
             scores=[],
         )
-    outcome = outcome_from_result(result, (time.perf_counter() - started) * 1000)
     # One score per key: a case's own assertion replaces the experiment's scorer of the same key.
-    configs = {c.key: c for c in (scorer_config(entry) for entry in [*claim.scorers, *case.assertions])}
-    scores = [_score(config, case, outcome) for config in configs.values()]
-    if any(s.errored for s in scores):
+    configs = dict(target.scorers)
+    configs.update({c.key: c for c in (scorer_config(entry) for entry in case.assertions)})
+    with scoring_for(tenant_id=target.tenant_id, owner_id=target.owner_id):
+        scores = [_score(config, case, outcome) for config in configs.values()]
+    if run_error or any(s.errored for s in scores):
         status = CaseResult.Status.ERRORED
     elif all(s.passed for s in scores):
         status = CaseResult.Status.PASSED
     else:
         status = CaseResult.Status.FAILED
-    return CaseOutcome(status=status, outcome=outcome, error={}, scores=scores)
+    return CaseOutcome(status=status, outcome=outcome, error=run_error, scores=scores)
 
 
 def _score(config: ScorerConfig, case: CaseSpec, run: RunOutcome) -> Score:
@@ -307,28 +399,60 @@ def _score(config: ScorerConfig, case: CaseSpec, run: RunOutcome) -> Score:
     )
 
 
+def _store(claim: Claim, outcome: CaseOutcome) -> bool:
+    """Write the outcome and its scores if this attempt still holds the claim (two statements;
+    the caller holds a transaction). False: the claim was taken over and nothing was written."""
+    run = outcome.outcome
+    stored = CaseResult.objects.filter(
+        pk=claim.result_id, claim=claim.claim, status=CaseResult.Status.RUNNING
+    ).update(
+        status=outcome.status,
+        output=run.as_dict() if run is not None else {},
+        run_id=uuid.UUID(run.run_id) if run and run.run_id else None,
+        trace_id=uuid.UUID(run.trace_id) if run and run.trace_id else None,
+        workflow_run_id=uuid.UUID(run.workflow_run_id) if run and run.workflow_run_id else None,
+        error=outcome.error,
+        finished_at=_now(),
+    )
+    if not stored:
+        return False
+    for score in outcome.scores:
+        score.result_id = claim.result_id
+    Score.objects.bulk_create(outcome.scores)
+    return True
+
+
 @transaction.atomic
 def result_finish(*, claim: Claim, outcome: CaseOutcome, enqueue: Enqueue | None = None) -> bool:
     """Store the outcome if this attempt still holds the claim (False: it was taken over, nothing
-    written); then finish the experiment or queue the next claim."""
-    experiment = Experiment.objects.select_for_update().get(pk=claim.experiment_id)
-    row = CaseResult.objects.select_for_update().get(pk=claim.result_id)
-    if row.claim != claim.claim or row.status != CaseResult.Status.RUNNING:
+    written); then finish the experiment or queue a worker for what is left."""
+    if not _store(claim, outcome):
         return False
-    row.status = outcome.status
-    row.output = outcome.outcome.as_dict() if outcome.outcome is not None else {}
-    row.run_id = uuid.UUID(outcome.outcome.run_id) if outcome.outcome and outcome.outcome.run_id else None
-    row.trace_id = (
-        uuid.UUID(outcome.outcome.trace_id) if outcome.outcome and outcome.outcome.trace_id else None
-    )
-    row.error = outcome.error
-    row.finished_at = _now()
-    row.save()
-    for score in outcome.scores:
-        score.result = row
-    Score.objects.bulk_create(outcome.scores)
-    _after_result(experiment, enqueue)
+    experiment = Experiment.objects.select_for_update().get(pk=claim.experiment_id)
+    if (
+        not _complete_if_done(experiment)
+        and experiment.status == Experiment.Status.RUNNING
+        and experiment.results.filter(status=CaseResult.Status.PENDING).exists()
+    ):
+        queue = enqueue or _celery_enqueue
+        transaction.on_commit(lambda: queue(experiment.pk))
     return True
+
+
+@transaction.atomic
+def result_finish_and_claim(*, claim: Claim, outcome: CaseOutcome) -> tuple[bool, Claim | None]:
+    """Store the outcome and claim the next case in the same transaction (three statements):
+    the worker keeps its slot, so the concurrency limit holds without a lock on the experiment.
+    `(False, None)` when this attempt's claim was taken over."""
+    if not _store(claim, outcome):
+        return False, None
+    return True, _claim_row(claim.target)
+
+
+@transaction.atomic
+def _complete(experiment_id: int) -> bool:
+    experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
+    return experiment is not None and _complete_if_done(experiment)
 
 
 def _complete_if_done(experiment: Experiment) -> bool:
@@ -342,16 +466,29 @@ def _complete_if_done(experiment: Experiment) -> bool:
     return False
 
 
-def _after_result(experiment: Experiment, enqueue: Enqueue | None) -> None:
-    open_rows = experiment.results.filter(status__in=[CaseResult.Status.PENDING, CaseResult.Status.RUNNING])
-    if _complete_if_done(experiment):
-        return
-    if (
-        experiment.status == Experiment.Status.RUNNING
-        and open_rows.filter(status=CaseResult.Status.PENDING).exists()
-    ):
-        queue = enqueue or _celery_enqueue
-        transaction.on_commit(lambda: queue(experiment.pk))
+def experiment_work(
+    *, experiment_id: int, enqueue: Enqueue | None = None, slice_s: float | None = None
+) -> int:
+    """A worker's share of an experiment: claim a case, run and score it, store it and claim the
+    next in one transaction, and so on, until nothing is left to claim (then the experiment is
+    completed if every case is done), the experiment stops running (cancelled), or `slice_s`
+    (`EVALS_WORK_SLICE_S`) has passed: then the last result is stored and one new worker task is
+    queued for the rest. Returns how many cases this call stored."""
+    slice_s = float(settings.EVALS_WORK_SLICE_S) if slice_s is None else slice_s
+    began = time.monotonic()
+    claim = result_claim(experiment_id=experiment_id)
+    stored = 0
+    while claim is not None:
+        outcome = case_execute(claim)
+        if time.monotonic() - began >= slice_s:
+            stored += result_finish(claim=claim, outcome=outcome, enqueue=enqueue)
+            return stored
+        kept, claim = result_finish_and_claim(claim=claim, outcome=outcome)
+        if not kept:
+            return stored  # taken over: the worker that holds it now carries the experiment on
+        stored += 1
+    _complete(experiment_id)
+    return stored
 
 
 def experiment_step(*, experiment_id: int, enqueue: Enqueue | None = None) -> bool:
@@ -365,8 +502,7 @@ def experiment_step(*, experiment_id: int, enqueue: Enqueue | None = None) -> bo
 
 def experiment_drain(*, experiment_id: int) -> None:
     """Run every remaining case in this process, one after another (the CI gate's way)."""
-    while experiment_step(experiment_id=experiment_id, enqueue=lambda _id: None):
-        pass
+    experiment_work(experiment_id=experiment_id, enqueue=lambda _id: None, slice_s=float("inf"))
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from core.access import Actor, owned
 from core.errors import NotFound, ValidationFailed
 from evals.models import LiveScore, LiveScoring
 from evals.scorers import CaseSpec, RunOutcome, ScorerError, ToolCallRecord, scorer_config
+from evals.scorers.context import scoring_for
 from evals.validation import scorers_validate
 
 
@@ -123,7 +124,8 @@ def live_scores_sweep() -> int:
             rows = []
             for entry in configs:
                 try:
-                    verdict = entry.score(case, outcome)
+                    with scoring_for(tenant_id=config.tenant_id, owner_id=None):
+                        verdict = entry.score(case, outcome)
                     fields: dict[str, Any] = {
                         "value": verdict.value,
                         "passed": verdict.passed,

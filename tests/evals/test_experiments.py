@@ -295,3 +295,90 @@ def test_a_case_whose_claims_keep_dying_is_errored_after_three_attempts(actor, a
     assert {r.status for r in others} == {CaseResult.Status.PASSED}
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.COMPLETED
+
+
+def test_a_worker_stores_each_result_and_claims_the_next_in_three_statements(
+    actor, agent, actor_dataset_of_ten, openai_server
+):
+    """The eval machinery's own statements per case (the runtime's run records aside): the result,
+    its scores, and the next claim, in one transaction; no task message per case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    openai_server.respond_with(lambda body: ChatReply(text="The capital is Paris."))
+    queued: list[int] = []
+    experiment = services.experiment_start(
+        actor=actor,
+        dataset_id=actor_dataset_of_ten.pk,
+        agent_id="evalbot",
+        scorers=[{"scorer": "contains", "text": "Paris"}, {"scorer": "regex", "pattern": "capital"}],
+        concurrency=1,
+        enqueue=queued.append,
+    )
+    with CaptureQueriesContext(connection) as captured:
+        stored = services.experiment_work(experiment_id=experiment.pk, enqueue=queued.append)
+    assert stored == 10
+    assert queued == []  # one task carried all ten cases (experiment_start's own is not run here)
+    evals_sql = [q["sql"] for q in captured.captured_queries if '"evals_' in q["sql"] or "evals_" in q["sql"]]
+    # first claim: lock, live count, claim (3); per case: result, scores, next claim (3); the end: lock, open rows, complete (3)
+    assert len(evals_sql) <= 3 * 10 + 6, "\n".join(evals_sql)
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.COMPLETED
+    assert Score.objects.filter(result__experiment=experiment, passed=True).count() == 20
+
+
+def test_a_worker_hands_the_experiment_on_after_its_slice(actor, agent, actor_dataset_of_ten, openai_server):
+    openai_server.respond_with(lambda body: ChatReply(text="The capital is Paris."))
+    queued: list[int] = []
+    experiment = services.experiment_start(
+        actor=actor,
+        dataset_id=actor_dataset_of_ten.pk,
+        agent_id="evalbot",
+        scorers=[],
+        concurrency=1,
+        enqueue=queued.append,
+    )
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.experiment_work(experiment_id=experiment.pk, enqueue=queued.append, slice_s=0) == 1
+    assert queued == [experiment.pk]  # the rest goes on in one new task
+    assert experiment.results.filter(status=CaseResult.Status.PENDING).count() == 9
+    assert not experiment.results.filter(status=CaseResult.Status.RUNNING).exists()
+
+
+def test_cancel_reaches_a_worker_between_two_cases(actor, agent, actor_dataset_of_ten, openai_server):
+    from evals.scorers import Score as Verdict
+    from evals.scorers import registry, scorer
+
+    experiment = services.experiment_start(
+        actor=actor,
+        dataset_id=actor_dataset_of_ten.pk,
+        agent_id="evalbot",
+        scorers=[],
+        concurrency=1,
+        enqueue=lambda _id: None,
+    )
+
+    @scorer("test_cancel_at_q2")
+    def cancel_at_q2(case: Any, outcome: Any, options: Any) -> Verdict:
+        if case.name == "q2":  # an operator cancels while the third case is being scored
+            services.experiment_cancel(actor=actor, experiment_id=experiment.pk)
+        return Verdict(value=1.0, passed=True)
+
+    openai_server.respond_with(lambda body: ChatReply(text="ok"))
+    Experiment.objects.filter(pk=experiment.pk).update(scorers=[{"scorer": "test_cancel_at_q2"}])
+    try:
+        assert services.experiment_work(experiment_id=experiment.pk) == 3  # the running case is kept
+    finally:
+        registry.unregister("test_cancel_at_q2")
+    statuses = list(experiment.results.order_by("id").values_list("status", flat=True))
+    assert statuses == ["passed"] * 3 + ["cancelled"] * 7
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.CANCELLED
+
+
+@pytest.fixture
+def actor_dataset_of_ten(actor):
+    cases = [{"name": f"q{i}", "input": f"question {i}"} for i in range(10)]
+    return dataset_import(actor=actor, data={"name": "ten", "cases": cases})
