@@ -17,7 +17,7 @@ from django.db.models import Avg, Count, QuerySet
 from agents import selectors as agent_selectors
 from core.access import Actor, visible
 from core.errors import NotFound
-from evals.models import Case, CaseResult, Dataset, Experiment, LiveScore, Score
+from evals.models import Case, CaseResult, Dataset, Experiment, LiveScore, LiveScoring, Score
 
 
 def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:
@@ -47,6 +47,19 @@ def case_get(*, actor: Actor, dataset_id: int, case_id: int) -> Case:
     if case is None:
         raise NotFound("Case not found.")
     return case
+
+
+def live_scoring_list(*, actor: Actor) -> QuerySet[LiveScoring]:
+    """The live-scoring configurations the actor may read: its own and the tenant-wide ones (made
+    in the Django admin); every one of its tenant for a tenant admin."""
+    return visible(LiveScoring.objects.all(), actor).order_by("agent_slug")
+
+
+def live_scoring_get(*, actor: Actor, config_id: int) -> LiveScoring:
+    config = live_scoring_list(actor=actor).filter(pk=config_id).first()
+    if config is None:
+        raise NotFound("Live scoring not found.")
+    return config
 
 
 def experiment_list(*, actor: Actor) -> QuerySet[Experiment]:

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import fields as strict
-from evals.models import Case, CaseResult, Dataset, Experiment, Score
+from evals.models import Case, CaseResult, Dataset, Experiment, LiveScoring, Score
 
 
 class DatasetInputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -84,7 +84,15 @@ class CaseOutputSerializer(serializers.ModelSerializer[Case]):
 
 class ExperimentInputSerializer(serializers.Serializer[dict[str, Any]]):
     dataset_id = strict.IntegerField(min_value=1, max_value=2**63 - 1)
-    agent_id = strict.CharField(max_length=100)
+    agent_id = strict.CharField(
+        max_length=100, required=False, help_text="The agent to run every case against (or `workflow_id`)."
+    )
+    workflow_id = strict.CharField(
+        max_length=64,
+        required=False,
+        help_text="A registered workflow to run every case as (instead of `agent_id`): the case's last "
+        "user message is its inputData, a JSON object or the text of its one text field.",
+    )
     scorers = serializers.ListField(
         child=serializers.DictField(), required=False, default=list, max_length=50
     )
@@ -97,6 +105,37 @@ class ExperimentInputSerializer(serializers.Serializer[dict[str, Any]]):
         max_value=2**31 - 1,
         help_text="Run this stored version of the agent (default: its current version).",
     )
+
+
+class LiveScoringInputSerializer(serializers.Serializer[dict[str, Any]]):
+    agent_id = strict.CharField(max_length=100, help_text="The agent whose completed runs are sampled.")
+    sample_rate = strict.FloatField(
+        min_value=0.0, max_value=1.0, help_text="0 to 1: the share of runs scored."
+    )
+    scorers = serializers.ListField(
+        child=serializers.DictField(),
+        max_length=50,
+        help_text='Scorer entries: [{"scorer": "no_side_effect"}]',
+    )
+    enabled = strict.BooleanField(required=False, default=True)
+
+
+class LiveScoringUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    sample_rate = strict.FloatField(min_value=0.0, max_value=1.0, required=False)
+    scorers = serializers.ListField(child=serializers.DictField(), max_length=50, required=False)
+    enabled = strict.BooleanField(required=False)
+
+
+class LiveScoringOutputSerializer(serializers.ModelSerializer[LiveScoring]):
+    agent_id = serializers.CharField(source="agent_slug")
+    tenant_wide = serializers.SerializerMethodField(help_text="Made without an owner (in the Django admin).")
+
+    class Meta:
+        model = LiveScoring
+        fields = ["id", "agent_id", "sample_rate", "scorers", "enabled", "tenant_wide", "created_at"]
+
+    def get_tenant_wide(self, obj: LiveScoring) -> bool:
+        return obj.owner_id is None
 
 
 class ScorerSummarySerializer(serializers.Serializer[dict[str, Any]]):
@@ -117,14 +156,15 @@ class SummarySerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ExperimentOutputSerializer(serializers.ModelSerializer[Experiment]):
-    agent_id = serializers.CharField(source="agent_slug")
+    agent_id = serializers.CharField(source="agent_slug", help_text="Empty for a workflow experiment.")
     summary = serializers.SerializerMethodField()
 
     class Meta:
         model = Experiment
         fields = [
-            "id", "dataset_id", "dataset_version", "agent_id", "agent_version", "scorers", "repeats",
-            "concurrency", "status", "created_at", "finished_at", "summary",
+            "id", "dataset_id", "dataset_version", "agent_id", "agent_version", "workflow_id",
+            "workflow_version", "scorers", "repeats", "concurrency", "status", "created_at", "finished_at",
+            "summary",
         ]  # fmt: skip
 
     @extend_schema_field(SummarySerializer)
@@ -162,8 +202,8 @@ class ResultOutputSerializer(serializers.ModelSerializer[CaseResult]):
     class Meta:
         model = CaseResult
         fields = [
-            "id", "case_name", "repeat", "status", "attempts", "run_id", "trace_id", "output", "error",
-            "finished_at", "scores",
+            "id", "case_name", "repeat", "status", "attempts", "run_id", "trace_id", "workflow_run_id",
+            "output", "error", "finished_at", "scores",
         ]  # fmt: skip
 
 

@@ -32,6 +32,12 @@ urlpatterns = [
         views.ExperimentCompareApi.as_view(),
         name="eval-experiment-compare",
     ),
+    path("evals/live-scorings", views.LiveScoringListApi.as_view(), name="eval-live-scoring-list"),
+    path(
+        "evals/live-scorings/<id:config_id>",
+        views.LiveScoringDetailApi.as_view(),
+        name="eval-live-scoring-detail",
+    ),
     path("scores/run/<uuid:run_id>", views.ScoresByRunApi.as_view(), name="eval-scores-by-run"),
     path("scores/scorers", views.ScorerListApi.as_view(), name="eval-scorer-list"),
 ]

@@ -22,6 +22,7 @@ from evals.models import Experiment
 from evals.scorers import registry
 from evals.services import datasets as dataset_services
 from evals.services import experiments as experiment_services
+from evals.services import live as live_services
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000
@@ -234,3 +235,37 @@ class ExperimentCompareApi(APIView):
             actor=_actor(request), baseline_id=experiment_id, candidate_id=candidate_id
         )
         return Response(s.ComparisonOutputSerializer(comparison.as_dict()).data)
+
+
+class LiveScoringListApi(APIView):
+    """Per agent, the share of completed runs scored in the background and the scorers applied.
+    Members read their own and the tenant-wide configurations; tenant admins configure."""
+
+    @extend_schema(parameters=PAGE, responses=s.LiveScoringOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        configs = _page(request, selectors.live_scoring_list(actor=_actor(request)))
+        return Response(s.LiveScoringOutputSerializer(configs, many=True).data)
+
+    @extend_schema(request=s.LiveScoringInputSerializer, responses={201: s.LiveScoringOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.LiveScoringInputSerializer, request.data)
+        config = live_services.live_scoring_create(actor=_actor(request), **data)
+        return Response(s.LiveScoringOutputSerializer(config).data, status=201)
+
+
+class LiveScoringDetailApi(APIView):
+    @extend_schema(responses=s.LiveScoringOutputSerializer)
+    def get(self, request: Request, config_id: int) -> Response:
+        config = selectors.live_scoring_get(actor=_actor(request), config_id=config_id)
+        return Response(s.LiveScoringOutputSerializer(config).data)
+
+    @extend_schema(request=s.LiveScoringUpdateSerializer, responses=s.LiveScoringOutputSerializer)
+    def patch(self, request: Request, config_id: int) -> Response:
+        data = _valid(s.LiveScoringUpdateSerializer, request.data)
+        config = live_services.live_scoring_update(actor=_actor(request), config_id=config_id, **data)
+        return Response(s.LiveScoringOutputSerializer(config).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, config_id: int) -> Response:
+        live_services.live_scoring_delete(actor=_actor(request), config_id=config_id)
+        return Response(status=204)

@@ -20,7 +20,7 @@ from django.db import transaction
 from agents import selectors as agent_selectors
 from agents.tools.registry import registry as tool_registry
 from core.access import Actor, owned
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from evals.models import LiveScore, LiveScoring
 from evals.scorers import CaseSpec, RunOutcome, ScorerError, ToolCallRecord, scorer_config
 from evals.scorers.context import scoring_for
@@ -59,6 +59,88 @@ def live_scoring_set(
         },
     )
     return config
+
+
+def _rate_checked(sample_rate: Any) -> float:
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | float) or not 0 <= sample_rate <= 1:
+        raise ValidationFailed(
+            "sample_rate must be a number from 0 to 1.", details={"sample_rate": ["A number from 0 to 1."]}
+        )
+    return float(sample_rate)
+
+
+def _configurer(actor: Actor) -> None:
+    if not actor.is_tenant_admin:
+        raise Forbidden("Only a tenant admin configures live scoring.")
+
+
+@transaction.atomic
+def live_scoring_create(
+    *, actor: Actor, agent_id: str, sample_rate: float, scorers: list[dict[str, Any]], enabled: bool = True
+) -> LiveScoring:
+    """A tenant admin turns live scoring on for an agent of the tenant (one configuration per agent:
+    409 if it has one). A member is refused (403)."""
+    _configurer(actor)
+    try:
+        agent_selectors.agent_get(slug=agent_id, tenant_id=actor.tenant_id)
+    except NotFound as error:
+        raise ValidationFailed(error.message, details={"agent_id": [error.message]}) from error
+    rate = _rate_checked(sample_rate)
+    scorers_validate(scorers)
+    if LiveScoring.objects.filter(tenant_id=actor.tenant_id, agent_slug=agent_id).exists():
+        raise Conflict(
+            f"Agent {agent_id!r} has a live-scoring configuration already; change that one.",
+            details={"agent_id": ["Already configured."]},
+        )
+    return LiveScoring.objects.create(
+        tenant_id=actor.tenant_id,
+        owner_id=actor.user_id,
+        agent_slug=agent_id,
+        sample_rate=rate,
+        scorers=scorers,
+        enabled=enabled,
+    )
+
+
+def _config_for_change(actor: Actor, config_id: int) -> LiveScoring:
+    """Another owner's configuration is a 404 (as a missing one); one the actor may read but not
+    configure (a member's view of a tenant-wide one) is a 403."""
+    config = owned(LiveScoring.objects.select_for_update(), actor).filter(pk=config_id).first()
+    if config is None:
+        from evals.selectors import live_scoring_get
+
+        live_scoring_get(actor=actor, config_id=config_id)  # NotFound unless the actor may read it
+        _configurer(actor)
+        raise NotFound("Live scoring not found.")
+    _configurer(actor)
+    return config
+
+
+@transaction.atomic
+def live_scoring_update(
+    *,
+    actor: Actor,
+    config_id: int,
+    sample_rate: float | None = None,
+    scorers: list[dict[str, Any]] | None = None,
+    enabled: bool | None = None,
+) -> LiveScoring:
+    """Change the rate, the scorers or the switch of a configuration (a tenant admin of its tenant)."""
+    config = _config_for_change(actor, config_id)
+    if sample_rate is not None:
+        config.sample_rate = _rate_checked(sample_rate)
+    if scorers is not None:
+        config.scorers = scorers_validate(scorers)
+    if enabled is not None:
+        config.enabled = enabled
+    config.save(update_fields=["sample_rate", "scorers", "enabled"])
+    return config
+
+
+@transaction.atomic
+def live_scoring_delete(*, actor: Actor, config_id: int) -> None:
+    """Turn live scoring off for good: the configuration and the live scores it made are deleted."""
+    _config_for_change(actor, config_id).delete()
 
 
 def outcome_from_stored_run(

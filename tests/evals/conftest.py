@@ -9,7 +9,7 @@ import pytest
 from agents.services import agent_save, tools_sync
 from core.access import Actor, actor_for_user
 from core.models import Membership
-from tests.evals import tools  # noqa: F401  (registers eval_send_email)
+from tests.evals import tools, workflow_defs  # noqa: F401  (registers eval_send_email and eval-triage)
 from tests.factories import UserFactory
 
 

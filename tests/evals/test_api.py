@@ -184,7 +184,7 @@ def test_the_evals_schema_has_request_and_response_schemas_and_no_warnings(capsy
     schema = generator.get_schema(request=None, public=True)
     assert capsys.readouterr().err == ""
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == 18
+    assert len(operations) == 23
     ids = [op["operationId"] for op in operations]
     assert len(ids) == len(set(ids))
     for op in operations:

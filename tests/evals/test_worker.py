@@ -143,3 +143,24 @@ def test_a_killed_workers_case_is_picked_up_again_and_counted_once(actor, agent,
         .filter(id__in=[r.run_id for r in results])
         .exists()
     )
+
+
+def test_a_worker_runs_a_dataset_against_a_workflow(actor, workers, openai_server):
+    from tests.evals.test_workflow_target import CASES
+    from workflows.models import WorkflowRun
+
+    agent_save(slug="evaltriage", name="Triage", instructions="Draft.", model="scripted/gpt-test", tools=[])
+    openai_server.respond_with(lambda body: ChatReply(text="Drafted: noted."))
+    dataset = dataset_import(actor=actor, data={"name": "tickets-worker", "cases": CASES})
+    worker = workers()
+    experiment = experiment_start(
+        actor=actor, dataset_id=dataset.pk, workflow_id="eval-triage", scorers=[{"scorer": "no_side_effect"}]
+    )
+    wait_until(lambda: finished(experiment), what="the experiment to finish\n" + worker.output())
+    results = {r.case_name: r for r in experiment.results.all()}
+    runs = WorkflowRun.objects.filter(pk__in=[r.workflow_run_id for r in results.values()])
+    assert set(runs.values_list("status", flat=True)) == {"success"}
+    assert results["routine"].status == CaseResult.Status.PASSED
+    assert results["routine"].output["object"] == {"reply": "Drafted: noted.", "escalated": False}
+    assert results["urgent"].status == CaseResult.Status.FAILED  # it sent the e-mail
+    assert [s.scorer for s in results["urgent"].scores.filter(passed=False)] == ["no_side_effect"]

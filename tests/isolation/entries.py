@@ -376,6 +376,24 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
         "get": [Owned(Call("get", "/api/evals/experiments/{experiment}/results"))]
     },
     # Scores of a run are those of the caller's experiments: another's run answers an empty list.
+    "api/evals/live-scorings": {
+        "get": [Mine(Call("get", "/api/evals/live-scorings"))],
+        "post": [
+            Mine(
+                Call(
+                    "post",
+                    "/api/evals/live-scorings",
+                    {"agent_id": "helper", "sample_rate": 0.5, "scorers": []},
+                ),
+                frozenset({403}),  # members read; tenant admins configure
+            )
+        ],
+    },
+    "api/evals/live-scorings/<id:config_id>": {
+        "get": [Owned(Call("get", "/api/evals/live-scorings/{live_scoring}"))],
+        "patch": [Owned(Call("patch", "/api/evals/live-scorings/{live_scoring}", {"sample_rate": 1.0}))],
+        "delete": [Owned(Call("delete", "/api/evals/live-scorings/{live_scoring}"))],
+    },
     "api/scores/run/<uuid:run_id>": {"get": [Mine(Call("get", "/api/scores/run/{run}"))]},
     "api/scores/scorers": {"get": [TenantWide(Call("get", "/api/scores/scorers"))]},
 }
@@ -442,6 +460,7 @@ OWNER_READS = [
     "/api/evals/datasets/{eval_dataset}",
     "/api/evals/datasets/{eval_dataset}/cases/{eval_case}",
     "/api/evals/experiments/{experiment}",
+    "/api/evals/live-scorings/{live_scoring}",
     "/api/workflows/t-hold/runs/{workflow_run}",
     "/api/embed/chart/{chart}",
 ]

@@ -145,7 +145,7 @@ def chart_object(world: World, openai_server: Any) -> str:
 
 
 def eval_objects(world: World, tenant: Any) -> None:
-    from evals.models import Case, CaseResult, Dataset, Experiment, Score
+    from evals.models import Case, CaseResult, Dataset, Experiment, LiveScoring, Score
 
     dataset = Dataset.objects.create(tenant=tenant, owner=world.owner, name="owned-set", description=SECRET)
     case = Case.objects.create(
@@ -168,8 +168,16 @@ def eval_objects(world: World, tenant: Any) -> None:
         output={"text": SECRET},
     )
     Score.objects.create(result=result, scorer="contains", value=1.0, passed=True, reason=SECRET)
+    live = LiveScoring.objects.create(
+        tenant=tenant, owner=world.owner, agent_slug="helper", sample_rate=0.5,
+        scorers=[{"scorer": "regex", "pattern": SECRET}],
+    )  # fmt: skip
     world.ids.update(
-        eval_dataset=dataset.pk, dataset_name=dataset.name, eval_case=case.pk, experiment=experiment.pk
+        eval_dataset=dataset.pk,
+        dataset_name=dataset.name,
+        eval_case=case.pk,
+        experiment=experiment.pk,
+        live_scoring=live.pk,
     )
 
 
