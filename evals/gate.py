@@ -72,8 +72,8 @@ def _report(
 ) -> str:
     counts = summary.counts
     lines = [
-        f"Eval gate: dataset {experiment.dataset.name} v{experiment.dataset_version} against agent "
-        f"{experiment.agent_slug} v{experiment.agent_version} (experiment {experiment.pk})",
+        f"Eval gate: dataset {experiment.dataset.name} v{experiment.dataset_version} against "
+        f"{'' if experiment.workflow_id else 'agent '}{experiment.target_label} (experiment {experiment.pk})",
         f"  cases: {summary.total}  passed: {counts['passed']}  failed: {counts['failed']}  "
         f"errored: {counts['errored']}",
         "",

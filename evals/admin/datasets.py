@@ -24,6 +24,7 @@ from evals.models import Case, Dataset
 from evals.services import datasets as dataset_services
 from evals.services.experiments import MAX_CONCURRENCY, MAX_REPEATS, experiment_start
 from evals.validation import case_validate
+from workflows.selectors import workflow_list
 
 
 class CaseInline(admin.TabularInline[Case, Dataset]):
@@ -43,7 +44,12 @@ class CaseInline(admin.TabularInline[Case, Dataset]):
 
 
 class ExperimentStartForm(forms.Form):
-    agent = forms.ChoiceField(help_text="The agent to run every case against.")
+    agent = forms.ChoiceField(required=False, help_text="The agent to run every case against.")
+    workflow = forms.ChoiceField(
+        required=False,
+        help_text="Or a registered workflow: every case runs as a run of it (its last user message is "
+        "the inputData: a JSON object, or the text of the workflow input's one text field).",
+    )
     agent_version = forms.IntegerField(
         required=False, min_value=1, help_text="A stored version of the agent; empty: its current version."
     )
@@ -56,9 +62,10 @@ class ExperimentStartForm(forms.Form):
         required=False, help_text="Comma-separated: leave out cases with these tags."
     )
 
-    def __init__(self, *args: Any, agents: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agents: list[str], workflows: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agent"].choices = [(slug, slug) for slug in agents]  # type: ignore[attr-defined]
+        self.fields["agent"].choices = [("", "—"), *((slug, slug) for slug in agents)]  # type: ignore[attr-defined]
+        self.fields["workflow"].choices = [("", "—"), *((w, w) for w in workflows)]  # type: ignore[attr-defined]
 
 
 @admin.register(Dataset)
@@ -69,7 +76,7 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
     inlines = [CaseInline]
     actions = ["start_experiment"]
 
-    @admin.action(description="Run the selected dataset against an agent (an experiment)")
+    @admin.action(description="Run the selected dataset against an agent or a workflow (an experiment)")
     def start_experiment(
         self, request: HttpRequest, queryset: QuerySet[Dataset]
     ) -> TemplateResponse | HttpResponseRedirect | None:
@@ -81,14 +88,18 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
             return None
         dataset = datasets[0]
         agents = list(agent_selectors.agent_list(tenant_id=dataset.tenant_id).values_list("slug", flat=True))
-        form = ExperimentStartForm(request.POST if "apply" in request.POST else None, agents=agents)
+        workflows = sorted(w.id for w in workflow_list())
+        form = ExperimentStartForm(
+            request.POST if "apply" in request.POST else None, agents=agents, workflows=workflows
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
                 experiment = experiment_start(
                     actor=Actor.system(tenant_id=dataset.tenant_id),
                     dataset_id=dataset.pk,
-                    agent_id=data["agent"],
+                    agent_id=data["agent"] or None,
+                    workflow_id=data["workflow"] or None,
                     agent_version=data["agent_version"],
                     scorers=data["scorers"] or [],
                     repeats=data["repeats"],
@@ -102,7 +113,7 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
                 return HttpResponseRedirect(reverse("admin:evals_experiment_change", args=[experiment.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Run {dataset.name} v{dataset.version} against an agent",
+            "title": f"Run {dataset.name} v{dataset.version} against an agent or a workflow",
             "dataset": dataset,
             "form": form,
             "opts": self.model._meta,

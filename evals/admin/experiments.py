@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -40,10 +41,13 @@ class ResultInline(admin.TabularInline[CaseResult, Experiment]):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin[Experiment]):
-    list_display = ("id", "dataset", "dataset_version", "agent_slug", "agent_version", "status", "created_at")
-    list_filter = ("status", "agent_slug")
+    list_display = (
+        "id", "dataset", "dataset_version", "agent_slug", "agent_version", "workflow_id", "status", "created_at",
+    )  # fmt: skip
+    list_filter = ("status", "agent_slug", "workflow_id")
     fields = (
-        "dataset", "dataset_version", "agent_slug", "agent_version", "status", "repeats", "concurrency",
+        "dataset", "dataset_version", "agent_slug", "agent_version", "workflow_id", "workflow_version",
+        "status", "repeats", "concurrency",
         "tenant", "owner", "created_at", "finished_at", "scorers_pretty", "summary_pretty",
     )  # fmt: skip
     readonly_fields = fields
@@ -165,13 +169,18 @@ def _with_trace_links(change: CaseChange) -> dict[str, Any]:
 
 class ScoreInline(admin.TabularInline[Score, CaseResult]):
     model = Score
-    fields = ("scorer", "value", "passed", "errored", "reason", "details")
+    fields = ("scorer", "value", "passed", "errored", "reason", "judge_trace", "details")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: CaseResult | None = None) -> bool:
         return False
+
+    @admin.display(description="Judge's trace")
+    def judge_trace(self, obj: Score) -> SafeString | str:
+        trace_id = (obj.details or {}).get("judgeTraceId")
+        return trace_link(uuid.UUID(trace_id)) if trace_id else "—"
 
 
 @admin.register(CaseResult)
@@ -180,7 +189,7 @@ class CaseResultAdmin(admin.ModelAdmin[CaseResult]):
     list_filter = ("status",)
     fields = (
         "experiment", "case_name", "repeat", "status", "attempts", "run_link", "trace_link",
-        "finished_at", "case_pretty", "output_pretty", "error_pretty",
+        "workflow_run_link", "finished_at", "case_pretty", "output_pretty", "error_pretty",
     )  # fmt: skip
     readonly_fields = fields
     inlines = [ScoreInline]
@@ -196,6 +205,13 @@ class CaseResultAdmin(admin.ModelAdmin[CaseResult]):
         if obj.run_id is None:
             return "—"
         return run_links(obj.run_id)
+
+    @admin.display(description="Workflow run")
+    def workflow_run_link(self, obj: CaseResult) -> SafeString | str:
+        if obj.workflow_run_id is None:
+            return "—"
+        url = reverse("admin:workflows_workflowrun_change", args=[obj.workflow_run_id])
+        return format_html('<a href="{}">{}</a>', url, obj.workflow_run_id)
 
     @admin.display(description="Trace")
     def trace_link(self, obj: CaseResult) -> SafeString | str:

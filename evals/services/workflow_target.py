@@ -25,11 +25,11 @@ from core.errors import NotFound, ValidationFailed
 from evals.scorers import CaseSpec, RunOutcome, StepRecord, ToolCallRecord
 from workflows.definition import Step, Workflow
 from workflows.engine.driver import run_advance
-from workflows.models import WorkflowRun
 from workflows.registry import registry as workflow_registry
 from workflows.selectors import run_steps
 from workflows.services import run_cancel, run_start, run_wait, workflow_for_start
 
+TERMINAL = ("success", "failed", "canceled")  # a workflow run's final statuses
 WAIT_S = 600.0  # a workflow run still moving after this is recorded as errored
 
 
@@ -90,7 +90,7 @@ def _tool_of(step: Step | None) -> Any:
     return tool_registry.get(name.removeprefix("tool_step.")) if name.startswith("tool_step.") else None
 
 
-def outcome_from_workflow_run(run: WorkflowRun, workflow: Workflow, latency_ms: float) -> RunOutcome:
+def outcome_from_workflow_run(run: Any, workflow: Workflow, latency_ms: float) -> RunOutcome:
     """What scorers see of a workflow run: its status and output (as text and as the object), each
     step's latest attempt in journal order, and every tool step that ran as a tool call with the
     tool's side-effect label."""
@@ -146,11 +146,11 @@ def workflow_case_run(*, actor: Actor, workflow_id: str, case: CaseSpec) -> tupl
     definition = workflow_registry.resolve(run.workflow_id, run.version, run.graph_hash)
     outcome = outcome_from_workflow_run(run, definition, (time.perf_counter() - started) * 1000)
     error: dict[str, Any] = {}
-    if run.status == WorkflowRun.Status.FAILED:
+    if run.status == "failed":
         error = {"code": "workflow_failed", "message": "The workflow run failed.", "details": run.error or {}}
-    elif run.status == WorkflowRun.Status.SUSPENDED:
+    elif run.status == "suspended":
         run_cancel(actor=actor, run=run)
-    elif run.status not in WorkflowRun.TERMINAL:
+    elif run.status not in TERMINAL:
         error = {
             "code": "workflow_timeout",
             "message": f"The workflow run did not stop within {WAIT_S:.0f} s.",

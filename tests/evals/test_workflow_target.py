@@ -141,3 +141,54 @@ def test_a_workflow_run_that_fails_is_an_errored_case(actor, tickets, openai_ser
     assert result.status == CaseResult.Status.ERRORED
     assert result.error["code"] == "workflow_failed"
     assert WorkflowRun.objects.get(pk=result.workflow_run_id).status == "failed"
+
+
+def test_the_gate_runs_a_dataset_against_a_workflow(tenant, openai_server, tmp_path, capsys):
+    import yaml
+    from django.core.management import CommandError, call_command
+
+    agent_save(slug="evaltriage", name="Triage", instructions="Draft.", model="scripted/gpt-test", tools=[])
+    openai_server.respond_with(lambda body: ChatReply(text="Drafted: noted."))
+    fixture = tmp_path / "tickets.yaml"
+    fixture.write_text(yaml.safe_dump({"name": "tickets-gate", "cases": CASES}))
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "eval_gate", str(fixture), workflow="eval-triage", tenant=tenant.slug, scorer=["no_side_effect"]
+        )
+    assert caught.value.returncode == 1
+    report = capsys.readouterr().out
+    assert "workflow eval-triage v1" in report
+    assert "urgent#0 failed" in report
+    assert "Side effects executed by: eval_send_email." in report
+    call_command(
+        "eval_gate", str(fixture), workflow="eval-triage", tenant=tenant.slug, scorer=["no_side_effect"],
+        exclude_tag=["escalates"],
+    )  # fmt: skip
+    assert "cases: 1  passed: 1" in capsys.readouterr().out
+
+
+def test_the_admin_runs_a_dataset_against_a_workflow(admin_client, tenant, triage_agent, openai_server):
+    from django.urls import reverse
+
+    openai_server.respond_with(lambda body: ChatReply(text="Drafted: noted."))
+    from core.access import Actor
+
+    dataset = dataset_import(
+        actor=Actor.system(tenant_id=tenant.pk), data={"name": "tickets-admin", "cases": CASES}
+    )
+    form = {
+        "action": "start_experiment", "_selected_action": [dataset.pk], "apply": "1", "agent": "",
+        "workflow": "eval-triage", "scorers": "[]", "repeats": 1, "concurrency": 2, "exclude_tags": "",
+    }  # fmt: skip
+    response = admin_client.post(reverse("admin:evals_dataset_changelist"), form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    experiment = Experiment.objects.get()
+    assert (experiment.workflow_id, experiment.agent_slug) == ("eval-triage", "")
+    result = experiment.results.get(case_name="routine")
+    if result.workflow_run_id is None:  # the workers are not in this process: run it here
+        services.experiment_drain(experiment_id=experiment.pk)
+        result.refresh_from_db()
+    page = admin_client.get(reverse("admin:evals_caseresult_change", args=[result.pk])).content.decode()
+    assert reverse("admin:workflows_workflowrun_change", args=[result.workflow_run_id]) in page
+    page = admin_client.get(reverse("admin:evals_experiment_change", args=[experiment.pk])).content.decode()
+    assert "eval-triage" in page

@@ -1,6 +1,7 @@
-"""Run a dataset against an agent and exit non-zero when a scorer falls below its threshold.
+"""Run a dataset against an agent (or a workflow) and exit non-zero when a scorer falls below its threshold.
 
     manage.py eval_gate evals/fixtures/demo.yaml --agent assistant --threshold contains=0.8 --junit evals.xml
+    manage.py eval_gate tickets.yaml --workflow triage --scorer no_side_effect
 
 The dataset is a fixture file (imported first, as a tenant-wide dataset) or a dataset's name.
 The cases run one after another in this process, through the real runtime.
@@ -33,11 +34,16 @@ def _threshold(value: str) -> tuple[str, float]:
 
 
 class Command(BaseCommand):
-    help = "Run a dataset against an agent; exit 1 when a scorer's mean is below its threshold."
+    help = "Run a dataset against an agent or a workflow; exit 1 when a scorer's mean is below its threshold."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("dataset", help="A fixture file (JSON or YAML) or the name of a dataset.")
-        parser.add_argument("--agent", required=True, help="The agent id.")
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--agent", help="The agent id.")
+        target.add_argument(
+            "--workflow",
+            help="A registered workflow's id: every case runs as a run of it (instead of an agent).",
+        )
         parser.add_argument(
             "--agent-version",
             type=int,
@@ -69,6 +75,7 @@ class Command(BaseCommand):
                 actor=actor,
                 dataset_id=dataset.pk,
                 agent_id=options["agent"],
+                workflow_id=options["workflow"],
                 scorers=[{"scorer": name} for name in options["scorer"]],
                 repeats=options["repeats"],
                 concurrency=1,
