@@ -8,6 +8,18 @@ judge's prompt) with the `openai` SDK from two processes, 100 cases each. Both t
 scripted server in a process of its own, in the same run. The ratio is the experiment's wall
 time over the direct side's: what the eval machinery costs per case on top of its model calls.
 
+Fairness: the experiment's time runs from just before `experiment_start` to the `finished_at`
+the worker that completed it wrote (same clock), and this process polls for it every 0.2 s,
+so the wait itself neither adds a polling delay nor loads the two cores the workers share
+(it polled every 10 ms before). The direct side's time is its slower process's loop, after the
+same warm-up of connections the workers get. "Machinery" is everything the experiment does
+besides the two model calls: the run through the runtime (its records and trace), the claim,
+the scorers, the judge's trace, the result and scores, the Celery messages.
+
+Counts: before the timed runs, a 20-case experiment is driven in this process through the
+worker task's own function, with its Celery sends counted instead of sent, and every SQL
+statement captured: statements (all, and the evals tables' own) and messages per case.
+
 It runs at each model latency of BENCH_EVAL_DELAYS (seconds the scripted model waits before
 answering; default "0,0.05"): 0 is an instant model, which no hosted model is.
 
@@ -21,6 +33,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +133,59 @@ def start_workers(base_url: str) -> list[subprocess.Popen[bytes]]:
     return workers
 
 
-def run_experiment(actor: Actor, dataset_id: int, *, exclude_tag: str) -> tuple[float, Experiment]:
-    """Start an experiment and wait for it: its wall time, from the start to the last result."""
-    began = time.perf_counter()
+def run_experiment(actor: Actor, dataset_id: int, *, only: str) -> tuple[float, Experiment]:
+    """Start an experiment and wait for it: its wall time, from the start to the `finished_at`
+    its last worker wrote."""
+    began = datetime.now(UTC)
     experiment = experiment_start(
         actor=actor,
         dataset_id=dataset_id,
         agent_id="bench-evals",
         scorers=SCORERS,
         concurrency=WORKERS,
-        exclude_tags=[exclude_tag],
+        exclude_tags=[tag for tag in ("main", "warm", "count") if tag != only],
     )
     while experiment.status != Experiment.Status.COMPLETED:
-        time.sleep(0.01)
-        experiment.refresh_from_db(fields=["status"])
-    return time.perf_counter() - began, experiment
+        time.sleep(0.2)
+        experiment.refresh_from_db(fields=["status", "finished_at"])
+    assert experiment.finished_at is not None
+    return (experiment.finished_at - began).total_seconds(), experiment
+
+
+def count_per_case(actor: Actor, dataset_id: int, cases: int) -> str:
+    """SQL statements (all, and the evals tables' own) and Celery messages per case, counted in
+    this process by driving the worker task's function with its sends captured."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evals import tasks
+    from evals.services import experiments
+
+    sent: list[int] = []
+    real = experiments._celery_enqueue
+    experiments._celery_enqueue = sent.append  # counted, not sent
+    try:
+        experiment = experiment_start(
+            actor=actor, dataset_id=dataset_id, agent_id="bench-evals", scorers=SCORERS, concurrency=1,
+            exclude_tags=["main", "warm"],
+        )  # fmt: skip
+        sent.clear()  # experiment_start's own first message is not per case
+        queue = [experiment.pk]
+        messages = 0
+        with CaptureQueriesContext(connection) as captured:
+            while queue:
+                tasks.experiment_step.run(queue.pop())
+                messages += len(sent)
+                queue.extend(sent)
+                sent.clear()
+    finally:
+        experiments._celery_enqueue = real
+    statements = [q["sql"] for q in captured.captured_queries]
+    own = [q for q in statements if "evals_" in q]
+    return (
+        f"{len(statements) / cases:.1f} SQL statements per case ({len(own) / cases:.1f} on the evals tables), "
+        f"{messages / cases:.2f} Celery messages per case (in-process count over {cases} cases, one worker)"
+    )
 
 
 def main() -> None:
@@ -156,15 +207,20 @@ def main() -> None:
         for i in range(CASES)
     ]
     warm = [{"name": f"warm{i}", "input": f"Warm-up {i}", "tags": ["warm"]} for i in range(10)]
-    dataset = dataset_import(actor=actor, data={"name": "bench-evals", "cases": [*cases, *warm]})
+    counted = [{"name": f"count{i}", "input": f"Counted {i}", "tags": ["count"]} for i in range(20)]
+    dataset = dataset_import(actor=actor, data={"name": "bench-evals", "cases": [*cases, *warm, *counted]})
+    server.always(ChatReply(text=ANSWER))
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    print(count_per_case(actor, dataset.pk, len(counted)))
     workers = start_workers(server.base_url)
-    print(f"machine: {machine()}; {CASES} cases, 3 scorers (one judged), {WORKERS} worker processes")
+    print(f"{CASES} cases, 3 scorers (one judged), {WORKERS} worker processes")
     try:
         for delay in DELAYS:
             server.always(ChatReply(text=ANSWER, delay_s=delay))
-            run_experiment(actor, dataset.pk, exclude_tag="main")  # warm the workers (imports, connections)
+            run_experiment(actor, dataset.pk, only="warm")  # warm the workers (imports, connections)
+            load = os.getloadavg()[0]
             direct = direct_seconds(server.base_url)
-            platform, experiment = run_experiment(actor, dataset.pk, exclude_tag="warm")
+            platform, experiment = run_experiment(actor, dataset.pk, only="main")
             summary = experiment_summary(experiment=experiment)
             scores = Score.objects.filter(result__experiment=experiment)
             judged = scores.filter(scorer="answer_relevancy", errored=False).count()
@@ -173,7 +229,7 @@ def main() -> None:
                 f"model latency {delay * 1000:.0f} ms: experiment {platform:.2f} s "
                 f"({platform * per_case:.2f} ms per case per worker), direct SDK {direct:.2f} s "
                 f"({direct * per_case:.2f} ms), machinery {(platform - direct) * per_case:.2f} ms per case, "
-                f"ratio {platform / direct:.2f}x (bar < 1.2x)"
+                f"ratio {platform / direct:.2f}x (bar < 1.2x); load average {load:.1f}"
             )
             print(
                 f"  results: {summary.counts['passed']} passed, {summary.counts['failed']} failed, "
@@ -183,7 +239,11 @@ def main() -> None:
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait(15)
+            try:
+                worker.wait(60)  # a warm shutdown on a loaded machine
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(10)
         server.stop()
 
 
