@@ -163,7 +163,7 @@ def count_per_case(actor: Actor, dataset_id: int, cases: int) -> str:
 
     sent: list[int] = []
     real = experiments._celery_enqueue
-    experiments._celery_enqueue = sent.append  # counted, not sent
+    experiments._celery_enqueue = sent.append  # type: ignore[assignment]  # counted, not sent
     try:
         experiment = experiment_start(
             actor=actor, dataset_id=dataset_id, agent_id="bench-evals", scorers=SCORERS, concurrency=1,

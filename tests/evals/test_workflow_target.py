@@ -70,7 +70,7 @@ def test_each_case_is_a_workflow_run_scored_on_its_output_and_journal(
 
     routine = results["routine"]
     assert routine.status == CaseResult.Status.PASSED, routine.scores.values_list("scorer", "reason")
-    run = WorkflowRun.objects.get(pk=routine.workflow_run_id)
+    run = WorkflowRun.objects.get(pk=str(routine.workflow_run_id))
     assert (run.status, run.owner_id, run.input) == ("success", actor.user_id, {"text": CASES[0]["input"]})
     assert routine.output["workflowRunId"] == str(run.pk)
     assert routine.output["object"] == {"reply": "Drafted: we will fix the address.", "escalated": False}
@@ -140,7 +140,7 @@ def test_a_workflow_run_that_fails_is_an_errored_case(actor, tickets, openai_ser
     result = experiment.results.get()
     assert result.status == CaseResult.Status.ERRORED
     assert result.error["code"] == "workflow_failed"
-    assert WorkflowRun.objects.get(pk=result.workflow_run_id).status == "failed"
+    assert WorkflowRun.objects.get(pk=str(result.workflow_run_id)).status == "failed"
 
 
 def test_the_gate_runs_a_dataset_against_a_workflow(tenant, openai_server, tmp_path, capsys):
