@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import TenantFactory, UserFactory
-from tests.flush_snapshot import django_db_setup  # noqa: F401 - restores post_migrate's rows after flushes
 from tests.fakes.openai_server import ScriptedOpenAIServer
+from tests.flush_snapshot import django_db_setup  # noqa: F401 - restores post_migrate's rows after flushes
 
 SCRIPTED_KEY = "sk-scripted-provider-key-7f3a9c"  # planted: must never appear in any span or message
 
