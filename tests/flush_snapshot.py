@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -68,13 +69,9 @@ def _caches_clear() -> None:
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
         tables = snapshot_take()
-    emit = flush_command.emit_post_migrate_signal
 
     def restore(verbosity: int, interactive: bool, database: str, **kwargs: Any) -> None:
         snapshot_restore(tables, database)
 
-    flush_command.emit_post_migrate_signal = restore  # type: ignore[assignment]
-    try:
+    with mock.patch.object(flush_command, "emit_post_migrate_signal", restore):
         yield
-    finally:
-        flush_command.emit_post_migrate_signal = emit
