@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -44,7 +45,8 @@ logger = logging.getLogger(__name__)
 
 # Told once a submission is committed (None) or refused (the database's error).
 OnWritten = Callable[[BaseException | None], None]
-_Submission = tuple[list[Statement], "OnWritten | None"]
+# The statements, a callback, and a future of an event loop settled once they are written.
+_Submission = tuple[list[Statement], "OnWritten | None", "asyncio.Future[None] | None"]
 
 
 class WriteBehind:
@@ -66,17 +68,40 @@ class WriteBehind:
         (with None) or refused (with the error); with it, a full queue refuses the
         submission at once instead of writing inline (its caller may be an event loop).
         """
-        self._ensure_thread()
-        with self._wake:
-            if len(self._queue) < self.max_pending:
-                self._queue.append((statements, on_written))
-                self._submitted += 1
-                self._wake.notify()
-                return
+        if self._enqueue((statements, on_written, None)):
+            return
         if on_written is not None:
             on_written(OperationalError("the write-behind queue is full"))
             return
         execute_batch(statements, using=self.using)
+
+    def _enqueue(self, submission: _Submission) -> bool:
+        self._ensure_thread()
+        with self._wake:
+            if len(self._queue) < self.max_pending:
+                self._queue.append(submission)
+                self._submitted += 1
+                self._wake.notify()
+                return True
+        return False
+
+    def submit_future(self, statements: list[Statement]) -> asyncio.Future[None]:
+        """Queue one submission from an event loop; a future of that loop, settled once it is
+        committed (or with the database's error, or at once when the queue is full).
+
+        The writer settles all the futures of one batch and one loop with a single wake-up
+        of the loop, so many concurrent runs cost the loop one callback per commit.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._enqueue((statements, None, future)):
+            future.set_exception(OperationalError("the write-behind queue is full"))
+        return future
+
+    async def commit(self, statements: list[Statement], *, wait_s: float) -> None:
+        """Queue one submission and wait, without blocking the event loop, until it is committed
+        (a group commit with concurrent callers). Raises the database's error if it refuses
+        it, and `OperationalError` if it is not committed within `wait_s` seconds."""
+        await wait_committed(self.submit_future(statements), wait_s=wait_s)
 
     async def committed(self, submit: Callable[[OnWritten], None], *, wait_s: float) -> None:
         """Call `submit(on_written)`, which queues one submission with that callback, and wait
@@ -146,18 +171,25 @@ class WriteBehind:
                     self._queue.popleft()
                 self._done += len(batch)
                 self._wake.notify_all()
-            for (_, on_written), refusal in zip(batch, outcomes, strict=True):
+            settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+            for (_, on_written, future), refusal in zip(batch, outcomes, strict=True):
+                if future is not None:
+                    settled.setdefault(future.get_loop(), []).append((future, refusal))
                 if on_written is not None:
                     try:
                         on_written(refusal)
                     except Exception:  # a caller's callback never stops the writer
                         logger.exception("write-behind: a completion callback failed")
+            for loop, futures in settled.items():
+                if not loop.is_closed():  # a caller may have given up and its loop ended
+                    with contextlib.suppress(RuntimeError):  # closed meanwhile
+                        loop.call_soon_threadsafe(_settle_all, futures)
 
     def _write(self, batch: list[_Submission]) -> list[DatabaseError | None]:
         """Write the batch; for each submission, None or the error the database refused it with."""
         try:
             execute_batch(
-                [statement for statements, _ in batch for statement in statements], using=self.using
+                [statement for statements, _, _ in batch for statement in statements], using=self.using
             )
             return [None] * len(batch)
         except (OperationalError, InterfaceError):
@@ -170,6 +202,17 @@ class WriteBehind:
         for submission in batch:  # find the one the database refuses; write the others
             outcomes.extend(self._write([submission]))
         return outcomes
+
+
+async def wait_committed(future: asyncio.Future[None], *, wait_s: float) -> None:
+    """Wait for a future of `submit_future`; `OperationalError` when not settled within `wait_s`."""
+    if future.done():
+        future.result()
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(future), wait_s)
+    except TimeoutError:
+        raise OperationalError("the record was not committed in time") from None
 
 
 writer = WriteBehind()
@@ -200,6 +243,11 @@ def _flush_at_exit() -> None:
 
 
 atexit.register(_flush_at_exit)
+
+
+def _settle_all(futures: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
+    for future, error in futures:
+        _settle(future, error)
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

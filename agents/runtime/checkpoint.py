@@ -11,13 +11,12 @@ from django.conf import settings
 
 from agents.models import Run, ToolCallGate
 from agents.runtime.memory_hooks import MemorySession
-from agents.runtime.persistence import _row, _run_insert, _run_update
+from agents.runtime.persistence import QueuedWrites, _row, _run_insert, _run_update, _upsert
 from agents.runtime.setup import RunSetup
 from agents.runtime.state import RunState, StepCall, args_hash
 from agents.runtime.turn import options_state
 from agents.runtime.types import RunResult
 from core.db import Statement, execute_batch, fast_commit
-from core.writebehind import records
 from memory.config import MemoryConfig
 from observability.redaction import redact
 
@@ -81,15 +80,19 @@ def checkpoint_statement(setup: RunSetup) -> Statement:
     return sql, [json.dumps(_state_json(setup), default=str), datetime.now(UTC), setup.run_id]
 
 
-def run_checkpoint(setup: RunSetup, *, durable: bool) -> None:
-    """Write the state at a step boundary: committed now (`durable`) or queued behind."""
-    if not setup.inserted:
-        return  # written once at its end (see `drivers._inserted_at_start`)
+def run_checkpoint(setup: RunSetup, *, durable: bool, asynchronous: bool = False) -> None:
+    """Write the state at a step boundary: committed now (`durable`), or queued to the run-record
+    writer behind the run's row (`setup.writes`), committed while the next model call is in
+    flight; the driver settles it before that call's answer is used."""
+    if not setup.inserted and setup.writes is None:
+        return  # nothing to update (a run whose row is written only with its outcome)
     statement = checkpoint_statement(setup)
     if durable:
         execute_batch([statement])
-    else:
-        records.submit([statement])
+        return
+    if setup.writes is None:
+        setup.writes = QueuedWrites(asynchronous=asynchronous)
+    setup.writes.submit([statement])
 
 
 def pending_calls(setup: RunSetup) -> list[dict[str, Any]]:
@@ -152,7 +155,7 @@ def run_suspend(setup: RunSetup, result: RunResult) -> None:
             setup.trace,
             setup.started_at,
         )
-        statement = _run_insert({**row, **fields})
+        statement = _run_insert({**row, **fields}, on_conflict=_upsert(fields))
     expires = _expires_at()
     gates = [_gate(setup, call, expires) for call in setup.step_calls if not call.done]
     for call in setup.step_calls:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from agents.providers import calls
 from agents.providers.config import ModelRef
@@ -31,6 +32,7 @@ from agents.runtime.persistence import (
     run_begin,
     run_finish,
     run_finish_committed,
+    run_start_queue,
     writes_behind,
 )
 from agents.runtime.setup import RunSetup
@@ -144,15 +146,41 @@ def _replayed(replay: Replay) -> RunResult:
 
 
 def _inserted_at_start(setup: RunSetup) -> bool:
-    """Whether the run's row goes in before the model is called.
+    """Whether the run's row is inserted, and committed, before the model is called.
 
     A stream hands its run id to the client in its first event, and an idempotency key
-    must be claimed before the work it guards: then the row is inserted as running at
-    the start. A plain `generate` hands its id over only with its answer, so its one row
-    is written then, committed before the answer is returned: one round trip instead of
-    two, and every id a client holds still resolves.
+    must be claimed before the work it guards: their row is committed first. Inside a
+    caller's transaction the row joins it. Every other run queues its row (`_queue_start`)
+    and calls the model at once: the row is committed while the model works.
     """
-    return setup.streaming or bool(setup.turn.options.idempotency_key)
+    return (
+        setup.streaming
+        or bool(setup.turn.options.idempotency_key)
+        or connections["default"].in_atomic_block
+    )
+
+
+def _queue_start(setup: RunSetup, *, asynchronous: bool) -> None:
+    """Queue the run's row (running) to the run-record writer; `_settle` confirms it."""
+    kwargs = _begin_kwargs(setup)
+    del kwargs["idempotency_key"]  # a keyed run is inserted (claimed) before it starts
+    setup.writes = run_start_queue(**kwargs, asynchronous=asynchronous)
+
+
+def _settle_sync(setup: RunSetup) -> None:
+    """Before a model call's answer is used: the run's queued row and checkpoints committed."""
+    writes = setup.writes
+    if writes is not None and writes.pending:
+        writes.settle_sync()
+        setup.inserted = setup.inserted or writes.row_committed
+
+
+async def _settle(setup: RunSetup) -> None:
+    """`_settle_sync` on the event loop (the writes were queued from it)."""
+    writes = setup.writes
+    if writes is not None and writes.pending:
+        await writes.settle()
+        setup.inserted = setup.inserted or writes.row_committed
 
 
 def _suspended(setup: RunSetup) -> RunResult:
@@ -168,6 +196,7 @@ def _perform_sync(setup: RunSetup, op: Op) -> Any:
     if isinstance(op, CallModel):
         ref, response = calls.call_sync(chain=setup.chain, request=op.request, trace=setup.trace)
         setup.model = ref.id
+        _settle_sync(setup)  # the row and the last step's outcomes are on disk before this answer is used
         return response
     if isinstance(op, RunTools):
         return execute_many_sync(
@@ -193,7 +222,7 @@ async def _perform_async(setup: RunSetup, op: Op) -> Any:
         if op.durable:
             await sync_to_async(releasing(run_checkpoint), thread_sensitive=False)(setup, durable=True)
         else:
-            run_checkpoint(setup, durable=False)  # queued: no I/O here
+            run_checkpoint(setup, durable=False, asynchronous=True)  # queued: no I/O here
     return None
 
 
@@ -214,11 +243,14 @@ def run_sync(setup: RunSetup) -> RunResult:
     """Drive `run_loop` with blocking calls (the model, the tools, the database)."""
     if setup.replay is not None:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
-    if not setup.inserted and _inserted_at_start(setup):
-        replay = run_begin(**_begin_kwargs(setup))
-        if replay is not None:
-            return _replayed(replay)
-        setup.inserted = True
+    if not setup.inserted and setup.writes is None:
+        if _inserted_at_start(setup):
+            replay = run_begin(**_begin_kwargs(setup))
+            if replay is not None:
+                return _replayed(replay)
+            setup.inserted = True
+        else:
+            _queue_start(setup, asynchronous=False)
     setup.model = setup.model or setup.chain[0].id
     machine = run_loop(setup)
     answer: Any = None
@@ -312,11 +344,15 @@ class _Step:
 
 
 async def _begin(setup: RunSetup) -> RunResult | None:
-    """An earlier run's result to replay (idempotency key), else None, the run inserted as running."""
+    """An earlier run's result to replay (idempotency key), else None, the run inserted (or its
+    insert queued) as running."""
     if setup.replay is not None:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
-    if setup.inserted or not _inserted_at_start(setup):
-        return None  # inserted by run_setup, or written once when it ends
+    if setup.inserted or setup.writes is not None:
+        return None  # inserted by run_setup, or a continuation of a stored run
+    if not _inserted_at_start(setup):
+        _queue_start(setup, asynchronous=True)
+        return None
     replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)
@@ -422,6 +458,7 @@ async def _drive_async(
             async with aclosing(_model_events(setup, step, op.request, streaming=streaming)) as events:
                 async for event in events:
                     yield event
+            await _settle(setup)  # the row and the last step's outcomes on disk before the answer is used
             answer = step.response
         else:
             answer = await _perform_async(setup, op)

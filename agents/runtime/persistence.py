@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 
 from agents.models import Run
 from agents.runtime.memory_hooks import MemorySession, memory_close
@@ -18,7 +21,7 @@ from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
 from core.db import Statement, execute_batch, fast_commit
 from core.errors import PlatformError
-from core.writebehind import records
+from core.writebehind import records, wait_committed
 from observability.redaction import redact
 from observability.tracing import Trace
 
@@ -37,6 +40,99 @@ class Replay:
 
     result: RunResult | None
     error: PlatformError | None
+
+
+class QueuedWrites:
+    """A run's writes queued to the run-record writer (`core.writebehind.records`): its row at
+    the start (status running), then its checkpoints, committed in that order by one thread
+    while the run goes on (the first while the first model request is in flight).
+
+    `settle` waits until everything queued so far is committed; the drivers call it when a
+    model call returns, before its answer is used, so that the run's row exists before any
+    tool runs and each step's recorded tool outcomes are on disk before the next step goes
+    on. `asynchronous`: submitted from an event loop (futures of that loop) or from a thread.
+    """
+
+    __slots__ = ("_asynchronous", "_pending", "row_committed", "row_refused")
+
+    def __init__(self, *, asynchronous: bool) -> None:
+        self._asynchronous = asynchronous
+        self._pending: list[tuple[Future[None] | asyncio.Future[None], bool]] = []
+        self.row_committed = False
+        self.row_refused = False
+
+    def submit(self, statements: list[Statement], *, row: bool = False) -> None:
+        if self._asynchronous:
+            self._pending.append((records.submit_future(statements), row))
+            return
+        future: Future[None] = Future()
+
+        def written(error: BaseException | None) -> None:
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        records.submit(statements, on_written=written)
+        self._pending.append((future, row))
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    def settle_sync(self) -> None:
+        """Wait until everything queued is committed (`OperationalError` past `DB_POOL_TIMEOUT_S`)."""
+        pending, self._pending = self._pending, []
+        try:
+            for future, row in pending:
+                assert isinstance(future, Future)  # noqa: S101 - submitted by a thread
+                self._outcome(future.exception(timeout=settings.DB_POOL_TIMEOUT_S), row)
+        except FutureTimeout:
+            raise OperationalError("the run's record was not committed in time") from None
+
+    async def settle(self) -> None:
+        """`settle_sync` from the event loop the writes were submitted from."""
+        pending, self._pending = self._pending, []
+        for future, row in pending:
+            assert isinstance(future, asyncio.Future)  # noqa: S101 - submitted from this loop
+            try:
+                await wait_committed(future, wait_s=settings.DB_POOL_TIMEOUT_S)
+                error: BaseException | None = None
+            except OperationalError as timeout:
+                if not future.done():
+                    raise timeout
+                error = future.exception()
+            except Exception as refused:
+                error = refused
+            self._outcome(error, row)
+
+    def _outcome(self, error: BaseException | None, row: bool) -> None:
+        if row:
+            # A refused row is not fatal: the outcome is then written as an insert (an upsert).
+            self.row_committed, self.row_refused = error is None, error is not None
+            return
+        if error is not None:
+            raise error  # a checkpoint the database refused: the run must not go on without it
+
+
+def run_start_queue(
+    *,
+    run_id: uuid.UUID,
+    spec: AgentSpec,
+    context: RequestContext,
+    thread_id: str,
+    input_payload: dict[str, Any],
+    trace: Trace,
+    started_at: datetime,
+    asynchronous: bool,
+) -> QueuedWrites:
+    """Queue the run's row (status running) to the run-record writer and return at once: it is
+    committed while the model is called. A row already there (its outcome written first, if
+    the run failed before its first model answer) is left alone."""
+    writes = QueuedWrites(asynchronous=asynchronous)
+    row = _row(run_id, spec, context, thread_id, input_payload, None, trace, started_at)
+    writes.submit([_run_insert(row, on_conflict=_DO_NOTHING)], row=True)
+    return writes
 
 
 class StoredRunError(PlatformError):
@@ -241,9 +337,7 @@ async def run_finish_committed(
         error=error,
         status=status,
     )
-    await records.committed(
-        lambda done: records.submit([statement], on_written=done), wait_s=settings.DB_POOL_TIMEOUT_S
-    )
+    await records.commit([statement], wait_s=settings.DB_POOL_TIMEOUT_S)
     trace.flush(behind=True)
 
 
@@ -262,7 +356,9 @@ def _outcome_statement(
     status: str,
     state: dict[str, Any] | None = None,
 ) -> Statement:
-    """The statement that records the run's outcome: an update of its running row, or its one insert."""
+    """The statement that records the run's outcome: an update of its running row, or, when that
+    row is not known to be committed (never written, or queued at the start and not yet
+    confirmed), an insert of the whole row that updates a running row already there."""
     fields: dict[str, Any] = {
         "status": status,
         "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
@@ -281,7 +377,8 @@ def _outcome_statement(
     if inserted:
         return _run_update(run_id, fields)
     return _run_insert(
-        {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields}
+        {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields},
+        on_conflict=_upsert(fields),
     )
 
 
@@ -315,14 +412,24 @@ def _value(column: str, value: Any) -> Any:
     return json.dumps(value, default=str) if column in _JSON_FIELDS else value
 
 
-def _run_insert(values: dict[str, Any]) -> Statement:
+_DO_NOTHING = "ON CONFLICT (id) DO NOTHING"
+
+
+def _upsert(fields: dict[str, Any]) -> str:
+    """On a row already there (queued at the start, committed meanwhile): set the outcome's
+    fields, only while it is running (as `_run_update`)."""
+    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in sorted(fields))
+    return f"ON CONFLICT (id) DO UPDATE SET {assignments} WHERE {_RUN}.status = 'running'"
+
+
+def _run_insert(values: dict[str, Any], *, on_conflict: str = "") -> Statement:
     defaults = {
         "result": {}, "usage": {}, "error": {}, "steps": 0, "duration_ms": 0.0, "status": "running", "state": {},
     }  # fmt: skip
     row = {**defaults, **values}
     columns = ", ".join(_RUN_COLUMNS)
     placeholders = ", ".join(_placeholder(c) for c in _RUN_COLUMNS)
-    sql = f"INSERT INTO {_RUN} ({columns}) VALUES ({placeholders})"  # noqa: S608 - names from model metadata
+    sql = f"INSERT INTO {_RUN} ({columns}) VALUES ({placeholders}) {on_conflict}"  # noqa: S608 - model metadata
     return sql, [_value(c, row.get(c)) for c in _RUN_COLUMNS]
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from agents.providers.config import ModelRef
 from agents.providers.resolution import chain_resolve
 from agents.runtime.memory_hooks import MemorySession, memory_config, memory_enabled, memory_open
-from agents.runtime.persistence import Replay, run_begin
+from agents.runtime.persistence import QueuedWrites, Replay, run_begin
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load, agent_spec_version
 from agents.runtime.state import StepCall
@@ -42,7 +42,9 @@ class RunSetup:
     input_payload: dict[str, Any]
     thread_id: str
     memory: MemoryOptions | None
-    inserted: bool = False
+    inserted: bool = False  # the run's row is known to be committed
+    # The run's row (queued at its start) and checkpoints, queued to the run-record writer.
+    writes: QueuedWrites | None = None
     # The stored outcome of an earlier run with the same idempotency key, found by `run_setup`
     # (with memory, before the user's message would be saved again).
     replay: Replay | None = None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from agents.services import agent_save, tools_sync
 from agents.tools import ToolContext, tool
 
-CALLS: dict[str, list[Any]] = {"add": [], "forbidden": [], "whoami": []}
+CALLS: dict[str, list[Any]] = {"add": [], "forbidden": [], "whoami": [], "probe": []}
 
 
 class AddIn(BaseModel):
@@ -71,6 +71,28 @@ async def whoami(ctx: ToolContext, args: Empty) -> WhoOut:
         plan=ctx.request_context.get("plan"),
         run_id=ctx.run_id,
     )
+
+
+class Probed(BaseModel):
+    status: str | None
+    step: int | None
+    tool_messages: int
+
+
+@tool(id="test_run_probe", description="Reads its own run's stored row from another connection")
+def run_probe(ctx: ToolContext, args: Empty) -> Probed:
+    from core.db import connect
+
+    with connect(autocommit=True) as other:
+        row = other.execute("SELECT status, state FROM agents_run WHERE id = %s", [ctx.run_id]).fetchone()
+    if row is None:
+        probed = Probed(status=None, step=None, tool_messages=0)
+    else:
+        state = row[1] or {}
+        tools = [m for m in state.get("messages", []) if m.get("role") == "tool"]
+        probed = Probed(status=row[0], step=state.get("step"), tool_messages=len(tools))
+    CALLS["probe"].append(probed)
+    return probed
 
 
 @pytest.fixture(autouse=True)

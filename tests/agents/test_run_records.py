@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
+import subprocess
+import sys
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -16,7 +20,7 @@ from core.db import connect
 from observability.models import Trace
 from tests.chat.helpers import token_for
 from tests.fakes.openai_server import ChatReply
-from tests.servers import DaphneServer
+from tests.servers import ROOT, DaphneServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,24 +87,160 @@ async def test_a_stream_run_exists_as_running_when_its_id_is_sent(
     assert seen_running
 
 
-def test_a_generate_writes_its_run_once_before_answering(openai_server: Any, user: Any) -> None:
-    """Its id leaves only with the answer, so one insert (no running row, then an update) holds it."""
-    from django.db import connection as default
-    from django.test.utils import CaptureQueriesContext
+def _run_seen_by_the_model(slug: str, seen: list[str | None]) -> Any:
+    """A responder that, while it answers (the request is in, the answer not yet sent), reads
+    the agent's run from a connection of its own, waiting up to 5 s for it to appear."""
 
-    from agents.runtime import generate
+    def respond(body: dict[str, Any]) -> ChatReply:
+        status = None
+        with connect(autocommit=True) as other:
+            deadline = time.monotonic() + 5
+            while status is None and time.monotonic() < deadline:
+                row = other.execute(
+                    "SELECT r.status FROM agents_run r JOIN agents_agent a ON a.id = r.agent_id "
+                    "WHERE a.slug = %s",
+                    [slug],
+                ).fetchone()
+                status = row[0] if row else None
+                if status is None:
+                    time.sleep(0.01)
+        seen.append(status)
+        return ChatReply(text="Answered.")
 
-    agent_save(slug="once", name="Once", instructions="Answer.", model="scripted/gpt-test")
-    openai_server.always(ChatReply(text="Done."))
-    context = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk)
-    table = Run._meta.db_table
+    return respond
 
-    with CaptureQueriesContext(default) as queries:
-        result = generate("once", context=context, prompt="hi")
 
-    writes = re.findall(rf'\b(INSERT INTO|UPDATE)\s+"?{table}"?\s', ";".join(q["sql"] for q in queries))
-    assert writes == ["INSERT INTO"]
-    assert Run.objects.get(id=result.run_id).status == "completed"
+@pytest.mark.parametrize("entry", ["generate", "agenerate", "stream"])
+async def test_a_run_reads_running_from_another_connection_while_the_model_answers(
+    settings: Any, user: Any, openai_server: Any, entry: str
+) -> None:
+    """The row is written when the run starts, not when it ends: committed while the model works."""
+    from asgiref.sync import sync_to_async
+
+    from agents.runtime import agenerate, generate, stream
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True  # as in production
+    slug = f"early-{entry}"
+    await sync_to_async(agent_save)(
+        slug=slug, name="Early", instructions="Answer.", model="scripted/gpt-test"
+    )
+    seen: list[str | None] = []
+    openai_server.respond_with(_run_seen_by_the_model(slug, seen))
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
+    if entry == "generate":
+        result = await sync_to_async(generate, thread_sensitive=False)(slug, context=ctx, prompt="hi")
+        text, run_id = result.text, result.run_id
+    elif entry == "agenerate":
+        result = await agenerate(slug, context=ctx, prompt="hi")
+        text, run_id = result.text, result.run_id
+    else:
+        parts, run_id = [], ""
+        async for event in stream(slug, context=ctx, prompt="hi"):
+            if event.type == "start":
+                run_id = str(event.message_id)  # type: ignore[attr-defined]
+            if event.type == "text-delta":
+                parts.append(event.delta)  # type: ignore[attr-defined]
+        text = "".join(parts)
+    assert text == "Answered."
+    assert seen == ["running"]
+    run = await Run.objects.aget(id=run_id)
+    assert run.status == "completed"
+
+
+@pytest.mark.parametrize("entry", ["generate", "agenerate", "stream"])
+async def test_a_step_s_tool_outcomes_are_on_disk_before_the_next_answer_is_used(
+    settings: Any, make_agent: Any, user: Any, openai_server: Any, entry: str
+) -> None:
+    """A tool of step 2 reads its run's stored state from another connection: step 1's outcome
+    is there, committed before step 2's answer was acted on."""
+    from asgiref.sync import sync_to_async
+
+    from agents.runtime import agenerate, generate, stream
+    from tests.agents.conftest import CALLS
+    from tests.fakes.openai_server import ToolCall
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True
+    await sync_to_async(make_agent)(tools=["test_add", "test_run_probe"])
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(id="t1", name="test_add", arguments={"a": 1, "b": 2})]),
+        ChatReply(tool_calls=[ToolCall(id="t2", name="test_run_probe", arguments={})]),
+        ChatReply(text="Done."),
+    )
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
+    if entry == "generate":
+        await sync_to_async(generate, thread_sensitive=False)("helper", context=ctx, prompt="Add")
+    elif entry == "agenerate":
+        await agenerate("helper", context=ctx, prompt="Add")
+    else:
+        async for _event in stream("helper", context=ctx, prompt="Add"):
+            pass
+    [probed] = CALLS["probe"]
+    assert (probed.status, probed.step, probed.tool_messages) == ("running", 1, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ["daphne", "generate"])
+def test_a_process_killed_mid_run_leaves_a_row_the_sweeper_marks_interrupted(
+    openai_server: Any, user: Any, entry: str
+) -> None:
+    """SIGKILL while the model is still answering: the run is on disk as running, and the
+    sweeper marks it interrupted (never `running` for ever)."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.conf import settings
+
+    from agents.runs.services import runs_sweep_interrupted
+
+    agent = agent_save(slug="killed", name="Killed", instructions="Answer.", model="scripted/gpt-test")
+    asked = threading.Event()
+
+    def stall(body: dict[str, Any]) -> ChatReply:
+        asked.set()
+        return ChatReply(text="Too late.", delay_s=60)
+
+    openai_server.respond_with(stall)
+    db_name = connection.settings_dict["NAME"]
+    server = DaphneServer(db_name=db_name, scripted_base_url=openai_server.base_url)
+    try:
+        if entry == "daphne":
+            server.start()
+            headers = {"authorization": f"Token {token_for(user)}"}
+            caller = threading.Thread(
+                target=lambda: _post_quietly(f"{server.url}/api/agents/killed/generate", headers),
+                daemon=True,
+            )
+            caller.start()
+        else:  # a plain process calling the blocking `generate`
+            code = (
+                "import django; django.setup(); from agents.runtime import generate; "
+                "from core.context import RequestContext; "
+                f"generate('killed', context=RequestContext(tenant_id={user.membership.tenant_id}, "
+                f"user_id={user.pk}), prompt='hi')"
+            )
+            server.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+                [sys.executable, "-c", code], env=server.env, cwd=ROOT
+            )
+        assert asked.wait(60), "the model was never called"
+        deadline = time.monotonic() + 10
+        while not Run.objects.filter(agent=agent).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.kill()
+    finally:
+        server.stop()
+    run = Run.objects.get(agent=agent)
+    assert run.status == "running"
+    later = datetime.now(UTC) + timedelta(seconds=float(settings.RUN_INTERRUPTED_AFTER_S) + 1)
+    assert runs_sweep_interrupted(now=later) == 1
+    run.refresh_from_db()
+    assert run.status == "interrupted"
+    assert run.error["code"] == "run_interrupted"
+
+
+def _post_quietly(url: str, headers: dict[str, str]) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(url, json={"prompt": "hi"}, headers=headers, timeout=90)
 
 
 async def test_a_stream_checkpoints_its_state_at_each_step_boundary(
