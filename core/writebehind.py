@@ -50,8 +50,16 @@ _Submission = tuple[list[Statement], "OnWritten | None", "asyncio.Future[None] |
 
 
 class WriteBehind:
-    def __init__(self, *, using: str = "default", max_pending: int = 10_000, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        max_pending: int = 10_000,
+        max_batch: int = 256,
+        linger_s: float = 0.5,
+    ) -> None:
         self.using = using
+        self.linger_s = linger_s  # how long an idle writer keeps its connection
         self.max_pending = max_pending
         self.max_batch = max_batch
         self._queue: deque[_Submission] = deque()
@@ -152,7 +160,15 @@ class WriteBehind:
         delay = 0.05
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: bool(self._queue))
+                busy = self._wake.wait_for(lambda: bool(self._queue), timeout=self.linger_s)
+            if not busy:
+                # Idle: hand the connection back to the pool until something is queued. While
+                # submissions keep coming it stays checked out, so a batch pays neither the
+                # pool's check of a connection taken out nor Django's health check.
+                connections[self.using].close()
+                with self._wake:
+                    self._wake.wait_for(lambda: bool(self._queue))
+            with self._wake:
                 batch = [self._queue[i] for i in range(min(len(self._queue), self.max_batch))]
             try:
                 outcomes = self._write(batch)
@@ -165,13 +181,17 @@ class WriteBehind:
                 delay = min(delay * 2, 5.0)
                 continue
             finally:
-                connections[self.using].close_if_unusable_or_obsolete()
+                connection = connections[self.using]
+                if connection.errors_occurred or not connection.get_autocommit():
+                    connection.close_if_unusable_or_obsolete()
             with self._wake:
                 for _ in batch:
                     self._queue.popleft()
                 self._done += len(batch)
                 self._wake.notify_all()
-            settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+            settled: dict[
+                asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]
+            ] = {}
             for (_, on_written, future), refusal in zip(batch, outcomes, strict=True):
                 if future is not None:
                     settled.setdefault(future.get_loop(), []).append((future, refusal))
