@@ -199,7 +199,8 @@ class Run(models.Model):
         INTERRUPTED = "interrupted"  # found `running` by the sweeper after its process died
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: (tenant, -created_at) below serves every lookup by tenant.
+    tenant = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="runs")
     agent_version = models.PositiveIntegerField()
     user = models.ForeignKey(
