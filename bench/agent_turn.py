@@ -122,6 +122,8 @@ def main() -> None:
         )
 
     async def concurrent() -> tuple[float, float]:
+        # The SDK's default client (httpx), as an application would make it; the platform's
+        # own client uses the SDK's aiohttp transport (agents.providers.openai_client).
         aclient: Any = openai.AsyncOpenAI(
             base_url=server.base_url, api_key="sk-bench-key-0000000", max_retries=0
         )
@@ -144,7 +146,7 @@ def main() -> None:
         f"tool round trip : direct SDK {med['sdk_tool']:.2f} ms, generate {med['tool']:.2f} ms, ratio {med['tool'] / med['sdk_tool']:.2f}x (bar < 1.35x)"
     )
     print(
-        f"50 concurrent   : direct SDK {med['sdk_rps']:.0f} req/s, agenerate {med['rps']:.0f} req/s (bar >= 450)"
+        f"50 concurrent   : direct SDK {med['sdk_rps']:.0f} req/s, agenerate {med['rps']:.0f} req/s, ratio {med['rps'] / med['sdk_rps']:.2f}x (bar >= 1.2x)"
     )
     print(f"runs persisted by the concurrent part: {persisted} of {expected}")
     server.stop()
