@@ -168,6 +168,7 @@ def _decide(
     resume_data: Any,
 ) -> Decision:
     now = datetime.now(UTC)
+    outermost = not connection.in_atomic_block  # then the decision's statement also commits
     with transaction.atomic():
         gates = _gates_locked(actor=actor, agent_id=agent_id, run_id=run_id)
         if not gates:  # no such run, not the actor's, or one that never waited: alike
@@ -209,7 +210,8 @@ def _decide(
             waiting = any(g.is_pending for g in gates if g is not gate)
             external = external_of(run)
             ready = not waiting and run.status == Run.Status.SUSPENDED and external is None
-            _decision_store(gate=gate, claim=ready, now=now)
+            # Another engine writes in this transaction after the decision: then no early COMMIT.
+            _decision_store(gate=gate, claim=ready, now=now, commit=outermost and external is None)
             if external is not None:  # another engine's wait (a workflow's approval step)
                 external.decided(run, gate, actor.user_id)
     if expired:
@@ -255,12 +257,14 @@ UPDATE {_RUN} SET status = 'running', checkpoint_at = %s
 WHERE %s AND id IN (SELECT run_id FROM decided)"""  # noqa: S608 - table names from model metadata
 
 
-def _decision_store(*, gate: ToolCallGate, claim: bool, now: datetime) -> None:
-    """The decision and, for the last waiting call, the run's claim: one statement."""
+def _decision_store(*, gate: ToolCallGate, claim: bool, now: datetime, commit: bool) -> None:
+    """The decision and, for the last waiting call, the run's claim: one statement; with `commit`
+    (the transaction is this decision's own), its COMMIT in the same round trip (the atomic
+    block's own commit then finds nothing to commit)."""
     resume = None if gate.resume_data is None else json.dumps(gate.resume_data)
     params = [gate.status, gate.reason, resume, gate.decided_by_id, now, gate.id, now, claim]
     with connection.cursor() as cursor:
-        cursor.execute(_DECISION_SQL, params)
+        cursor.execute(f"{_DECISION_SQL};\nCOMMIT" if commit else _DECISION_SQL, params)
 
 
 def _continuation(decision: Decision) -> RunSetup:
