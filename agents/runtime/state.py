@@ -91,7 +91,9 @@ class RunState:
     version: int = STATE_VERSION
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a dict, sharing their values (callers redact it, which copies, then
+        serialise it): `dataclasses.asdict` deep-copied every message at every checkpoint."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunState:
