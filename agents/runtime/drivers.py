@@ -154,9 +154,7 @@ def _inserted_at_start(setup: RunSetup) -> bool:
     and calls the model at once: the row is committed while the model works.
     """
     return (
-        setup.streaming
-        or bool(setup.turn.options.idempotency_key)
-        or connections["default"].in_atomic_block
+        setup.streaming or bool(setup.turn.options.idempotency_key) or connections["default"].in_atomic_block
     )
 
 
