@@ -146,6 +146,7 @@ async def test_a_run_reads_running_from_another_connection_while_the_model_answe
     assert seen == ["running"]
     run = await Run.objects.aget(id=run_id)
     assert run.status == "completed"
+    await sync_to_async(_written_behind)()
 
 
 @pytest.mark.parametrize("entry", ["generate", "agenerate", "stream"])
@@ -176,8 +177,17 @@ async def test_a_step_s_tool_outcomes_are_on_disk_before_the_next_answer_is_used
     else:
         async for _event in stream("helper", context=ctx, prompt="Add"):
             pass
+    await sync_to_async(_written_behind)()
     [probed] = CALLS["probe"]
     assert (probed.status, probed.step, probed.tool_messages) == ("running", 1, 1)
+
+
+def _written_behind() -> None:
+    """The traces queued behind these runs written before the test's tables are emptied."""
+    from core.writebehind import records, writer
+
+    assert records.flush(timeout=10)
+    assert writer.flush(timeout=10)
 
 
 @pytest.mark.slow
