@@ -68,7 +68,6 @@ def recall(
     searched (none when no agent is named); the shared index searches every agent's.
     """
     embedder = embedder_get()
-    [vector] = embedder.embed([query])
     scoped = MessageEmbedding.objects.filter(vector_filter(embedder), tenant_id=tenant_id).exclude(
         message_id__in=exclude
     )
@@ -79,6 +78,11 @@ def recall(
     )
     if config.index == "agent":
         scoped = scoped.filter(thread__agent_id=agent_id) if agent_id else scoped.none()
+    if not scoped.exists():
+        # Nothing to recall yet (a new user or thread): the query is not embedded, so a first
+        # turn never waits for the embedder to load or for an embedding call.
+        return []
+    [vector] = embedder.embed([query])
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Keep scanning the index past filtered-out rows (pgvector >= 0.8).

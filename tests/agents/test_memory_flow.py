@@ -127,3 +127,34 @@ def test_a_dedicated_recall_index_searches_only_the_agents_own_threads(
     assert "cilantro" not in private
     turn("private", "with-private", "I like basil.")
     assert "What do I dislike?" in turn("private", "private-2", "And now?").split("<recalled_messages>")[1]
+
+
+def test_recall_embeds_the_query_only_when_something_in_scope_could_be_recalled(
+    openai_server, settings, make_agent, user
+):
+    """A first turn has nothing to recall: it makes no embedding call before the model's (on a
+    fresh process it would wait for the local model to load). Once an older message is out of the
+    recent window, the query is embedded and the message recalled."""
+    settings.EMBEDDER = "scripted/embed-test"
+    make_agent(memory={"last_messages": 1, "semantic_recall": {"top_k": 2, "message_range": 0}})
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, resource_id=str(user.pk))
+    openai_server.script(ChatReply(text="Noted."), ChatReply(text="Walnuts."))
+
+    def embedded_before_the_model_call() -> list[str]:
+        """The texts embedded since the previous model call and before the latest."""
+        requests = openai_server.requests
+        chats = [i for i, r in enumerate(requests) if r.path.endswith("/chat/completions")]
+        start = chats[-2] + 1 if len(chats) > 1 else 0
+        texts: list[str] = []
+        for r in requests[start : chats[-1]]:
+            if r.path.endswith("/embeddings"):
+                texts += [r.body["input"]] if isinstance(r.body["input"], str) else r.body["input"]
+        return texts
+
+    _turn(ctx, "t", "I am allergic to walnuts.")
+    assert embedded_before_the_model_call() == []
+
+    _turn(ctx, "t", "What am I allergic to?")
+    assert "What am I allergic to?" in embedded_before_the_model_call()  # the recall query
+    system = [m["content"] for m in openai_server.chat_requests[-1].messages if m["role"] == "system"]
+    assert "allergic to walnuts" in "\n".join(system)
