@@ -44,7 +44,7 @@ export async function renderTrace(container, traceId, { fetchJson, outputs = new
     const time = document.createElement("span");
     time.className = "span-time";
     time.textContent = ms(span.duration_ms);
-    item.append(name, time);
+    item.append(time, name); // the float first, so a long name wraps beside its time, not above it
     const attrs = span.attributes || {};
     if (span.kind === "tool") {
       if (attrs.input !== undefined) item.append(pre("Input", attrs.input));
