@@ -95,6 +95,7 @@ def test_members_read_tenant_wide_configurations_and_never_configure(
     assert wide.sample_rate == 0.1
 
 
+@pytest.mark.django_db(transaction=True)  # the workflow's agent step runs on a thread of its own
 def test_a_workflow_experiment_over_rest(
     api_client, actor, openai_server, django_capture_on_commit_callbacks
 ):

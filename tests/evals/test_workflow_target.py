@@ -15,7 +15,7 @@ from evals.services.datasets import dataset_import
 from tests.fakes.openai_server import ChatReply
 from workflows.models import WorkflowRun
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # agent steps run on a thread of their own
 
 CASES: list[dict[str, Any]] = [
     {
