@@ -30,10 +30,12 @@ async def _socket(user: Any) -> Any:
 
 
 async def _next(comm: Any) -> dict[str, Any]:
-    while True:
+    """The next frame that is not a heartbeat; fails after two heartbeats with nothing else."""
+    for _ in range(3):
         frame: dict[str, Any] = await comm.receive_json_from(timeout=30)
         if frame.get("type") != "heartbeat":
             return frame
+    raise AssertionError("only heartbeats came for 30 s")
 
 
 async def _events_until(comm: Any, last_type: str) -> list[dict[str, Any]]:
