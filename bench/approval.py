@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import machine  # noqa: I001 - sets Django up before the platform is imported
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from pydantic import BaseModel
 
@@ -31,6 +30,7 @@ from agents.services import agent_save, tools_sync
 from agents.tools import ToolContext, tool
 from core.access import Actor
 from core.context import RequestContext
+from core.db import db_to_async
 from core.tenancy import tenant_get_or_create
 from core.writebehind import writer
 from tests.fakes.server_process import ServerProcess
@@ -58,7 +58,7 @@ def lookup_gated(ctx: ToolContext, args: LookupIn) -> LookupOut:
 
 
 async def measure(ctx: RequestContext, actor: Actor) -> tuple[float, float]:
-    decide = sync_to_async(tool_call_decide, thread_sensitive=False)
+    decide = db_to_async(tool_call_decide)
 
     async def plain() -> float:
         start = time.perf_counter()

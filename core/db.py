@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import psycopg
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections, transaction
 
@@ -43,6 +44,16 @@ def releasing(func: Callable[P, R]) -> Callable[P, R]:
             release_connections()
 
     return wrapper
+
+
+def db_to_async(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """`func` as a coroutine run on an executor thread, handing back its connections.
+
+    `sync_to_async(..., thread_sensitive=False)` for code that touches the database:
+    without `releasing`, each executor thread keeps a pooled connection checked out for
+    as long as the thread lives, and a few dozen such calls empty the pool.
+    """
+    return sync_to_async(releasing(func), thread_sensitive=False)
 
 
 @contextmanager

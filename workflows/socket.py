@@ -16,10 +16,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from core.access import Actor
-from core.db import releasing
+from core.db import db_to_async
 from core.errors import NotFound
 from workflows import selectors, services
 from workflows.models import Event, WorkflowRun
@@ -66,8 +64,8 @@ def _exists(run_id: uuid.UUID) -> bool:
 
 async def watch(run: WorkflowRun, *, offset: int) -> AsyncIterator[dict[str, Any]]:
     """The run's event frames after `offset`, ending with its terminal event."""
-    read = sync_to_async(releasing(_events_after), thread_sensitive=False)
-    exists = sync_to_async(releasing(_exists), thread_sensitive=False)
+    read = db_to_async(_events_after)
+    exists = db_to_async(_exists)
     quiet = 0
     while True:
         events = await read(run.pk, offset)

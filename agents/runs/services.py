@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, transaction
 from pydantic import ValidationError
@@ -65,7 +64,7 @@ from agents.runtime.spec import agent_spec_load
 from agents.runtime.types import RunResult, Usage
 from agents.tools.registry import ToolDefinition, registry
 from core.access import Actor
-from core.db import releasing
+from core.db import db_to_async
 from core.errors import Conflict, NotFound, PlatformError, ValidationFailed
 
 
@@ -281,7 +280,7 @@ async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event,
     """The continued run as stream events (`start` ... `finish`); only the still-suspended run's
     `start` and `finish` when `decision.ready` is False."""
     if not decision.ready:
-        result = await sync_to_async(releasing(_stored_result), thread_sensitive=False)(decision.run_id)
+        result = await db_to_async(_stored_result)(decision.run_id)
         yield ev.Start(
             message_id=result.run_id, metadata={"runId": result.run_id, "agentId": result.agent_id}
         )
@@ -295,7 +294,7 @@ async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event,
             },
         )
         return
-    setup = decision.setup or await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
+    setup = decision.setup or await db_to_async(_continuation)(decision)
     async for event in run_events(setup, streaming=True):
         yield event
 
@@ -303,8 +302,8 @@ async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event,
 async def run_continue_result(*, decision: Decision) -> RunResult:
     """The continued run to its end (or its next suspension), as `generate` returns it."""
     if not decision.ready:
-        return await sync_to_async(releasing(_stored_result), thread_sensitive=False)(decision.run_id)
-    setup = decision.setup or await sync_to_async(releasing(_continuation), thread_sensitive=False)(decision)
+        return await db_to_async(_stored_result)(decision.run_id)
+    setup = decision.setup or await db_to_async(_continuation)(decision)
     async for _event in run_events(setup, streaming=False):
         pass
     if setup.error is not None:

@@ -19,8 +19,6 @@ from contextlib import aclosing
 from functools import partial
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from agents.providers.resolution import chain_warm
 from agents.runtime.drivers import run_events, run_sync
 from agents.runtime.events import Event
@@ -28,7 +26,7 @@ from agents.runtime.setup import RunSetup, model_chain, model_names, run_setup
 from agents.runtime.spec import agent_spec_cached, agent_spec_load
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
-from core.db import releasing
+from core.db import db_to_async
 
 __all__ = [
     "MemoryOptions",
@@ -145,4 +143,4 @@ async def _asetup(
     if spec is not None:
         await chain_warm(*model_names(spec, chosen))  # the providers' model lists, fetched off the loop
         return setup()  # nothing to read from the database or a provider: stay on the event loop
-    return await sync_to_async(releasing(setup), thread_sensitive=False)()
+    return await db_to_async(setup)()

@@ -16,7 +16,6 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db import connections
 
 from agents.providers import calls
@@ -38,7 +37,7 @@ from agents.runtime.persistence import (
 from agents.runtime.setup import RunSetup
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.types import RunResult
-from core.db import releasing
+from core.db import db_to_async
 from core.errors import PlatformError
 
 logger = logging.getLogger(__name__)
@@ -215,10 +214,10 @@ async def _perform_async(setup: RunSetup, op: Op) -> Any:
         )
     if isinstance(op, Suspend):
         result = _suspended(setup)
-        await sync_to_async(releasing(run_suspend), thread_sensitive=False)(setup, result)
+        await db_to_async(run_suspend)(setup, result)
     elif isinstance(op, Checkpoint):
         if op.durable:
-            await sync_to_async(releasing(run_checkpoint), thread_sensitive=False)(setup, durable=True)
+            await db_to_async(run_checkpoint)(setup, durable=True)
         else:
             run_checkpoint(setup, durable=False, asynchronous=True)  # queued: no I/O here
     return None
@@ -351,7 +350,7 @@ async def _begin(setup: RunSetup) -> RunResult | None:
     if not _inserted_at_start(setup):
         _queue_start(setup, asynchronous=True)
         return None
-    replay = await sync_to_async(releasing(run_begin), thread_sensitive=False)(**_begin_kwargs(setup))
+    replay = await db_to_async(run_begin)(**_begin_kwargs(setup))
     if replay is not None:
         return _replayed(replay)
     setup.inserted = True
@@ -468,7 +467,7 @@ async def _persist(setup: RunSetup, result: RunResult, error: PlatformError | No
     if kwargs["behind"] and kwargs["memory"] is None:
         await run_finish_committed(**kwargs)  # a group commit with other runs, no thread hop
         return
-    await sync_to_async(releasing(run_finish), thread_sensitive=False)(**kwargs)
+    await db_to_async(run_finish)(**kwargs)
 
 
 def suspended_finish(metadata: dict[str, Any], pending: list[dict[str, Any]]) -> ev.Finish:

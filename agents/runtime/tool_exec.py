@@ -6,14 +6,13 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from pydantic import BaseModel
 
 from agents.runtime.turn import PreparedCall, ToolOutcome
 from agents.tools.context import ToolContext, ToolSuspended
 from agents.tools.registry import ToolInputError
 from core.context import RequestContext
-from core.db import releasing
+from core.db import db_to_async, releasing
 from observability.redaction import scrub_text
 from observability.tracing import Span, Trace
 
@@ -144,7 +143,7 @@ async def execute_async(
         if definition.is_async:
             value = await asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s)
         else:
-            run = sync_to_async(releasing(definition.function), thread_sensitive=False)
+            run = db_to_async(definition.function)
             value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
         output = _output(call, value)
     except ToolSuspended as suspended:

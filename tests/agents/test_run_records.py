@@ -16,7 +16,7 @@ from django.db import connection
 from agents.models import Run
 from agents.services import agent_save
 from core.context import RequestContext
-from core.db import connect
+from core.db import connect, db_to_async
 from observability.models import Trace
 from tests.chat.helpers import token_for
 from tests.fakes.openai_server import ChatReply
@@ -129,7 +129,7 @@ async def test_a_run_reads_running_from_another_connection_while_the_model_answe
     tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
     ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
     if entry == "generate":
-        result = await sync_to_async(generate, thread_sensitive=False)(slug, context=ctx, prompt="hi")
+        result = await db_to_async(generate)(slug, context=ctx, prompt="hi")
         text, run_id = result.text, result.run_id
     elif entry == "agenerate":
         result = await agenerate(slug, context=ctx, prompt="hi")
@@ -171,7 +171,7 @@ async def test_a_step_s_tool_outcomes_are_on_disk_before_the_next_answer_is_used
     tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
     ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
     if entry == "generate":
-        await sync_to_async(generate, thread_sensitive=False)("helper", context=ctx, prompt="Add")
+        await db_to_async(generate)("helper", context=ctx, prompt="Add")
     elif entry == "agenerate":
         await agenerate("helper", context=ctx, prompt="Add")
     else:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agents.models import Run, ToolCallGate
+from core.db import releasing
 from tests.chat.test_browser import SHOTS, browser, person  # noqa: F401  (fixtures)
 from tests.chat.test_browser_approvals import _ask, _sign_in
 from tests.fakes.openai_server import ChatReply, ToolCall
@@ -18,7 +19,7 @@ from tests.fakes.openai_server import ChatReply, ToolCall
 def _db(read: Callable[[], Any]) -> Any:
     """An ORM read from another thread: Playwright's sync API runs an event loop in this one."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(read).result()
+        return pool.submit(releasing(read)).result()
 
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]

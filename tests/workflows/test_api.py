@@ -152,6 +152,21 @@ def test_stream_and_watch_from_an_offset(api_client: Any) -> None:
     assert header[-1]["type"] == "workflow-finish"
 
 
+def test_watching_a_run_hands_its_database_connections_back(api_client: Any, settings: Any) -> None:
+    """Each watch reads events on an executor thread; a connection that thread kept would stay
+    checked out of the pool, and a pool's worth of watches would leave every request waiting."""
+    from django.db import connection
+
+    api_client.post("/api/workflows/t-sequence/start", {"inputData": {"value": 1}}, format="json")
+    run_id = WorkflowRun.objects.get().pk
+    stats = connection.pool.get_stats
+    checked_out_before = stats()["pool_size"] - stats()["pool_available"]
+    for _ in range(settings.DB_POOL_MAX_SIZE + 2):
+        watched = events_of(api_client.get(f"/api/workflows/t-sequence/watch?runId={run_id}"))
+        assert watched[-1]["type"] == "workflow-finish"
+    assert stats()["pool_size"] - stats()["pool_available"] <= checked_out_before
+
+
 def test_another_owners_run_is_404(api_client: Any, other_actor: Any) -> None:
     from workflows import services
 

@@ -12,11 +12,11 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from rest_framework.request import Request
 
+from core.db import db_to_async
 from core.errors import ValidationFailed
 from workflows.models import Event, WorkflowRun
 
@@ -50,7 +50,7 @@ def _read(run_id: uuid.UUID, offset: int) -> tuple[list[Event], bool, bool]:
 async def event_body(run_id: uuid.UUID, offset: int) -> AsyncGenerator[bytes, None]:
     heartbeat_s = float(settings.WORKFLOW_SSE_HEARTBEAT_S)
     beat = time.monotonic()
-    read = sync_to_async(_read, thread_sensitive=False)
+    read = db_to_async(_read)
     while True:
         events, ended, caught_up = await read(run_id, offset)
         for event in events:
