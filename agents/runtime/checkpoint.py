@@ -11,7 +11,7 @@ from django.conf import settings
 
 from agents.models import Run, ToolCallGate
 from agents.runtime.memory_hooks import MemorySession
-from agents.runtime.persistence import QueuedWrites, _row, _run_insert, _run_update, _upsert
+from agents.runtime.persistence import QueuedWrites, _run_insert, _run_update, _upsert
 from agents.runtime.setup import RunSetup
 from agents.runtime.state import RunState, StepCall, args_hash
 from agents.runtime.turn import options_state
@@ -145,16 +145,7 @@ def run_suspend(setup: RunSetup, result: RunResult) -> None:
     if setup.inserted:
         statement = _run_update(setup.run_id, fields)
     else:
-        row = _row(
-            setup.run_id,
-            setup.spec,
-            setup.context,
-            setup.thread_id,
-            setup.input_payload,
-            setup.turn.options.idempotency_key,
-            setup.trace,
-            setup.started_at,
-        )
+        row = setup.record.row(idempotency_key=setup.turn.options.idempotency_key)
         statement = _run_insert({**row, **fields}, on_conflict=_upsert(fields))
     expires = _expires_at()
     gates = [_gate(setup, call, expires) for call in setup.step_calls if not call.done]

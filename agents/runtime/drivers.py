@@ -19,14 +19,13 @@ from typing import Any
 from django.db import connections
 
 from agents.providers import calls
-from agents.providers.config import ModelRef
-from agents.providers.openai_client import ModelResponse
 from agents.runtime import events as ev
 from agents.runtime.cancel import CANCELLED_REASON, cancel_requested, cancel_unwatch, cancel_watch
 from agents.runtime.checkpoint import run_checkpoint, run_suspend, state_of, suspended_result
 from agents.runtime.loop import CallModel, Checkpoint, Emit, Op, RunTools, Suspend, run_loop
 from agents.runtime.persistence import (
     MemoryWrite,
+    Outcome,
     Replay,
     run_begin,
     run_finish,
@@ -35,6 +34,7 @@ from agents.runtime.persistence import (
     writes_behind,
 )
 from agents.runtime.setup import RunSetup
+from agents.runtime.step_events import StepEvents, replay_events, suspended_finish
 from agents.runtime.tool_exec import execute_many_async, execute_many_sync
 from agents.runtime.types import RunResult
 from core.db import db_to_async
@@ -98,43 +98,21 @@ def _close_run_span(setup: RunSetup, result: RunResult | None, error: BaseExcept
     span.end()
 
 
-def _finish_kwargs(
-    setup: RunSetup, result: RunResult | None, error: PlatformError | None, status: str
-) -> dict[str, Any]:
+def _outcome(setup: RunSetup, result: RunResult | None, error: PlatformError | None, status: str) -> Outcome:
     _close_run_span(setup, result, error)
-    behind = writes_behind(memory=setup.memory_session is not None, streaming=setup.streaming)
-    return {
-        "behind": behind,
-        "run_id": setup.run_id,
-        "inserted": setup.inserted,
-        "spec": setup.spec,
-        "context": setup.context,
-        "thread_id": setup.thread_id,
-        "input_payload": setup.input_payload,
-        "trace": setup.trace,
-        "started_at": setup.started_at,
-        "result": result,
-        "error": error,
-        "status": status,
-        "memory": MemoryWrite(session=setup.memory_session, messages=setup.turn.messages)
+    return Outcome(
+        record=setup.record,
+        inserted=setup.inserted,
+        status=status,
+        result=result,
+        error=error,
+        memory=MemoryWrite(session=setup.memory_session, messages=setup.turn.messages)
         if setup.memory_session is not None
         else None,
+        behind=writes_behind(memory=setup.memory_session is not None, streaming=setup.streaming),
         # A continued run leaves its final state (the step it stopped at is over).
-        "state": state_of(setup).as_dict() if setup.resumed else None,
-    }
-
-
-def _begin_kwargs(setup: RunSetup) -> dict[str, Any]:
-    return {
-        "run_id": setup.run_id,
-        "spec": setup.spec,
-        "context": setup.context,
-        "thread_id": setup.thread_id,
-        "input_payload": setup.input_payload,
-        "idempotency_key": setup.turn.options.idempotency_key,
-        "trace": setup.trace,
-        "started_at": setup.started_at,
-    }
+        state=state_of(setup).as_dict() if setup.resumed else None,
+    )
 
 
 def _replayed(replay: Replay) -> RunResult:
@@ -158,10 +136,9 @@ def _inserted_at_start(setup: RunSetup) -> bool:
 
 
 def _queue_start(setup: RunSetup, *, asynchronous: bool) -> None:
-    """Queue the run's row (running) to the run-record writer; `_settle` confirms it."""
-    kwargs = _begin_kwargs(setup)
-    del kwargs["idempotency_key"]  # a keyed run is inserted (claimed) before it starts
-    setup.writes = run_start_queue(**kwargs, asynchronous=asynchronous)
+    """Queue the run's row (running) to the run-record writer; `_settle` confirms it. A keyed
+    run is never queued: its key is claimed before it starts (`_inserted_at_start`)."""
+    setup.writes = run_start_queue(setup.record, asynchronous=asynchronous)
 
 
 def _settle_sync(setup: RunSetup) -> None:
@@ -242,7 +219,7 @@ def run_sync(setup: RunSetup) -> RunResult:
         return _replayed(setup.replay)  # found by run_setup (a run with memory and a key)
     if not setup.inserted and setup.writes is None:
         if _inserted_at_start(setup):
-            replay = run_begin(**_begin_kwargs(setup))
+            replay = run_begin(setup.record, idempotency_key=setup.turn.options.idempotency_key)
             if replay is not None:
                 return _replayed(replay)
             setup.inserted = True
@@ -263,17 +240,17 @@ def run_sync(setup: RunSetup) -> RunResult:
             answer = _perform_sync(setup, op)
     except RunCancelled as error:
         setup.error = error
-        run_finish(**_finish_kwargs(setup, _result(setup, status="cancelled"), error, "cancelled"))
+        run_finish(_outcome(setup, _result(setup, status="cancelled"), error, "cancelled"))
         raise
     except PlatformError as error:
         setup.error = error
-        run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), error, "failed"))
+        run_finish(_outcome(setup, _result(setup, status="failed"), error, "failed"))
         raise
     except Exception as error:
         logger.exception("run %s failed", setup.run_id)
         internal = InternalRunError()
         setup.error = internal
-        run_finish(**_finish_kwargs(setup, _result(setup, status="failed"), internal, "failed"))
+        run_finish(_outcome(setup, _result(setup, status="failed"), internal, "failed"))
         raise internal from error
     finally:
         _unwatch(setup)
@@ -282,62 +259,8 @@ def run_sync(setup: RunSetup) -> RunResult:
         return setup.result
     result = _result(setup, status="completed")
     setup.result = result
-    run_finish(**_finish_kwargs(setup, result, None, "completed"))
+    run_finish(_outcome(setup, result, None, "completed"))
     return result
-
-
-class _Step:
-    """Streamed deltas of one model call turned into events."""
-
-    def __init__(self, step: int) -> None:
-        self.text_id = f"text-{step}"
-        self.reasoning_id = f"reasoning-{step}"
-        self.text_open = False
-        self.reasoning_open = False
-        self.partial: list[str] = []
-        self.response: ModelResponse | None = None
-        self.model: str | None = None
-
-    def set_model(self, ref: ModelRef) -> None:
-        self.model = ref.id
-
-    def events(self, kind: str, value: Any) -> list[ev.Event]:
-        if kind == "text":
-            self.partial.append(value)
-            if self.text_open:
-                return [ev.TextDelta(id=self.text_id, delta=value)]
-            self.text_open = True
-            return [
-                *self._end_reasoning(),
-                ev.TextStart(id=self.text_id),
-                ev.TextDelta(id=self.text_id, delta=value),
-            ]
-        if kind == "reasoning":
-            if self.reasoning_open:
-                return [ev.ReasoningDelta(id=self.reasoning_id, delta=value)]
-            self.reasoning_open = True
-            return [
-                ev.ReasoningStart(id=self.reasoning_id),
-                ev.ReasoningDelta(id=self.reasoning_id, delta=value),
-            ]
-        if kind == "tool-start":
-            return [*self._end_text(), ev.ToolInputStart(tool_call_id=value.id, tool_name=value.name)]
-        if kind == "tool-delta":
-            return [ev.ToolInputDelta(tool_call_id=value[0], delta=value[1])]
-        self.response = value
-        return [*self._end_reasoning(), *self._end_text()]
-
-    def _end_text(self) -> list[ev.Event]:
-        if not self.text_open:
-            return []
-        self.text_open = False
-        return [ev.TextEnd(id=self.text_id)]
-
-    def _end_reasoning(self) -> list[ev.Event]:
-        if not self.reasoning_open:
-            return []
-        self.reasoning_open = False
-        return [ev.ReasoningEnd(id=self.reasoning_id)]
 
 
 async def _begin(setup: RunSetup) -> RunResult | None:
@@ -350,7 +273,7 @@ async def _begin(setup: RunSetup) -> RunResult | None:
     if not _inserted_at_start(setup):
         _queue_start(setup, asynchronous=True)
         return None
-    replay = await db_to_async(run_begin)(**_begin_kwargs(setup))
+    replay = await db_to_async(run_begin)(setup.record, idempotency_key=setup.turn.options.idempotency_key)
     if replay is not None:
         return _replayed(replay)
     setup.inserted = True
@@ -371,14 +294,14 @@ async def run_events(setup: RunSetup, *, streaming: bool) -> AsyncGenerator[ev.E
     replayed = await _begin(setup)
     if replayed is not None:
         setup.result = replayed
-        for event in _replay_events(replayed):
+        for event in replay_events(replayed):
             yield event
         return
     setup.model = setup.model or setup.chain[0].id
     metadata = {"runId": str(setup.run_id), "traceId": str(setup.trace.id), "agentId": setup.spec.slug}
     if setup.thread_id:
         metadata["threadId"] = setup.thread_id
-    steps: list[_Step] = [_Step(setup.turn.step)]  # the model call in progress is the last
+    steps: list[StepEvents] = [StepEvents(setup.turn.step)]  # the model call in progress is the last
     _watch(setup)  # before its id leaves with `start`: a cancel may follow at once
     try:
         yield ev.Start(message_id=str(setup.run_id), metadata=metadata)
@@ -433,7 +356,7 @@ class _Done:
 
 
 async def _drive_async(
-    setup: RunSetup, steps: list[_Step], *, streaming: bool
+    setup: RunSetup, steps: list[StepEvents], *, streaming: bool
 ) -> AsyncGenerator[ev.Event | _Done, None]:
     """The loop's events, performing its operations; ends with the loop's status."""
     machine = run_loop(setup)
@@ -450,7 +373,7 @@ async def _drive_async(
             continue
         _stop_if_cancelled(setup, op)
         if isinstance(op, CallModel):
-            step = _Step(setup.turn.step)
+            step = StepEvents(setup.turn.step)
             steps.append(step)
             async with aclosing(_model_events(setup, step, op.request, streaming=streaming)) as events:
                 async for event in events:
@@ -463,29 +386,15 @@ async def _drive_async(
 
 async def _persist(setup: RunSetup, result: RunResult, error: PlatformError | None) -> None:
     """The run's outcome, committed before its last event (the trace may be queued behind)."""
-    kwargs = _finish_kwargs(setup, result, error, result.status)
-    if kwargs["behind"] and kwargs["memory"] is None:
-        await run_finish_committed(**kwargs)  # a group commit with other runs, no thread hop
+    outcome = _outcome(setup, result, error, result.status)
+    if outcome.behind and outcome.memory is None:
+        await run_finish_committed(outcome)  # a group commit with other runs, no thread hop
         return
-    await db_to_async(run_finish)(**kwargs)
-
-
-def suspended_finish(metadata: dict[str, Any], pending: list[dict[str, Any]]) -> ev.Finish:
-    """The last event of a suspended run: the SDK's `tool-calls` reason (it knows no other),
-    `messageMetadata.status` "suspended" and the calls it waits on."""
-    return ev.Finish(
-        finish_reason="tool-calls",
-        metadata={
-            **metadata,
-            "status": "suspended",
-            "finishReason": "suspended",
-            "pendingToolCalls": pending,
-        },
-    )
+    await db_to_async(run_finish)(outcome)
 
 
 async def _model_events(
-    setup: RunSetup, step: _Step, request: dict[str, Any], *, streaming: bool
+    setup: RunSetup, step: StepEvents, request: dict[str, Any], *, streaming: bool
 ) -> AsyncGenerator[ev.Event, None]:
     """One model call (streamed or not) as events; the answer is left on `step.response`."""
     if streaming:
@@ -510,21 +419,3 @@ async def _model_events(
             yield ev.TextEnd(id=step.text_id)
     if step.model:
         setup.model = step.model
-
-
-def _replay_events(result: RunResult) -> list[ev.Event]:
-    metadata = {
-        "runId": result.run_id,
-        "traceId": result.trace_id,
-        "agentId": result.agent_id,
-        "replayed": True,
-    }
-    events: list[ev.Event] = [ev.Start(message_id=result.run_id, metadata=metadata)]
-    if result.text:
-        events += [
-            ev.TextStart(id="text-0"),
-            ev.TextDelta(id="text-0", delta=result.text),
-            ev.TextEnd(id="text-0"),
-        ]
-    events.append(ev.Finish(finish_reason=result.finish_reason, metadata=metadata))  # type: ignore[arg-type]
-    return events

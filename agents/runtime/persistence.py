@@ -35,6 +35,56 @@ class MemoryWrite:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RunRecord:
+    """What a run's row is made of, whenever it is written: at the start, at a checkpoint,
+    with the outcome (an insert when the row at the start is not known to be committed)."""
+
+    run_id: uuid.UUID
+    spec: AgentSpec
+    context: RequestContext
+    thread_id: str
+    input_payload: dict[str, Any]
+    trace: Trace
+    started_at: datetime
+
+    def row(self, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """The row's columns as of the start (status running, no outcome yet)."""
+        return {
+            "id": self.run_id,
+            "tenant_id": self.context.tenant_id,
+            "agent_id": self.spec.pk,
+            "agent_version": self.spec.version,
+            "user_id": self.context.user_id,
+            "thread_id": self.thread_id,
+            "resource_id": self.context.resource_id or "",
+            "idempotency_key": idempotency_key,
+            "model": self.spec.model,
+            "input": redact(self.input_payload),
+            "trace_id": self.trace.id,
+            "created_at": self.started_at,
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """How a run ended (or where a continued run stopped), as `run_finish` writes it.
+
+    `inserted`: the row at the start is known to be committed (the outcome updates it).
+    `state`: the final run state of a continued run. `behind`: the trace may be queued for
+    the write-behind thread (`writes_behind`).
+    """
+
+    record: RunRecord
+    inserted: bool
+    status: str
+    result: RunResult | None
+    error: PlatformError | None
+    memory: MemoryWrite | None = None
+    behind: bool = False
+    state: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Replay:
     """A run with this idempotency key already happened: its stored outcome."""
 
@@ -115,23 +165,12 @@ class QueuedWrites:
             raise error  # a checkpoint the database refused: the run must not go on without it
 
 
-def run_start_queue(
-    *,
-    run_id: uuid.UUID,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    trace: Trace,
-    started_at: datetime,
-    asynchronous: bool,
-) -> QueuedWrites:
+def run_start_queue(record: RunRecord, *, asynchronous: bool) -> QueuedWrites:
     """Queue the run's row (status running) to the run-record writer and return at once: it is
     committed while the model is called. A row already there (its outcome written first, if
     the run failed before its first model answer) is left alone."""
     writes = QueuedWrites(asynchronous=asynchronous)
-    row = _row(run_id, spec, context, thread_id, input_payload, None, trace, started_at)
-    writes.submit([_run_insert(row, on_conflict=_DO_NOTHING)], row=True)
+    writes.submit([_run_insert(record.row(), on_conflict=_DO_NOTHING)], row=True)
     return writes
 
 
@@ -175,17 +214,7 @@ def _replay(run: Run) -> Replay:
     return Replay(result=None, error=StoredRunError(run.error, int(run.error.get("status", 422))))
 
 
-def run_begin(
-    *,
-    run_id: uuid.UUID,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    idempotency_key: str | None,
-    trace: Trace,
-    started_at: datetime,
-) -> Replay | None:
+def run_begin(record: RunRecord, *, idempotency_key: str | None) -> Replay | None:
     """Insert the run as running before the model is called, so that its id, once a client
     holds it, always resolves (even if this process is killed at once).
 
@@ -195,15 +224,13 @@ def run_begin(
     (docs/security.md).
     """
     if not idempotency_key:
-        execute_batch(
-            [_run_insert(_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at))]
-        )
+        execute_batch([_run_insert(record.row())])
         return None
     # None (a run of the scheduler) matches IS NULL: the tenant's own key space for system runs.
     key: dict[str, Any] = {
-        "tenant_id": context.tenant_id,
-        "user_id": context.user_id,
-        "agent_id": spec.pk,
+        "tenant_id": record.context.tenant_id,
+        "user_id": record.context.user_id,
+        "agent_id": record.spec.pk,
         "idempotency_key": idempotency_key,
     }
     existing = Run.objects.filter(**key).first()
@@ -211,75 +238,19 @@ def run_begin(
         return _replay(existing)
     try:
         with fast_commit():
-            Run.objects.create(
-                **_row(run_id, spec, context, thread_id, input_payload, idempotency_key, trace, started_at)
-            )
+            Run.objects.create(**record.row(idempotency_key=idempotency_key))
     except IntegrityError:
         existing = Run.objects.get(**key)
         return _replay(existing)
     return None
 
 
-def _row(
-    run_id: uuid.UUID,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    idempotency_key: str | None,
-    trace: Trace,
-    started_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": run_id,
-        "tenant_id": context.tenant_id,
-        "agent_id": spec.pk,
-        "agent_version": spec.version,
-        "user_id": context.user_id,
-        "thread_id": thread_id,
-        "resource_id": context.resource_id or "",
-        "idempotency_key": idempotency_key,
-        "model": spec.model,
-        "input": redact(input_payload),
-        "trace_id": trace.id,
-        "created_at": started_at,
-    }
-
-
-def run_finish(
-    *,
-    run_id: uuid.UUID,
-    inserted: bool,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    trace: Trace,
-    started_at: datetime,
-    result: RunResult | None,
-    error: PlatformError | None,
-    status: str,
-    memory: MemoryWrite | None = None,
-    behind: bool = False,
-    state: dict[str, Any] | None = None,
-) -> None:
+def run_finish(outcome: Outcome) -> None:
     """Write the run's outcome, the assistant's message (with memory) and the trace in one transaction."""
-    statement = _outcome_statement(
-        state=state,
-        run_id=run_id,
-        inserted=inserted,
-        spec=spec,
-        context=context,
-        thread_id=thread_id,
-        input_payload=input_payload,
-        trace=trace,
-        started_at=started_at,
-        result=result,
-        error=error,
-        status=status,
-    )
+    statement = _outcome_statement(outcome)
+    trace, memory = outcome.record.trace, outcome.memory
     if memory is None:
-        if behind:
+        if outcome.behind:
             # The run's outcome is committed before the caller hears it; the trace and its
             # spans are queued for the write-behind thread (see `writes_behind`).
             execute_batch([statement])
@@ -288,83 +259,41 @@ def run_finish(
         # One round trip: the run, the trace, its spans.
         trace.flush(extra=[statement])
         return
+    result, status = outcome.result, outcome.status
     with fast_commit():
-        with trace.span("memory.save", kind="memory", thread_id=thread_id):
+        with trace.span("memory.save", kind="memory", thread_id=outcome.record.thread_id):
             memory_close(
                 session=memory.session,
                 messages=memory.messages,
-                run_id=str(run_id),
+                run_id=str(outcome.record.run_id),
                 status=status,
                 partial_text=result.text if result is not None and status != "completed" else "",
             )
         trace.flush(extra=[statement])
 
 
-async def run_finish_committed(
-    *,
-    run_id: uuid.UUID,
-    inserted: bool,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    trace: Trace,
-    started_at: datetime,
-    result: RunResult | None,
-    error: PlatformError | None,
-    status: str,
-    memory: MemoryWrite | None = None,
-    behind: bool = False,
-    state: dict[str, Any] | None = None,
-) -> None:
+async def run_finish_committed(outcome: Outcome) -> None:
     """`run_finish` from the event loop, for a run without memory whose trace may be queued
     (`writes_behind`): the outcome goes to the run-record writer and this waits until it is
     committed, without a thread hop; concurrent runs share that writer's batches (one
     commit for many). The trace and its spans are queued behind, as in `run_finish`.
     """
-    assert memory is None  # noqa: S101 - the caller checks `writes_behind`
-    statement = _outcome_statement(
-        state=state,
-        run_id=run_id,
-        inserted=inserted,
-        spec=spec,
-        context=context,
-        thread_id=thread_id,
-        input_payload=input_payload,
-        trace=trace,
-        started_at=started_at,
-        result=result,
-        error=error,
-        status=status,
-    )
-    await records.commit([statement], wait_s=settings.DB_POOL_TIMEOUT_S)
-    trace.flush(behind=True)
+    assert outcome.memory is None  # noqa: S101 - the caller checks `writes_behind`
+    await records.commit([_outcome_statement(outcome)], wait_s=settings.DB_POOL_TIMEOUT_S)
+    outcome.record.trace.flush(behind=True)
 
 
-def _outcome_statement(
-    *,
-    run_id: uuid.UUID,
-    inserted: bool,
-    spec: AgentSpec,
-    context: RequestContext,
-    thread_id: str,
-    input_payload: dict[str, Any],
-    trace: Trace,
-    started_at: datetime,
-    result: RunResult | None,
-    error: PlatformError | None,
-    status: str,
-    state: dict[str, Any] | None = None,
-) -> Statement:
+def _outcome_statement(outcome: Outcome) -> Statement:
     """The statement that records the run's outcome: an update of its running row, or, when that
     row is not known to be committed (never written, or queued at the start and not yet
     confirmed), an insert of the whole row that updates a running row already there."""
+    result, error, record = outcome.result, outcome.error, outcome.record
     fields: dict[str, Any] = {
-        "status": status,
-        "duration_ms": (datetime.now(UTC) - started_at).total_seconds() * 1000,
+        "status": outcome.status,
+        "duration_ms": (datetime.now(UTC) - record.started_at).total_seconds() * 1000,
     }
-    if state is not None:
-        fields["state"] = redact(state)
+    if outcome.state is not None:
+        fields["state"] = redact(outcome.state)
     if result is not None:
         fields.update(
             result=redact(result.as_dict()),
@@ -374,12 +303,9 @@ def _outcome_statement(
         )
     if error is not None:
         fields["error"] = redact({**error.as_dict(), "status": error.status})
-    if inserted:
-        return _run_update(run_id, fields)
-    return _run_insert(
-        {**_row(run_id, spec, context, thread_id, input_payload, None, trace, started_at), **fields},
-        on_conflict=_upsert(fields),
-    )
+    if outcome.inserted:
+        return _run_update(record.run_id, fields)
+    return _run_insert({**record.row(), **fields}, on_conflict=_upsert(fields))
 
 
 def writes_behind(*, memory: bool, streaming: bool) -> bool:

@@ -13,7 +13,7 @@ from django.conf import settings
 from agents.providers.config import ModelRef
 from agents.providers.resolution import chain_resolve
 from agents.runtime.memory_hooks import MemorySession, memory_config, memory_enabled, memory_open
-from agents.runtime.persistence import QueuedWrites, Replay, run_begin
+from agents.runtime.persistence import QueuedWrites, Replay, RunRecord, run_begin
 from agents.runtime.request_context import request_context_build
 from agents.runtime.spec import AgentSpec, agent_spec_load, agent_spec_version
 from agents.runtime.state import StepCall
@@ -69,6 +69,19 @@ class RunSetup:
             "thread_id": self.thread_id or None,
             "model": self.chain[0].id,
         }
+
+    @property
+    def record(self) -> RunRecord:
+        """What the run's row is made of (`agents.runtime.persistence`)."""
+        return RunRecord(
+            run_id=self.run_id,
+            spec=self.spec,
+            context=self.context,
+            thread_id=self.thread_id,
+            input_payload=self.input_payload,
+            trace=self.trace,
+            started_at=self.started_at,
+        )
 
     @property
     def chain_position(self) -> int:
@@ -221,16 +234,16 @@ def run_setup(
     inserted = False
     if memory is not None and options.idempotency_key:
         # Looked up (or this run inserted) before memory is touched: a replay stores nothing.
-        replay = run_begin(
+        record = RunRecord(
             run_id=run_id,
             spec=spec,
             context=run_context,
             thread_id=thread_id,
             input_payload=input_payload,
-            idempotency_key=options.idempotency_key,
             trace=trace,
             started_at=started_at,
         )
+        replay = run_begin(record, idempotency_key=options.idempotency_key)
         inserted = replay is None
     if memory is not None and replay is None:
         waiting = _thread_waiting(
