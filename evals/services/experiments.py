@@ -2,26 +2,22 @@
 
 Each case x repeat is a `CaseResult` row created when the experiment starts (unique per
 experiment, case and repeat, so a case can never be counted twice). A worker task claims
-the next pending row under a lock on the experiment row, which also holds the concurrency
-limit: at most `concurrency` rows are `running` with a live claim. A claim is a random id
-and a time; a row whose claim is older than `EVALS_CASE_LEASE_S` belongs to a dead worker
-and may be claimed again. A finished run is written only by the attempt that still holds
-the claim, so a late finisher whose row was taken over changes nothing.
+the next pending row (`evals.services.claims`). A finished run is written only by the
+attempt that still holds the claim, so a late finisher whose row was taken over changes
+nothing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from agents import selectors as agent_selectors
 from agents.runtime import RunOptions, generate
@@ -35,6 +31,7 @@ from evals.models import CaseResult, Experiment, Score
 from evals.scorers import CaseSpec, RunOutcome, ScorerConfig, ScorerError, ToolCallRecord, scorer_config
 from evals.scorers.context import scoring_for
 from evals.selectors import dataset_get, dataset_get_by_name
+from evals.services.claims import Claim, claim_next, complete_if_done, now, result_claim, stale_before
 from evals.services.workflow_target import cases_check, workflow_case_run, workflow_target_get
 from evals.validation import scorers_validate
 
@@ -42,12 +39,7 @@ logger = logging.getLogger(__name__)
 
 MAX_REPEATS = 20
 MAX_CONCURRENCY = 64
-MAX_ATTEMPTS = 3  # claims of one case before it is recorded as errored
 Enqueue = Callable[[int], None]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @transaction.atomic
@@ -152,133 +144,6 @@ def _celery_enqueue(experiment_id: int) -> None:
     from evals.tasks import experiment_step
 
     experiment_step.delay(experiment_id)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Target:
-    """What an experiment's cases run against and the experiment's scorers, parsed once: a worker
-    reads it with its first claim and keeps it for every case it runs next."""
-
-    experiment_id: int
-    tenant_id: int
-    owner_id: int | None
-    agent_slug: str
-    agent_version: int | None
-    workflow_id: str
-    scorers: dict[str, ScorerConfig]
-
-    @classmethod
-    def of(cls, experiment: Experiment) -> Target:
-        return cls(
-            experiment_id=experiment.pk,
-            tenant_id=experiment.tenant_id,
-            owner_id=experiment.owner_id,
-            agent_slug=experiment.agent_slug,
-            agent_version=experiment.agent_version,
-            workflow_id=experiment.workflow_id,
-            scorers={c.key: c for c in (scorer_config(entry) for entry in experiment.scorers)},
-        )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Claim:
-    result_id: int
-    claim: uuid.UUID
-    target: Target
-    case: CaseSpec
-
-    @property
-    def experiment_id(self) -> int:
-        return self.target.experiment_id
-
-
-def _stale_before() -> datetime:
-    return _now() - timedelta(seconds=float(settings.EVALS_CASE_LEASE_S))
-
-
-def _claim_sql() -> str:
-    """One statement that claims the oldest claimable row of a running experiment (pending, or
-    running under a stale claim) and returns it: `FOR UPDATE SKIP LOCKED`, so workers never wait
-    on each other's rows. Names come from the models' metadata."""
-    results, experiments = CaseResult._meta, Experiment._meta
-
-    def col(meta: Any, name: str) -> str:
-        return str(meta.get_field(name).column)
-
-    status, claim, claimed_at, attempts = (
-        col(results, f) for f in ("status", "claim", "claimed_at", "attempts")
-    )
-    sql = (
-        f"UPDATE {results.db_table} SET"  # noqa: S608 - names from the models' metadata, values as parameters
-        f" {status} = %s, {claim} = %s, {claimed_at} = %s, "
-        f"{attempts} = {attempts} + 1 WHERE {results.pk.column} = ("
-        f"SELECT r.{results.pk.column} FROM {results.db_table} r "
-        f"WHERE r.{col(results, 'experiment')} = %s "
-        f"AND (r.{status} = %s OR (r.{status} = %s AND r.{claimed_at} <= %s)) "
-        f"AND EXISTS (SELECT 1 FROM {experiments.db_table} x WHERE x.{experiments.pk.column} = %s "
-        f"AND x.{col(experiments, 'status')} = %s) "
-        f"ORDER BY r.{results.pk.column} LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        f"RETURNING {results.pk.column}, {attempts}, {col(results, 'case_data')}"
-    )
-    return sql
-
-
-def _claim_row(target: Target) -> Claim | None:
-    """Claim the next case x repeat (the caller holds a transaction); None when none is left or
-    the experiment is no longer running (cancelled). A row claimed `MAX_ATTEMPTS` times already
-    (its workers kept dying) is recorded as errored and never claimed again."""
-    running = CaseResult.Status.RUNNING
-    while True:
-        token = uuid.uuid4()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _claim_sql(),
-                [
-                    running,
-                    token,
-                    _now(),
-                    target.experiment_id,
-                    CaseResult.Status.PENDING,
-                    running,
-                    _stale_before(),
-                    target.experiment_id,
-                    Experiment.Status.RUNNING,
-                ],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        result_id, attempts, case_data = row
-        if attempts <= MAX_ATTEMPTS:
-            data = json.loads(case_data) if isinstance(case_data, str) else case_data
-            return Claim(result_id=result_id, claim=token, target=target, case=CaseSpec.from_dict(data))
-        CaseResult.objects.filter(pk=result_id).update(
-            status=CaseResult.Status.ERRORED,
-            attempts=MAX_ATTEMPTS,
-            error={
-                "code": "attempts_exhausted",
-                "message": f"The case was claimed {MAX_ATTEMPTS} times and never finished.",
-            },
-            finished_at=_now(),
-        )
-
-
-@transaction.atomic
-def result_claim(*, experiment_id: int) -> Claim | None:
-    """A worker's first claim: the next case x repeat of a running experiment, or None when there
-    is none to claim or `concurrency` claims are live already (checked under a lock on the
-    experiment row)."""
-    experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
-    if experiment is None or experiment.status != Experiment.Status.RUNNING:
-        return None
-    results = CaseResult.objects.filter(experiment_id=experiment_id)
-    live = results.filter(status=CaseResult.Status.RUNNING, claimed_at__gt=_stale_before()).count()
-    if live >= experiment.concurrency:
-        return None
-    claim = _claim_row(Target.of(experiment))
-    if claim is None:
-        _complete_if_done(experiment)
-    return claim
 
 
 def outcome_from_result(result: RunResult, latency_ms: float) -> RunOutcome:
@@ -412,7 +277,7 @@ def _store(claim: Claim, outcome: CaseOutcome) -> bool:
         trace_id=uuid.UUID(run.trace_id) if run and run.trace_id else None,
         workflow_run_id=uuid.UUID(run.workflow_run_id) if run and run.workflow_run_id else None,
         error=outcome.error,
-        finished_at=_now(),
+        finished_at=now(),
     )
     if not stored:
         return False
@@ -430,7 +295,7 @@ def result_finish(*, claim: Claim, outcome: CaseOutcome, enqueue: Enqueue | None
         return False
     experiment = Experiment.objects.select_for_update().get(pk=claim.experiment_id)
     if (
-        not _complete_if_done(experiment)
+        not complete_if_done(experiment)
         and experiment.status == Experiment.Status.RUNNING
         and experiment.results.filter(status=CaseResult.Status.PENDING).exists()
     ):
@@ -446,24 +311,13 @@ def result_finish_and_claim(*, claim: Claim, outcome: CaseOutcome) -> tuple[bool
     `(False, None)` when this attempt's claim was taken over."""
     if not _store(claim, outcome):
         return False, None
-    return True, _claim_row(claim.target)
+    return True, claim_next(claim.target)
 
 
 @transaction.atomic
 def _complete(experiment_id: int) -> bool:
     experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
-    return experiment is not None and _complete_if_done(experiment)
-
-
-def _complete_if_done(experiment: Experiment) -> bool:
-    """Mark a running experiment completed when no case is pending or running (caller holds its lock)."""
-    open_rows = experiment.results.filter(status__in=[CaseResult.Status.PENDING, CaseResult.Status.RUNNING])
-    if experiment.status == Experiment.Status.RUNNING and not open_rows.exists():
-        experiment.status = Experiment.Status.COMPLETED
-        experiment.finished_at = _now()
-        experiment.save(update_fields=["status", "finished_at"])
-        return True
-    return False
+    return experiment is not None and complete_if_done(experiment)
 
 
 def experiment_work(
@@ -513,7 +367,7 @@ def experiment_cancel(*, actor: Actor, experiment_id: int) -> Experiment:
         raise NotFound("Experiment not found.")
     if experiment.status in {Experiment.Status.PENDING, Experiment.Status.RUNNING}:
         experiment.status = Experiment.Status.CANCELLED
-        experiment.finished_at = _now()
+        experiment.finished_at = now()
         experiment.save(update_fields=["status", "finished_at"])
         experiment.results.filter(status=CaseResult.Status.PENDING).update(status=CaseResult.Status.CANCELLED)
     return experiment
@@ -523,7 +377,7 @@ def experiments_sweep(*, enqueue: Enqueue | None = None) -> int:
     """Queue a claim for each case whose claim went stale (its worker died) and for each running
     experiment with pending cases and no live claim (its queue was lost). Returns how many."""
     queue = enqueue or _celery_enqueue
-    stale = _stale_before()
+    stale = stale_before()
     queued = 0
     for experiment in Experiment.objects.filter(status=Experiment.Status.RUNNING):
         results = experiment.results

@@ -14,6 +14,7 @@ from core.errors import NotFound, ValidationFailed
 from evals import selectors
 from evals.models import CaseResult, Experiment, Score
 from evals.services import experiments as services
+from evals.services.claims import MAX_ATTEMPTS
 from evals.services.datasets import dataset_import
 from tests.fakes.openai_server import ChatReply, Fault, ToolCall
 
@@ -285,7 +286,7 @@ def test_a_case_whose_claims_keep_dying_is_errored_after_three_attempts(actor, a
     first = services.result_claim(experiment_id=experiment.pk)
     assert first is not None
     CaseResult.objects.filter(pk=first.result_id).update(
-        attempts=services.MAX_ATTEMPTS, claimed_at=datetime.now(UTC) - timedelta(hours=1)
+        attempts=MAX_ATTEMPTS, claimed_at=datetime.now(UTC) - timedelta(hours=1)
     )
     services.experiment_drain(experiment_id=experiment.pk)
     dead = CaseResult.objects.get(pk=first.result_id)
