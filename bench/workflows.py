@@ -34,7 +34,8 @@ from bench.workflow_defs import inc_task  # noqa: E402
 from core.access import Actor  # noqa: E402
 from core.tenancy import tenant_get_or_create  # noqa: E402
 from workflows.models import StepAttempt, WorkflowRun  # noqa: E402
-from workflows.services import run_start, runs_sweep  # noqa: E402
+from workflows.services import run_start  # noqa: E402
+from workflows.sweeps import runs_sweep  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT_RUNS", "500"))

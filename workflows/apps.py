@@ -33,12 +33,12 @@ def _sync(**kwargs: Any) -> None:
 
 
 def _thread_deleted(*, tenant_id: int, thread_id: str, **kwargs: Any) -> None:
-    from workflows.services import runs_delete_for_thread
+    from workflows.sweeps import runs_delete_for_thread
 
     runs_delete_for_thread(tenant_id=tenant_id, thread_id=thread_id)
 
 
 def _resource_deleted(*, tenant_id: int, resource_id: str, thread_ids: list[str], **kwargs: Any) -> None:
-    from workflows.services import runs_delete_for_resource
+    from workflows.sweeps import runs_delete_for_resource
 
     runs_delete_for_resource(tenant_id=tenant_id, resource_id=resource_id, thread_ids=thread_ids)

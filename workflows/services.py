@@ -1,20 +1,20 @@
-"""Workflow services: start, resume, cancel, restart, and the sweep. Services write.
+"""Workflow services: start, resume, cancel, restart. Services write.
 
 Each takes an `Actor` (core/access.py) and a run reached through `workflows.selectors`, so
 another owner's run is a 404 before anything changes. The engine itself lives in
 `workflows.engine`; a service only changes rows and asks, after commit, for the run to advance.
+The beat sweep and the deletion of a thread's runs are in `workflows.sweeps`.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Q
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
@@ -32,7 +32,8 @@ from workflows.steps import agent_runs_cancelled
 Status = WorkflowRun.Status
 
 
-def _enqueue(run_id: uuid.UUID) -> None:
+def advance_after_commit(run_id: uuid.UUID) -> None:
+    """Ask, once the transaction commits, for the run to advance (any worker may take it)."""
     from workflows.tasks import run_advance
 
     transaction.on_commit(lambda: run_advance.delay(str(run_id)))
@@ -172,7 +173,7 @@ def run_start(
             run.started_at = timezone.now()
             run.save()
             store.event_append(run, "workflow-start", data={"input": data, "version": run.version})
-            _enqueue(run.pk)
+            advance_after_commit(run.pk)
     except IntegrityError as exc:
         other = (
             WorkflowRun.objects.filter(
@@ -312,7 +313,7 @@ def run_resume_all(*, actor: Actor, run: WorkflowRun, resume_data: Any) -> list[
 
 def _mark_resumed(run: WorkflowRun) -> None:
     WorkflowRun.objects.filter(pk=run.pk).update(dirty=True, status=Status.RUNNING, updated_at=timezone.now())
-    _enqueue(run.pk)
+    advance_after_commit(run.pk)
 
 
 def _gate_decide(*, actor: Actor, suspension: Suspension, data: Any) -> None:
@@ -444,7 +445,7 @@ def run_restart(*, actor: Actor, run: WorkflowRun, step: str) -> WorkflowRun:
             "workflow-start",
             data={"restartFrom": f"{index}:{workflow.nodes[index].id}", "generation": locked.generation},
         )
-        _enqueue(locked.pk)
+        advance_after_commit(locked.pk)
     return locked
 
 
@@ -457,87 +458,3 @@ def run_wait(*, run: WorkflowRun, timeout_s: float | None = None) -> WorkflowRun
         if run.status not in moving or time.monotonic() >= deadline:
             return run
         time.sleep(0.05)
-
-
-_retention_done_at = 0.0
-RETENTION_EVERY_S = 600.0
-
-
-def runs_sweep(*, now: Any = None, limit: int = 500, retention: bool | None = None) -> int:
-    """Fire due timers, hand on runs whose lease ran out or whose message was lost, apply retention.
-
-    Beat runs it every WORKFLOW_SWEEP_EVERY_S (1 s: a timer past WORKFLOW_INLINE_WAIT_S fires
-    at most that late), so the common case, nothing due, is one statement: one read says
-    whether any timer is due or any run looks stuck. Retention runs at most every 10 minutes
-    in each process (`retention=True` forces it)."""
-    global _retention_done_at
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=float(settings.WORKFLOW_LEASE_S))
-    stuck = WorkflowRun.objects.filter(status__in=WorkflowRun.ACTIVE, updated_at__lt=stale).filter(
-        Q(lease_expires_at__lt=now)
-        | Q(lease_expires_at__isnull=True) & (Q(dirty=True) | Q(status__in=[Status.PENDING, Status.RUNNING]))
-    )
-    due_timers = Timer.objects.filter(fired_at__isnull=True, wake_at__lte=now)
-    if retention is None:
-        retention = time.monotonic() - _retention_done_at >= RETENTION_EVERY_S
-    if retention:
-        _retention_done_at = time.monotonic()
-        _retention_apply(now=now, limit=limit)
-    anything = WorkflowRun.objects.annotate(due=Exists(due_timers), stuck=Exists(stuck.values("pk"))).values(
-        "due", "stuck"
-    )[:1]
-    flags = next(iter(anything), None)
-    if flags is None or not (flags["due"] or flags["stuck"]):
-        return 0
-    woken: set[uuid.UUID] = set()
-    for timer in Timer.objects.filter(fired_at__isnull=True, wake_at__lte=now).order_by("wake_at")[:limit]:
-        with transaction.atomic():
-            run = (
-                WorkflowRun.objects.select_for_update()
-                .filter(pk=timer.run_id, status__in=WorkflowRun.ACTIVE)
-                .first()
-            )
-            if run is not None and store.timer_fire(timer, now=now):
-                WorkflowRun.objects.filter(pk=run.pk).update(dirty=True)
-                woken.add(run.pk)
-    # A run whose lease ran out, or that waits unclaimed for longer than a lease (its message
-    # lost, or still queued behind others): sent again, and marked, so that a queue that is
-    # merely long gets one more message per run and lease period, not one per sweep.
-    stuck_ids = list(stuck.values_list("pk", flat=True)[:limit])
-    WorkflowRun.objects.filter(pk__in=stuck_ids).update(updated_at=now)
-    woken.update(stuck_ids)
-    for run_id in woken:
-        _enqueue(run_id)
-    return len(woken)
-
-
-def _retention_apply(*, now: Any, limit: int) -> None:
-    days = int(settings.WORKFLOW_RETENTION_DAYS)
-    if days > 0:
-        expired = WorkflowRun.objects.filter(
-            status__in=WorkflowRun.TERMINAL, finished_at__lt=now - timedelta(days=days)
-        )
-        expired_ids = list(expired.values_list("pk", flat=True)[:limit])
-        WorkflowRun.objects.filter(pk__in=expired_ids).delete()
-
-
-def runs_delete_for_thread(*, tenant_id: int, thread_id: str) -> int:
-    """Delete the runs started for a thread, with their journal, events, timers, suspensions
-    and fan-in rows (on `memory.signals.thread_deleted`); returns the runs deleted."""
-    runs = WorkflowRun.objects.filter(tenant_id=tenant_id, thread_id=thread_id)
-    return _runs_delete(runs)
-
-
-def runs_delete_for_resource(*, tenant_id: int, resource_id: str, thread_ids: list[str]) -> int:
-    """Delete a resource's runs and those of its threads (on `memory.signals.resource_data_deleted`)."""
-    runs = WorkflowRun.objects.filter(tenant_id=tenant_id).filter(
-        Q(resource_id=resource_id) | Q(thread_id__in=thread_ids)
-    )
-    return _runs_delete(runs)
-
-
-def _runs_delete(runs: Any) -> int:
-    ids = list(runs.values_list("pk", flat=True))
-    if ids:
-        WorkflowRun.objects.filter(pk__in=ids).delete()  # the rows under a run cascade with it
-    return len(ids)

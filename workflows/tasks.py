@@ -16,6 +16,6 @@ def run_advance(run_id: str) -> str:
 @shared_task(name="workflows.runs_sweep", ignore_result=True)
 def runs_sweep() -> int:
     """Fire due timers, hand on runs whose worker died, delete runs past retention (beat)."""
-    from workflows.services import runs_sweep as sweep
+    from workflows.sweeps import runs_sweep as sweep
 
     return sweep()

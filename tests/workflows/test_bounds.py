@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from core.errors import PayloadTooLarge
-from workflows import services
+from workflows import services, sweeps
 from workflows.api.stream import event_body
 from workflows.models import WorkflowRun
 
@@ -39,7 +39,7 @@ def test_retention_deletes_old_finished_runs_only(actor: Any, settings: Any) -> 
     WorkflowRun.objects.filter(pk__in=[old.pk, waiting.pk]).update(
         finished_at=timezone.now() - timedelta(days=31)
     )
-    services.runs_sweep(retention=True)
+    sweeps.runs_sweep(retention=True)
     assert set(WorkflowRun.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
 
 
@@ -60,7 +60,7 @@ def test_the_sweep_hands_on_a_run_whose_message_was_lost(actor: Any, settings: A
     finally:
         app.conf.task_always_eager = True
     WorkflowRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(seconds=60))
-    assert services.runs_sweep() == 1
+    assert sweeps.runs_sweep() == 1
     run.refresh_from_db()
     assert (run.status, run.output) == ("success", {"value": 5})
 

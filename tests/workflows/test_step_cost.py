@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from workflows import services
+from workflows import services, sweeps
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def test_one_more_step_costs_few_statements_and_no_message(actor: Any, monkeypat
 
 def test_a_sweep_with_nothing_due_is_one_statement(actor: Any) -> None:
     services.run_start(actor=actor, workflow_id="t-suspend", input_data={"value": 1})  # waits, not stuck
-    services.runs_sweep(retention=True)
+    sweeps.runs_sweep(retention=True)
     with CaptureQueriesContext(connection) as queries:
-        assert services.runs_sweep() == 0  # retention ran a moment ago: not again for 10 minutes
+        assert sweeps.runs_sweep() == 0  # retention ran a moment ago: not again for 10 minutes
     assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]

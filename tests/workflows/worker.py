@@ -48,7 +48,7 @@ class Sweeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from workflows.services import runs_sweep
+        from workflows.sweeps import runs_sweep
 
         try:
             while not self.stopped.wait(0.3):
