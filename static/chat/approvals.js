@@ -99,10 +99,27 @@ export function showApproval(view, { runId, threadId, toolCallId, toolName, titl
   setChipState(item, "waiting", "Waiting for your approval.");
   const label = hooks.label({ toolName, title });
   const { box, status } = promptShell(view, { toolCallId, kind: "approval", heading: `Approve: ${label}` });
+  const { fields, buttons } = decisionControls(box, {
+    reasonHint: "Reason (optional)",
+    onDecide: (approved, reason) => {
+      const frame = { type: approved ? "approve" : "decline", threadId, runId, toolCallId };
+      if (reason) frame.reason = reason;
+      sendOrSay(frame, status, buttons);
+    },
+  });
+  box.append(argumentsBlock(input ?? item.toolInput), ...fields, status);
+}
+
+/**
+ * A reason field and Approve / Decline buttons for a decision form: Approve submits the form
+ * (Enter in the reason too), Decline is a click; `onDecide(approved, reason)` hears either.
+ * Returns the elements to append and the buttons (to disable once the decision is sent).
+ */
+export function decisionControls(box, { reasonHint, onDecide }) {
   const reasonLabel = document.createElement("label");
   reasonLabel.className = "schema-field";
   const reasonText = document.createElement("span");
-  reasonText.textContent = "Reason (optional)";
+  reasonText.textContent = reasonHint;
   const reason = document.createElement("input");
   reason.type = "text";
   reason.name = "reason";
@@ -118,17 +135,12 @@ export function showApproval(view, { runId, threadId, toolCallId, toolName, titl
   decline.type = "button";
   decline.textContent = "Decline";
   actions.append(approve, decline);
-  box.append(argumentsBlock(input ?? item.toolInput), reasonLabel, actions, status);
-  const decide = (type) => {
-    const frame = { type, threadId, runId, toolCallId };
-    if (reason.value.trim()) frame.reason = reason.value.trim();
-    sendOrSay(frame, status, [approve, decline]);
-  };
   box.addEventListener("submit", (event) => {
     event.preventDefault();
-    decide("approve");
+    onDecide(true, reason.value.trim());
   });
-  decline.addEventListener("click", () => decide("decline"));
+  decline.addEventListener("click", () => onDecide(false, reason.value.trim()));
+  return { fields: [reasonLabel, actions], buttons: [approve, decline] };
 }
 
 /** A suspension prompt: the tool's message, then a form from its resume schema (or a reply). */

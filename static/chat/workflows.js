@@ -6,6 +6,7 @@
 // run still going is watched again from the last event number it showed (`workflow-watch`).
 import { marked } from "../vendor/marked.esm.js";
 import DOMPurify from "../vendor/purify.es.mjs";
+import { decisionControls } from "./approvals.js";
 
 const runs = new Map(); // runId -> {card, steps: Map(path -> li), lastSeq, done}
 const hooks = { send: () => false, threadId: () => null, ensureThread: () => null };
@@ -163,42 +164,23 @@ function approvalCard(runId, run, path, data) {
   const question = document.createElement("div");
   question.className = "tool-prompt-message";
   question.innerHTML = DOMPurify.sanitize(marked.parse(payload.question || ""));
-  const reasonLabel = document.createElement("label");
-  reasonLabel.className = "schema-field";
-  const reasonText = document.createElement("span");
-  reasonText.textContent = "Reason (for a decline)";
-  const reason = document.createElement("input");
-  reason.type = "text";
-  reason.name = "reason";
-  reason.maxLength = 2000;
-  reasonLabel.append(reasonText, reason);
-  const actions = document.createElement("div");
-  actions.className = "tool-prompt-actions";
-  const approve = document.createElement("button");
-  approve.type = "button";
-  approve.className = "primary";
-  approve.textContent = "Approve";
-  const decline = document.createElement("button");
-  decline.type = "button";
-  decline.textContent = "Decline";
-  actions.append(approve, decline);
   const status = document.createElement("p");
   status.className = "tool-prompt-status";
   status.setAttribute("role", "status");
-  box.append(title, question, reasonLabel, actions, status);
-  box.addEventListener("submit", (event) => event.preventDefault());
-  const decide = (approved) => {
-    const sent = hooks.send({
-      type: "workflow-resume",
-      runId,
-      step: path,
-      resumeData: { approved, reason: approved ? "" : reason.value.trim() },
-    });
-    status.textContent = sent ? "Sending…" : "Not connected; try again in a moment.";
-    if (sent) for (const button of [approve, decline]) button.disabled = true;
-  };
-  approve.addEventListener("click", () => decide(true));
-  decline.addEventListener("click", () => decide(false));
+  const { fields, buttons } = decisionControls(box, {
+    reasonHint: "Reason (for a decline)",
+    onDecide: (approved, reason) => {
+      const sent = hooks.send({
+        type: "workflow-resume",
+        runId,
+        step: path,
+        resumeData: { approved, reason: approved ? "" : reason },
+      });
+      status.textContent = sent ? "Sending…" : "Not connected; try again in a moment.";
+      if (sent) for (const button of buttons) button.disabled = true;
+    },
+  });
+  box.append(title, question, ...fields, status);
   run.card.li.insertBefore(box, run.card.body);
   box.scrollIntoView({ block: "end" });
 }
