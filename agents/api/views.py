@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import selectors
-from agents.api.model_choice import requested_model
+from agents.api.model_choice import MODEL_PARAMETERS, requested_model
 from agents.api.serializers import (
     AgentOutputSerializer,
     GenerateInputSerializer,
@@ -78,20 +78,7 @@ class AgentGenerateApi(AsyncAPIView):
         responses=GenerateOutputSerializer,
         parameters=[
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
-            OpenApiParameter(
-                "X-Model",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="A model for this request (where the agent allows it); wins over ?model= and the body.",
-            ),
-            OpenApiParameter(
-                "model",
-                str,
-                OpenApiParameter.QUERY,
-                required=False,
-                description="A model for this request (where the agent allows it); wins over the body.",
-            ),
+            *MODEL_PARAMETERS,
         ],
     )
     async def post(self, request: Request, agent_id: str) -> Response:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.api.model_choice import requested_model
+from agents.api.model_choice import MODEL_PARAMETERS, requested_model
 from chat.api.serializers import (
     CHAT_ID,
     ChatInputSerializer,
@@ -41,22 +41,7 @@ class AgentChatApi(APIView):
     @extend_schema(
         request=ChatInputSerializer,
         responses={(200, "text/event-stream"): str},
-        parameters=[
-            OpenApiParameter(
-                "X-Model",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="A model for this request (where the agent allows it); wins over ?model= and the body.",
-            ),
-            OpenApiParameter(
-                "model",
-                str,
-                OpenApiParameter.QUERY,
-                required=False,
-                description="A model for this request (where the agent allows it); wins over the body.",
-            ),
-        ],
+        parameters=MODEL_PARAMETERS,
     )
     def post(self, request: Request, agent_id: str) -> StreamingHttpResponse:
         serializer = ChatInputSerializer(data=request.data)
