@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -159,7 +159,7 @@ def test_watching_a_run_hands_its_database_connections_back(api_client: Any, set
 
     api_client.post("/api/workflows/t-sequence/start", {"inputData": {"value": 1}}, format="json")
     run_id = WorkflowRun.objects.get().pk
-    stats = connection.pool.get_stats
+    stats = cast(Any, connection).pool.get_stats  # the PostgreSQL backend with DB_POOL
     checked_out_before = stats()["pool_size"] - stats()["pool_available"]
     for _ in range(settings.DB_POOL_MAX_SIZE + 2):
         watched = events_of(api_client.get(f"/api/workflows/t-sequence/watch?runId={run_id}"))
