@@ -201,10 +201,11 @@ async def _perform_async(setup: RunSetup, op: Op) -> Any:
 
 
 def _watch(setup: RunSetup) -> None:
-    """A run with a row can be cancelled from anywhere: follow its cancel signal while it runs."""
-    if setup.inserted:
-        setup.watched = str(setup.run_id)
-        cancel_watch(run_id=setup.watched)
+    """A run can be cancelled from anywhere once its row exists: follow its cancel signal while
+    it runs. Also a run whose row is only queued: a cancel needs the row, so it can only come
+    once the row is committed, and is then not missed."""
+    setup.watched = str(setup.run_id)
+    cancel_watch(run_id=setup.watched)
 
 
 def _unwatch(setup: RunSetup) -> None:

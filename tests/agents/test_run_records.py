@@ -283,3 +283,62 @@ async def test_a_stream_checkpoints_its_state_at_each_step_boundary(
     assert between.checkpoint_at is not None
     assert between.state["messages"][-1] == {"role": "tool", "tool_call_id": "t1", "content": '{"sum": 3}'}
     assert between.state["chain"] == ["scripted/gpt-test"]
+
+
+def _cancelled_while_the_model_answers(slug: str, actor: Any) -> Any:
+    """A responder that, during the first model call, cancels the run from another thread (as
+    `POST /api/runs/{id}/cancel` does), then answers with a tool call the run must not make."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agents.runs.services import run_cancel
+    from core.db import releasing
+    from tests.fakes.openai_server import ToolCall
+
+    def cancel() -> None:
+        deadline = time.monotonic() + 5
+        while (run := Run.objects.filter(agent__slug=slug, status="running").first()) is None:
+            assert time.monotonic() < deadline, "the run's row was never committed"
+            time.sleep(0.01)
+        run_cancel(actor=actor, run_id=run.id)
+
+    def respond(_body: dict[str, Any]) -> ChatReply:
+        with ThreadPoolExecutor(1) as pool:  # the scripted server answers on an event loop
+            pool.submit(releasing(cancel)).result()
+        time.sleep(0.3)  # the signal reaches the run's process
+        return ChatReply(tool_calls=[ToolCall(id="t1", name="test_add", arguments={"a": 1, "b": 2})])
+
+    return respond
+
+
+@pytest.mark.parametrize("entry", ["generate", "agenerate", "stream"])
+async def test_a_run_cancelled_while_the_model_answers_stops_before_its_tools(
+    settings: Any, make_agent: Any, user: Any, openai_server: Any, entry: str
+) -> None:
+    """A cancel from elsewhere reaches a run whose row was queued at its start (no key, no
+    caller's transaction): it stops at the next step boundary, and its tool never runs."""
+    from asgiref.sync import sync_to_async
+
+    from agents.runtime import agenerate, generate, stream
+    from agents.runtime.drivers import RunCancelled
+    from core.access import actor_for_user
+    from tests.agents.conftest import CALLS
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True
+    await sync_to_async(make_agent)(tools=["test_add"])
+    actor = await sync_to_async(actor_for_user)(user)
+    openai_server.respond_with(_cancelled_while_the_model_answers("helper", actor))
+    tenant_id = await sync_to_async(lambda: user.membership.tenant_id)()
+    ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk)
+    if entry == "stream":
+        events = [event.type async for event in stream("helper", context=ctx, prompt="Add")]
+        assert events[-1] == "abort"
+    elif entry == "generate":
+        with pytest.raises(RunCancelled):
+            await db_to_async(generate)("helper", context=ctx, prompt="Add")
+    else:
+        with pytest.raises(RunCancelled):
+            await agenerate("helper", context=ctx, prompt="Add")
+    assert CALLS["add"] == []
+    run = await Run.objects.aget(agent__slug="helper")
+    assert (run.status, run.error["code"]) == ("cancelled", "run_cancelled")
+    await sync_to_async(_written_behind)()
