@@ -4,6 +4,7 @@ scripted OpenAI-compatible server. Per-app fixtures live in tests/<app>/conftest
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,34 @@ from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.flush_snapshot import django_db_setup  # noqa: F401 - restores post_migrate's rows after flushes
 
 SCRIPTED_KEY = "sk-scripted-provider-key-7f3a9c"  # planted: must never appear in any span or message
+
+
+@pytest.fixture(autouse=True)
+def _pool_left_usable() -> Iterator[None]:
+    """Fails the test after which most of this process's connection pool is still checked out:
+    a thread that kept its connection (ORM work on an executor thread without
+    `core.db.db_to_async`), named here rather than by the tests that later time out waiting."""
+    yield
+    from django.conf import settings
+    from django.db import connections
+
+    pools: dict[str, Any] = getattr(
+        type(connections["default"]), "_connection_pools", {}
+    )  # PostgreSQL with DB_POOL
+    pool = pools.get("default")
+    if pool is None:
+        return
+    limit = int(settings.DB_POOL_MAX_SIZE) - 3
+    deadline = time.monotonic() + 2.0  # threads that linger a moment (the write-behind) hand theirs back
+    while (out := _checked_out(pool)) > limit:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{out} of the pool's {settings.DB_POOL_MAX_SIZE} connections are still checked out")
+        time.sleep(0.05)
+
+
+def _checked_out(pool: Any) -> int:
+    stats = pool.get_stats()
+    return int(stats.get("pool_size", 0)) - int(stats.get("pool_available", 0))
 
 
 @pytest.fixture(scope="session")
