@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from tests.db_pool import checked_out
 from tests.factories import TenantFactory, UserFactory
 from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.flush_snapshot import django_db_setup  # noqa: F401 - restores post_migrate's rows after flushes
@@ -25,25 +26,13 @@ def _pool_left_usable() -> Iterator[None]:
     `core.db.db_to_async`), named here rather than by the tests that later time out waiting."""
     yield
     from django.conf import settings
-    from django.db import connections
 
-    pools: dict[str, Any] = getattr(
-        type(connections["default"]), "_connection_pools", {}
-    )  # PostgreSQL with DB_POOL
-    pool = pools.get("default")
-    if pool is None:
-        return
     limit = int(settings.DB_POOL_MAX_SIZE) - 3
     deadline = time.monotonic() + 2.0  # threads that linger a moment (the write-behind) hand theirs back
-    while (out := _checked_out(pool)) > limit:
+    while (out := checked_out()) is not None and out > limit:
         if time.monotonic() > deadline:
             pytest.fail(f"{out} of the pool's {settings.DB_POOL_MAX_SIZE} connections are still checked out")
         time.sleep(0.05)
-
-
-def _checked_out(pool: Any) -> int:
-    stats = pool.get_stats()
-    return int(stats.get("pool_size", 0)) - int(stats.get("pool_available", 0))
 
 
 @pytest.fixture(scope="session")
