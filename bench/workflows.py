@@ -12,6 +12,9 @@ import os
 
 os.environ.setdefault("WORKFLOW_MODULES", "workflows.examples.research,bench.workflow_defs")
 os.environ.setdefault("WORKFLOW_INLINE_WAIT_S", "2")
+# A worker process loads the embedder in a background thread when it starts; no workflow here
+# embeds anything, and that load (seconds of CPU) would land in the first rounds' timings.
+os.environ.setdefault("EMBEDDER_PRELOAD", "false")
 
 import statistics
 import subprocess
