@@ -43,6 +43,18 @@ def _logging(loglevel: str | int | None = None, **kwargs: Any) -> None:
         )
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _connections_release(sender: Any = None, **kwargs: Any) -> None:
+    """Hand the task's database connections back to the pool (or close the unusable ones),
+    as Django does around a request; the pool itself stays open (`CELERY_DB_REUSE_MAX`)."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return  # an eager task runs inside its caller's connection and transaction
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.task_postrun.connect
 def _write_records(**kwargs: Any) -> None:
     """A task's run records are on disk when the task ends: a worker child may exit at

@@ -54,6 +54,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes Django's whole connection pool after every task in a prefork
+# worker (celery/celery#10554), so each task waited for new PostgreSQL connections (about
+# 5 ms, and a server process each). With a reuse count it leaves connections alone between
+# tasks; `config.celery` hands each task's connection back to the pool instead, and the
+# fixup still closes the pool a child process inherits when it starts.
+CELERY_DB_REUSE_MAX = 2**31
 # Periodic jobs. Each app adds its own entries in its AppConfig.ready() with
 # `config.celery.periodic(...)`; django-celery-beat syncs them into the database.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
