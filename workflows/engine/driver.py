@@ -192,34 +192,17 @@ def _finish_success(run: WorkflowRun, output_model: Any, plan: Plan) -> str:
 
 
 def _start_batch(run: WorkflowRun, plan: Plan) -> list[tuple[Execute, int]]:
-    started: list[tuple[Execute, int]] = []
     for execute in plan.execute:
-        row = StepAttempt.objects.create(
-            run=run,
-            generation=run.generation,
-            path=execute.path,
-            step_id=execute.step.id,
-            number=execute.number,
-            run_attempt=run.attempt,
-            input=execute.input,
-        )
         store.event_append(
             run,
             "workflow-step-start",
             path=execute.path,
             data={"stepId": execute.step.id, "attempt": execute.number, "input": execute.input},
-            persist=False,  # saved with the run below
+            persist=False,  # inserted with the attempts below
         )
-        started.append((execute, row.pk))
-    if run.status != Status.RUNNING:
-        run.status = Status.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.save(update_fields=["status", "started_at", "dirty", "event_seq", "updated_at"])
-    else:
-        run.save(update_fields=["dirty", "event_seq", "updated_at"])
-    store.events_flush(run)
+    ids = store.batch_start(run, plan.execute)
     _planned[run.pk] = run  # the steps' context comes from this row: no second read
-    return started
+    return [(execute, ids[execute.path]) for execute in plan.execute]
 
 
 def _idle(run: WorkflowRun, plan: Plan, now: Any) -> str | tuple[list[tuple[Execute, int]], float | None]:
@@ -383,9 +366,10 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome, *, persist: bo
     """Record what one step came to, on a run this transaction has locked under its claim."""
     execute = flight.execute
     now = timezone.now()
-    rows = StepAttempt.objects.filter(pk=flight.row_id, status=StepAttempt.Status.RUNNING)
     if outcome.suspended:
-        if not rows.update(status=StepAttempt.Status.SUSPENDED, output=outcome.payload, finished_at=now):
+        if not store.attempt_end(
+            flight.row_id, StepAttempt.Status.SUSPENDED, output=outcome.payload, now=now
+        ):
             return
         suspension = Suspension.objects.create(
             run=run,
@@ -411,8 +395,8 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome, *, persist: bo
         return
     if outcome.error is None:
         patch = flight.ctx.state_patch
-        if not rows.update(
-            status=StepAttempt.Status.SUCCESS, output=outcome.output, state_patch=patch, finished_at=now
+        if not store.attempt_end(
+            flight.row_id, StepAttempt.Status.SUCCESS, output=outcome.output, state_patch=patch, now=now
         ):
             return
         if patch:
@@ -426,11 +410,12 @@ def _apply(run: WorkflowRun, flight: _InFlight, outcome: Outcome, *, persist: bo
             persist=persist,
         )
         return
-    if not rows.update(
-        status=StepAttempt.Status.FAILED,
+    if not store.attempt_end(
+        flight.row_id,
+        StepAttempt.Status.FAILED,
         error=outcome.error,
         retryable=outcome.retryable,
-        finished_at=now,
+        now=now,
     ):
         return
     policy = execute.step.retry
