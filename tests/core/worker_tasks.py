@@ -1,4 +1,4 @@
-"""A task for the worker-logging test, imported by the worker it starts (`celery worker -I`)."""
+"""Tasks for the worker-process tests, imported by the workers they start (`celery worker -I`)."""
 
 from __future__ import annotations
 
@@ -18,3 +18,15 @@ def log_secret(text: str) -> None:
     except ValueError:
         logger.exception("task failure")
     logger.warning("task done")
+
+
+@shared_task(name="tests.backend_pid")
+def backend_pid() -> int:
+    """The PostgreSQL server process behind this task's database connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
