@@ -11,8 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -129,32 +128,43 @@ def attempt_end(
         return bool(cursor.rowcount)
 
 
+_CLAIM_SQL = f"""
+WITH claimed AS (
+    UPDATE {_RUNS} SET attempt = attempt + 1, lease_owner = %(owner)s, lease_expires_at = %(expires)s,
+        updated_at = %(now)s
+    WHERE id = (
+        SELECT id FROM {_RUNS}
+        WHERE id = %(run)s AND status = ANY(%(active)s)
+            AND (lease_expires_at IS NULL OR lease_expires_at < %(now)s)
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *
+), abandoned AS (
+    UPDATE {_ATTEMPTS} SET status = 'abandoned', finished_at = %(now)s, error = %(lost)s
+    WHERE run_id IN (SELECT id FROM claimed) AND status = 'running'
+)
+SELECT * FROM claimed"""  # noqa: S608 - table names from model metadata
+
+_WORKER_LOST = {"code": "worker_lost", "message": "The worker running this step was lost."}
+
+
 def run_claim(*, run_id: Any, owner: str, lease_s: float) -> WorkflowRun | None:
     """Take the run's lease if it is free or expired; a new attempt number fences the old holder.
 
     Steps the previous holder left running are marked abandoned (they count as failed attempts,
-    and an at-most-once step among them fails the run instead of running again).
+    and an at-most-once step among them fails the run instead of running again). One
+    statement, atomic by itself: a run is claimed once per Celery message.
     """
     now = timezone.now()
-    with transaction.atomic():
-        run = (
-            WorkflowRun.objects.select_for_update(skip_locked=True)
-            .filter(pk=run_id, status__in=WorkflowRun.ACTIVE)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-            .first()
-        )
-        if run is None:
-            return None
-        run.attempt += 1
-        run.lease_owner = owner
-        run.lease_expires_at = now + timedelta(seconds=lease_s)
-        run.save(update_fields=["attempt", "lease_owner", "lease_expires_at", "updated_at"])
-        StepAttempt.objects.filter(run=run, status=AttemptStatus.RUNNING).update(
-            status=AttemptStatus.ABANDONED,
-            finished_at=now,
-            error={"code": "worker_lost", "message": "The worker running this step was lost."},
-        )
-        return run
+    params: dict[str, Any] = {
+        "run": run_id,
+        "owner": owner,
+        "now": now,
+        "expires": now + timedelta(seconds=lease_s),
+        "active": list(WorkflowRun.ACTIVE),
+        "lost": Jsonb(_WORKER_LOST),
+    }
+    return next(iter(WorkflowRun.objects.raw(_CLAIM_SQL, params)), None)
 
 
 _LOCK_SQL = f"SELECT * FROM {WorkflowRun._meta.db_table} WHERE id = %s AND attempt = %s FOR UPDATE"  # noqa: S608
