@@ -104,6 +104,9 @@ def start_workers(base_url: str) -> list[subprocess.Popen[bytes]]:
         "MODEL_PROVIDERS": f"bench={base_url}|BENCH_KEY",
         "BENCH_KEY": KEY,
         "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+        # Nothing here embeds; a worker would otherwise load the embedder in a background
+        # thread as it starts (seconds of CPU), inside the first experiment's timing.
+        "EMBEDDER_PRELOAD": "false",
     }
     log = (ROOT / "var" / "bench-evals-workers.log").open("ab")
     workers = [
