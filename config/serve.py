@@ -12,6 +12,10 @@ Daphne's own command line and server, with these changes to its WebSocket transp
   close;
 - a frame over the transport's cap is refused with a close handshake (1009 and a reason)
   instead of a dropped TCP connection (autobahn's `failByDrop`, on in daphne's factory).
+
+And a TCP listen backlog of LISTEN_BACKLOG connections instead of Twisted's 50: a burst of
+more new connections than that overflowed the accept queue, and under load a client whose
+handshake had been dropped there saw its connection reset.
 """
 
 from __future__ import annotations
@@ -43,9 +47,21 @@ class ChatWebSocketProtocol(WebSocketProtocol):
 
 
 WS_TRANSPORT_MAX_BYTES = 4 * 1024 * 1024
+LISTEN_BACKLOG = 1024  # the kernel caps it at net.core.somaxconn
+
+
+def with_backlog(endpoint: str, backlog: int = LISTEN_BACKLOG) -> str:
+    """A Twisted TCP endpoint description with a listen backlog (one it names is kept)."""
+    kind = endpoint.split(":", 1)[0]
+    if kind not in ("tcp", "tcp6") or ":backlog=" in endpoint:
+        return endpoint
+    return f"{endpoint}:backlog={backlog}"
 
 
 class ChatServer(Server):
+    def __init__(self, *args: Any, endpoints: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, endpoints=[with_backlog(e) for e in endpoints or []], **kwargs)
+
     def run(self) -> None:
         from twisted.internet import reactor
 

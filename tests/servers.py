@@ -38,7 +38,8 @@ def wait_for_port(port: int, *, proc: subprocess.Popen[Any] | None = None, timeo
 
 
 class DaphneServer:
-    """`daphne config.asgi:application` in a process of its own (settings: tests.server_settings)."""
+    """The product's daphne (`config.serve`, as `make run` starts it) in a process of its own
+    (settings: tests.server_settings)."""
 
     def __init__(self, *, db_name: str, scripted_base_url: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
@@ -65,7 +66,7 @@ class DaphneServer:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    "config.serve",
                     "-b",
                     "127.0.0.1",
                     "-p",
