@@ -245,7 +245,8 @@ async def main() -> None:
         print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
         print(f"  SSE route                 {sse[0]:>8} / {sse[1]}")
         print(
-            f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms"
+            f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms, "
+            f"SSE route {sse[0] - sdk[0]:+.2f} ms"
         )
     print(f"{many['chats']} concurrent WebSocket chats: {many}")
 
