@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
@@ -450,11 +450,16 @@ def run_restart(*, actor: Actor, run: WorkflowRun, step: str) -> WorkflowRun:
 
 
 def run_wait(*, run: WorkflowRun, timeout_s: float | None = None) -> WorkflowRun:
-    """Poll until the run stops (finished, failed, cancelled or suspended) or the wait runs out."""
+    """Poll until the run stops (finished, failed, cancelled or suspended) or the wait runs out.
+
+    Between polls the connection goes back to the pool: clients waiting on slow runs
+    (`start-async`, `resume-async`) would otherwise hold every connection of the process."""
     deadline = time.monotonic() + (float(settings.WORKFLOW_SYNC_WAIT_S) if timeout_s is None else timeout_s)
     moving = (Status.CREATED, Status.PENDING, Status.RUNNING, Status.WAITING)
     while True:
         run.refresh_from_db()
         if run.status not in moving or time.monotonic() >= deadline:
             return run
+        if not connection.in_atomic_block:
+            connection.close()
         time.sleep(0.05)
