@@ -50,9 +50,9 @@ def _connections_release(sender: Any = None, **kwargs: Any) -> None:
     as Django does around a request; the pool itself stays open (`CELERY_DB_REUSE_MAX`)."""
     if sender is not None and getattr(sender.request, "is_eager", False):
         return  # an eager task runs inside its caller's connection and transaction
-    from django.db import close_old_connections
+    from core.db import release_connections
 
-    close_old_connections()
+    release_connections()
 
 
 @signals.task_postrun.connect

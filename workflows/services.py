@@ -13,12 +13,13 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from core.access import Actor
+from core.db import release_connections
 from core.errors import Disabled, NotFound, PayloadTooLarge, ValidationFailed
 from workflows.approvals import gates_close
 from workflows.definition import Step, Workflow
@@ -460,6 +461,5 @@ def run_wait(*, run: WorkflowRun, timeout_s: float | None = None) -> WorkflowRun
         run.refresh_from_db()
         if run.status not in moving or time.monotonic() >= deadline:
             return run
-        if not connection.in_atomic_block:
-            connection.close()
+        release_connections()
         time.sleep(0.05)

@@ -3,32 +3,25 @@ Celery's Django fixup closed Django's connection pool after every task)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.celery import app
+from tests.core.workers import ROOT, worker_command, worker_env, worker_queue
 
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:task_always_eager has no effect on send_task")
 def test_a_prefork_worker_reuses_its_pooled_connection_across_tasks(settings: Any) -> None:
-    queue = f"pool-test-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": settings.REDIS_URL}
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1"]
-    command += ["-Q", queue, "-I", "tests.core.worker_tasks", "--without-gossip", "--without-mingle"]
+    queue = worker_queue("pool-test")
     proc = subprocess.Popen(  # noqa: S603 - a fixed command line
-        command,
-        env=env,
+        worker_command(queue, "--pool=prefork", "--concurrency=1"),
+        env=worker_env(settings.REDIS_URL),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
     )
     try:
         pids = [app.send_task("tests.backend_pid", queue=queue).get(timeout=90) for _ in range(8)]

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config.celery import app
+from tests.core.workers import ROOT, worker_command, worker_env, worker_queue
 
 SECRET = os.environ["OPENAI_API_KEY"]  # a configured secret (see config.settings.test)
 
@@ -26,18 +24,14 @@ def _read(stream: Any, lines: list[str]) -> None:
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:task_always_eager has no effect on send_task")
 def test_a_worker_process_redacts_secrets_from_its_log_lines(settings: Any) -> None:
-    queue = f"log-test-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": settings.REDIS_URL}
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue]
-    command += ["-I", "tests.core.worker_tasks", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    queue = worker_queue("log-test")
     proc = subprocess.Popen(  # noqa: S603 - a fixed command line
-        command,
-        env=env,
+        worker_command(queue, "--pool=solo", "--loglevel=INFO"),
+        env=worker_env(settings.REDIS_URL),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
     )
     lines: list[str] = []
     reader = threading.Thread(target=_read, args=(proc.stdout, lines), daemon=True)
