@@ -9,6 +9,8 @@ in turn so all see the same machine state; milliseconds):
   3. the same run at a WebSocket client (Channels' WebsocketCommunicator: consumer, run
      fan-out over the channel layer, coalescing, replay buffer in Redis);
   4. the same run over the SSE route (Django's ASGI handler, in-process);
+  5. Django's floor under it: a bare async view streaming the SDK through the product's
+     middleware (`bench/sse_floor.py`: no authentication, no database, no runtime);
 and then 200 concurrent WebSocket chats (50-token answers), counting errors and
 lost messages (a run whose frames are not contiguous or whose text differs).
 Uses the embedded PostgreSQL database of `config.settings.test` (migrated here)
@@ -43,6 +45,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import AsyncClient  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
 
+from bench import sse_floor  # noqa: E402
 from tests.fakes.openai_server import ChatReply  # noqa: E402
 from tests.fakes.server_process import ServerProcess  # noqa: E402
 
@@ -68,6 +71,7 @@ def _setup(server: ServerProcess) -> tuple[Any, str]:
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # Django's in-process client
+    settings.ROOT_URLCONF = "bench.sse_floor"  # the product's routes and the bare floor view
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: background work off the request path
     settings.AGENT_CONFIG_CACHE = True  # as in production (the test settings read it every run)
     settings.RUN_RECORDS_WRITE_BEHIND = True
@@ -179,6 +183,16 @@ async def _sse_once(client: Any, token: str, chat_id: str) -> tuple[float, float
     return first or 0.0, time.perf_counter() - t0
 
 
+async def _floor_once(client: Any) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    response: Any = await client.post("/bench/bare-sse", "{}", content_type="application/json")
+    first = None
+    async for part in response.streaming_content:
+        if first is None and b'"text-delta"' in part:
+            first = time.perf_counter() - t0
+    return first or 0.0, time.perf_counter() - t0
+
+
 async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str, tuple[float, float]]:
     """(first text, whole) medians of each path, sampled in turn (SDK, runtime, WebSocket,
     SSE, then again), so that every path sees the same machine state."""
@@ -188,7 +202,14 @@ async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str,
     ctx = RequestContext(tenant_id=tenant_id, user_id=user.pk, resource_id=str(user.pk))
     sdk_client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
     sse_client = AsyncClient()
-    samples: dict[str, list[tuple[float, float]]] = {"sdk": [], "runtime": [], "ws": [], "sse": []}
+    sse_floor.client = AsyncOpenAI(base_url=server.base_url, api_key=KEY, max_retries=0)
+    samples: dict[str, list[tuple[float, float]]] = {
+        "sdk": [],
+        "runtime": [],
+        "ws": [],
+        "sse": [],
+        "floor": [],
+    }
     for i in range(N + 1):
         samples["sdk"].append(await _sdk_once(sdk_client))
         samples["runtime"].append(await _runtime_once(ctx))
@@ -197,7 +218,9 @@ async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str,
             raise RuntimeError("a WebSocket run failed or lost frames")
         samples["ws"].append((first, whole))
         samples["sse"].append(await _sse_once(sse_client, token, f"bench-sse-{RUN}-{i}"))
+        samples["floor"].append(await _floor_once(sse_client))
     await sdk_client.close()
+    await sse_floor.client.close()
     return {path: (_ms([f for f, _ in got]), _ms([w for _, w in got])) for path, got in samples.items()}
 
 
@@ -238,15 +261,16 @@ async def main() -> None:
     await sync_to_async(_drain_queue)()
     print(f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND']}")
     if paths is not None:
-        sdk, runtime, ws, sse = paths["sdk"], paths["runtime"], paths["ws"], paths["sse"]
+        sdk, runtime, ws, sse, floor = (paths[k] for k in ("sdk", "runtime", "ws", "sse", "floor"))
         print(f"1000-token answer, median of {N}, paths sampled in turn (first text ms / whole ms)")
         print(f"  openai SDK direct         {sdk[0]:>8} / {sdk[1]}")
         print(f"  runtime stream()          {runtime[0]:>8} / {runtime[1]}")
         print(f"  WebSocket client          {ws[0]:>8} / {ws[1]}")
         print(f"  SSE route                 {sse[0]:>8} / {sse[1]}")
+        print(f"  bare Django view (floor)  {floor[0]:>8} / {floor[1]}")
         print(
             f"  first text vs SDK: runtime {runtime[0] - sdk[0]:+.2f} ms, WebSocket {ws[0] - sdk[0]:+.2f} ms, "
-            f"SSE route {sse[0] - sdk[0]:+.2f} ms"
+            f"SSE route {sse[0] - sdk[0]:+.2f} ms, bare Django view {floor[0] - sdk[0]:+.2f} ms"
         )
     print(f"{many['chats']} concurrent WebSocket chats: {many}")
 
