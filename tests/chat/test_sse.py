@@ -99,6 +99,80 @@ async def test_malformed_body_is_a_400_with_field_errors(scripted_chat, client, 
     assert field in payload["details"]
 
 
+def _history(turns: int) -> list[dict[str, Any]]:
+    """Earlier turns as `useChat` resends them, an assistant part carrying what the route never reads."""
+    messages: list[dict[str, Any]] = []
+    for i in range(turns):
+        messages.append({"id": f"u{i}", "role": "user", "parts": [{"type": "text", "text": f"q{i}"}]})
+        messages.append(
+            {
+                "id": f"a{i}",
+                "role": "assistant",
+                "parts": [
+                    {"type": "step-start"},
+                    {
+                        "type": "tool-clock",
+                        "toolCallId": "c" * 300,
+                        "state": "output-available",
+                        "output": {},
+                    },
+                    {"type": "text", "text": f"a{i}"},
+                ],
+                "metadata": {"runId": "r"},
+            }
+        )
+    return messages
+
+
+async def test_earlier_messages_are_checked_for_shape_only(scripted_chat, client):
+    """Memory holds the conversation: of the messages `useChat` resends, only the newest user
+    message and the last one are read and validated field by field."""
+    scripted_chat.script(ChatReply(text="fine"))
+    body = _body("and now?", chat_id="chat-long")
+    body["messages"] = [*_history(50), *body["messages"]]
+
+    response = await _post(client, body)
+
+    assert response.status_code == 200
+    events = await _events(response)
+    assert "".join(e["delta"] for e in events[:-1] if e["type"] == "text-delta") == "fine"
+    assert scripted_chat.chat_requests[0].messages[-1]["content"] == "and now?"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "field"),
+    [
+        ({"role": "wizard", "parts": []}, "role"),
+        ({"role": "assistant", "parts": "text"}, "parts"),
+        ({"role": "assistant", "parts": [{"text": "no type"}]}, "parts"),
+    ],
+)
+async def test_an_earlier_message_of_the_wrong_shape_is_a_400_naming_it(
+    scripted_chat, client, earlier, field
+):
+    body = _body()
+    body["messages"] = [*_history(2), earlier, *body["messages"]]
+
+    response = await _post(client, body)
+
+    assert response.status_code == 400
+    details = response.json()["details"]["messages"]
+    assert field in details[4]
+    assert not any(details[:4])
+    assert not details[5]
+
+
+async def test_the_newest_user_message_is_validated_in_full(scripted_chat, client):
+    body = _body()
+    body["messages"][0]["parts"][0]["text"] = {"not": "text"}
+    body["messages"].append({"role": "assistant", "parts": [{"type": "text", "text": "x"}]})
+
+    response = await _post(client, body)
+
+    assert response.status_code == 400
+    assert "parts" in response.json()["details"]["messages"][0]
+
+
 async def test_unknown_agent_is_a_404(scripted_chat, client):
     response = await _post(client, _body(), agent="nobody")
     assert response.status_code == 404
