@@ -167,14 +167,13 @@ async def _ws_chat(token: str, thread: str, expected: str) -> tuple[float, float
     return first or 0.0, total, error, lost
 
 
-async def _sse_once(client: Any, token: str, chat_id: str) -> tuple[float, float]:
-    body = {"id": chat_id, "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}]}
+async def _sse_timed(
+    client: Any, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[float, float]:
+    """(first text-delta s, whole s) of one POST answered as server-sent events."""
     t0 = time.perf_counter()
     response: Any = await client.post(
-        "/api/agents/bench-stream/chat",
-        json.dumps(body),
-        content_type="application/json",
-        headers={"authorization": f"Token {token}"},
+        path, json.dumps(body), content_type="application/json", headers=headers
     )
     first = None
     async for part in response.streaming_content:
@@ -183,14 +182,14 @@ async def _sse_once(client: Any, token: str, chat_id: str) -> tuple[float, float
     return first or 0.0, time.perf_counter() - t0
 
 
+async def _sse_once(client: Any, token: str, chat_id: str) -> tuple[float, float]:
+    body = {"id": chat_id, "messages": [{"role": "user", "parts": [{"type": "text", "text": "go"}]}]}
+    headers = {"authorization": f"Token {token}"}
+    return await _sse_timed(client, "/api/agents/bench-stream/chat", body, headers)
+
+
 async def _floor_once(client: Any) -> tuple[float, float]:
-    t0 = time.perf_counter()
-    response: Any = await client.post("/bench/bare-sse", "{}", content_type="application/json")
-    first = None
-    async for part in response.streaming_content:
-        if first is None and b'"text-delta"' in part:
-            first = time.perf_counter() - t0
-    return first or 0.0, time.perf_counter() - t0
+    return await _sse_timed(client, "/bench/bare-sse", {}, {})
 
 
 async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str, tuple[float, float]]:

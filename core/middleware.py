@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
@@ -13,6 +13,8 @@ from django.middleware import clickjacking, common, csrf, security
 from django.utils.decorators import sync_only_middleware
 
 from core.db import release_connections
+
+M = TypeVar("M")
 
 
 @sync_only_middleware
@@ -56,25 +58,18 @@ class SecurityMiddleware(security.SecurityMiddleware):
         return self.process_response(request, cast(HttpResponse, response))  # as MiddlewareMixin does
 
 
-class SessionMiddleware(sessions.SessionMiddleware):
-    async_capable = False
+def _synchronous(middleware: type[M]) -> type[M]:
+    """Django's `middleware` as a subclass of this module marked synchronous only (Django's
+    `sync_only_middleware`), so that it joins the block."""
+    subclass = type(
+        middleware.__name__, (middleware,), {"__module__": __name__, "__doc__": middleware.__doc__}
+    )
+    return cast(type[M], sync_only_middleware(subclass))
 
 
-class CommonMiddleware(common.CommonMiddleware):
-    async_capable = False
-
-
-class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
-    async_capable = False
-
-
-class AuthenticationMiddleware(auth.AuthenticationMiddleware):
-    async_capable = False
-
-
-class MessageMiddleware(messages.MessageMiddleware):
-    async_capable = False
-
-
-class XFrameOptionsMiddleware(clickjacking.XFrameOptionsMiddleware):
-    async_capable = False
+SessionMiddleware = _synchronous(sessions.SessionMiddleware)
+CommonMiddleware = _synchronous(common.CommonMiddleware)
+CsrfViewMiddleware = _synchronous(csrf.CsrfViewMiddleware)
+AuthenticationMiddleware = _synchronous(auth.AuthenticationMiddleware)
+MessageMiddleware = _synchronous(messages.MessageMiddleware)
+XFrameOptionsMiddleware = _synchronous(clickjacking.XFrameOptionsMiddleware)

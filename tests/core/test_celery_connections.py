@@ -9,19 +9,20 @@ from typing import Any
 import pytest
 
 from config.celery import app
-from tests.core.workers import ROOT, worker_command, worker_env, worker_queue
+from tests.core.workers import worker_queue, worker_start
 
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:task_always_eager has no effect on send_task")
 def test_a_prefork_worker_reuses_its_pooled_connection_across_tasks(settings: Any) -> None:
     queue = worker_queue("pool-test")
-    proc = subprocess.Popen(  # noqa: S603 - a fixed command line
-        worker_command(queue, "--pool=prefork", "--concurrency=1"),
-        env=worker_env(settings.REDIS_URL),
+    proc = worker_start(
+        queue,
+        "--pool=prefork",
+        "--concurrency=1",
+        redis_url=settings.REDIS_URL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        cwd=ROOT,
     )
     try:
         pids = [app.send_task("tests.backend_pid", queue=queue).get(timeout=90) for _ in range(8)]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from config.celery import app
-from tests.core.workers import ROOT, worker_command, worker_env, worker_queue
+from tests.core.workers import worker_queue, worker_start
 
 SECRET = os.environ["OPENAI_API_KEY"]  # a configured secret (see config.settings.test)
 
@@ -25,13 +25,14 @@ def _read(stream: Any, lines: list[str]) -> None:
 @pytest.mark.filterwarnings("ignore:task_always_eager has no effect on send_task")
 def test_a_worker_process_redacts_secrets_from_its_log_lines(settings: Any) -> None:
     queue = worker_queue("log-test")
-    proc = subprocess.Popen(  # noqa: S603 - a fixed command line
-        worker_command(queue, "--pool=solo", "--loglevel=INFO"),
-        env=worker_env(settings.REDIS_URL),
+    proc = worker_start(
+        queue,
+        "--pool=solo",
+        "--loglevel=INFO",
+        redis_url=settings.REDIS_URL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=ROOT,
     )
     lines: list[str] = []
     reader = threading.Thread(target=_read, args=(proc.stdout, lines), daemon=True)
