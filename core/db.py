@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import select
+import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -139,3 +141,95 @@ def connect(using: str = "default", *, autocommit: bool = False) -> psycopg.Conn
     for django_only in ("cursor_factory", "context"):
         params.pop(django_only, None)
     return psycopg.Connection.connect(**params, autocommit=autocommit)
+
+
+class SentBatch:
+    """Statements sent on this thread's connection, committed by the server while the caller does
+    other work (libpq's asynchronous command processing); `wait()` reads their outcome.
+
+    Until `wait()` returns, the connection must not be used for anything else (libpq runs one
+    command string at a time): the caller waits before its next use of the database, also on
+    its error paths. Sent means delivered: a process killed after `send_batch` returns leaves
+    the statements to the server, which commits them (as a commit of `execute_batch` whose
+    answer never arrived).
+    """
+
+    __slots__ = ("_connection", "_done", "using")
+
+    def __init__(self, connection: psycopg.Connection[Any], using: str) -> None:
+        self._connection = connection
+        self._done = False
+        self.using = using
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def wait(self, timeout_s: float) -> None:
+        """Read the outcome: returns once committed; raises the database's error (as Django's
+        database errors) when it refused them, which are then rolled back."""
+        if self._done:
+            return
+        self._done = True
+        django_connection = connections[self.using]
+        with django_connection.wrap_database_errors:
+            try:
+                failure = _results(self._connection, timeout_s)
+            except psycopg.OperationalError:
+                self._connection.close()  # a command still in flight: the connection is done for
+                raise
+            if failure is not None:
+                if self._connection.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    self._connection.pgconn.exec_(b"ROLLBACK")
+                raise failure
+
+
+def send_batch(statements: list[Statement], using: str = "default") -> SentBatch:
+    """Send `statements` as one transaction (committed without waiting for the WAL flush, as
+    `execute_batch`) and return without waiting for the server: see `SentBatch`.
+
+    Only outside a transaction (the caller's transaction would need its answer first).
+    """
+    django_connection = connections[using]
+    if django_connection.in_atomic_block:
+        raise RuntimeError("send_batch runs its own transaction; inside a transaction use execute_batch")
+    django_connection.ensure_connection()
+    connection: psycopg.Connection[Any] = django_connection.connection
+    body = ";\n".join(sql for sql, _ in statements)
+    params = [value for _, values in statements for value in values]
+    relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
+    with django_connection.wrap_database_errors:
+        query = psycopg.ClientCursor(connection).mogrify(f"BEGIN;\n{relax}{body};\nCOMMIT", params)
+        pgconn = connection.pgconn
+        pgconn.send_query(query.encode(connection.info.encoding))  # raises when it cannot
+        while pgconn.flush():  # a non-blocking connection: wait until everything is on the wire
+            select.select([], [pgconn.socket], [], settings.DB_POOL_TIMEOUT_S)
+    return SentBatch(connection, using)
+
+
+def _results(connection: psycopg.Connection[Any], timeout_s: float) -> psycopg.Error | None:
+    """Consume every result of the command string in flight; the first error, or None."""
+    pgconn = connection.pgconn
+    failure: psycopg.Error | None = None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pgconn.consume_input()
+        while not pgconn.is_busy():
+            result = pgconn.get_result()
+            if result is None:
+                return failure
+            if failure is None and result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
+                sqlstate = (result.error_field(psycopg.pq.DiagnosticField.SQLSTATE) or b"").decode()
+                message = (result.error_message or b"").decode(errors="replace")
+                failure = _error_class(sqlstate)(message)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise psycopg.OperationalError("the database did not answer in time")
+        select.select([pgconn.socket], [], [], left)
+
+
+def _error_class(sqlstate: str) -> type[psycopg.Error]:
+    try:
+        return psycopg.errors.lookup(sqlstate)
+    except KeyError:
+        return psycopg.DatabaseError

@@ -18,11 +18,13 @@ What it guarantees:
   must see a run just finished call it; so does process exit).
 
 A process that is killed loses what it had queued: a few milliseconds of traces
-and spans. Run rows go through `records` (a writer of their own) with their callers
-waiting on them: a run's row queued at its start is committed before the model's
-first answer is used, its checkpoints before the next step's, and its outcome before
-the caller hears it (`submit_future`, `commit`), so a client holding a run id always
-finds it. `RUN_RECORDS_WRITE_BEHIND=false` writes traces inline too.
+and spans. The run rows of runs on an event loop go through `records` (a writer of their
+own) with their callers waiting on them: a run's row queued at its start is committed
+before the model's first answer is used, its checkpoints before the next step's, and its
+outcome before the caller hears it (`submit_future`, `commit`), so a client holding a run
+id always finds it. A blocking run sends the same writes on its own thread's connection
+instead (`core.db.send_batch`), with the same guarantees. `RUN_RECORDS_WRITE_BEHIND=false`
+writes traces inline too.
 """
 
 from __future__ import annotations

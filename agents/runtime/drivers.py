@@ -16,7 +16,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from agents.providers import calls
 from agents.runtime import events as ev
@@ -127,7 +127,7 @@ def _inserted_at_start(setup: RunSetup) -> bool:
 
     A stream hands its run id to the client in its first event, and an idempotency key
     must be claimed before the work it guards: their row is committed first. Inside a
-    caller's transaction the row joins it. Every other run queues its row (`_queue_start`)
+    caller's transaction the row joins it. Every other run sends its row (`_queue_start`)
     and calls the model at once: the row is committed while the model works.
     """
     return (
@@ -136,17 +136,30 @@ def _inserted_at_start(setup: RunSetup) -> bool:
 
 
 def _queue_start(setup: RunSetup, *, asynchronous: bool) -> None:
-    """Queue the run's row (running) to the run-record writer; `_settle` confirms it. A keyed
+    """Send the run's row (running): to the run-record writer from an event loop, on the
+    thread's own connection from a blocking run; `_settle` confirms it. A keyed
     run is never queued: its key is claimed before it starts (`_inserted_at_start`)."""
     setup.writes = run_start_queue(setup.record, asynchronous=asynchronous)
 
 
 def _settle_sync(setup: RunSetup) -> None:
-    """Before a model call's answer is used: the run's queued row and checkpoints committed."""
+    """Before a model call's answer is used, and before the thread's connection is used again:
+    the run's row and checkpoints sent meanwhile are committed."""
     writes = setup.writes
     if writes is not None and writes.pending:
         writes.settle_sync()
         setup.inserted = setup.inserted or writes.row_committed
+
+
+def _finish_failed(setup: RunSetup, error: PlatformError, status: str) -> None:
+    """Write the outcome of a blocking run that stopped with `error`: what it had sent is read
+    first (refused or not: the outcome is then an upsert of the whole row)."""
+    setup.error = error
+    try:
+        _settle_sync(setup)
+    except DatabaseError:
+        logger.warning("run %s: a write sent before it failed was refused", setup.run_id)
+    run_finish(_outcome(setup, _result(setup, status=status), error, status))
 
 
 async def _settle(setup: RunSetup) -> None:
@@ -167,6 +180,8 @@ def _suspended(setup: RunSetup) -> RunResult:
 
 def _perform_sync(setup: RunSetup, op: Op) -> Any:
     """One operation of the loop, blocking; its answer for the loop."""
+    if not isinstance(op, CallModel | Emit):
+        _settle_sync(setup)  # the thread's connection is free (and the last writes on disk) before it is used
     if isinstance(op, CallModel):
         ref, response = calls.call_sync(chain=setup.chain, request=op.request, trace=setup.trace)
         setup.model = ref.id
@@ -240,24 +255,22 @@ def run_sync(setup: RunSetup) -> RunResult:
             _stop_if_cancelled(setup, op)
             answer = _perform_sync(setup, op)
     except RunCancelled as error:
-        setup.error = error
-        run_finish(_outcome(setup, _result(setup, status="cancelled"), error, "cancelled"))
+        _finish_failed(setup, error, "cancelled")
         raise
     except PlatformError as error:
-        setup.error = error
-        run_finish(_outcome(setup, _result(setup, status="failed"), error, "failed"))
+        _finish_failed(setup, error, "failed")
         raise
     except Exception as error:
         logger.exception("run %s failed", setup.run_id)
         internal = InternalRunError()
-        setup.error = internal
-        run_finish(_outcome(setup, _result(setup, status="failed"), internal, "failed"))
+        _finish_failed(setup, internal, "failed")
         raise internal from error
     finally:
         _unwatch(setup)
     if status == "suspended":
         assert setup.result is not None  # noqa: S101 - set when the loop suspended
         return setup.result
+    _settle_sync(setup)
     result = _result(setup, status="completed")
     setup.result = result
     run_finish(_outcome(setup, result, None, "completed"))

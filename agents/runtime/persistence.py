@@ -5,21 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError
+from django.db import DatabaseError, IntegrityError, OperationalError, connections
 
 from agents.models import Run
 from agents.runtime.memory_hooks import MemorySession, memory_close
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
-from core.db import Statement, execute_batch, fast_commit
+from core.db import SentBatch, Statement, execute_batch, fast_commit, send_batch
 from core.errors import PlatformError
 from core.writebehind import records, wait_committed
 from observability.redaction import redact
@@ -93,21 +91,26 @@ class Replay:
 
 
 class QueuedWrites:
-    """A run's writes queued to the run-record writer (`core.writebehind.records`): its row at
-    the start (status running), then its checkpoints, committed in that order by one thread
-    while the run goes on (the first while the first model request is in flight).
+    """A run's writes sent while it goes on: its row at the start (status running), then its
+    checkpoints, committed in that order while the next model request is in flight.
 
-    `settle` waits until everything queued so far is committed; the drivers call it when a
+    From an event loop (`asynchronous`) they go to the run-record writer
+    (`core.writebehind.records`), whose thread commits many runs' writes at once; from a
+    thread they are sent on the thread's own connection (`core.db.send_batch`): no thread
+    hop, and the server commits them while the thread waits on the model.
+
+    `settle` waits until everything sent so far is committed; the drivers call it when a
     model call returns, before its answer is used, so that the run's row exists before any
     tool runs and each step's recorded tool outcomes are on disk before the next step goes
-    on. `asynchronous`: submitted from an event loop (futures of that loop) or from a thread.
+    on. A thread's writes are also settled before its next use of the database (`settle_sync`).
     """
 
-    __slots__ = ("_asynchronous", "_pending", "row_committed", "row_refused")
+    __slots__ = ("_asynchronous", "_pending", "_sent", "row_committed", "row_refused")
 
     def __init__(self, *, asynchronous: bool) -> None:
         self._asynchronous = asynchronous
-        self._pending: list[tuple[Future[None] | asyncio.Future[None], bool]] = []
+        self._pending: list[tuple[asyncio.Future[None], bool]] = []
+        self._sent: list[tuple[SentBatch, bool]] = []
         self.row_committed = False
         self.row_refused = False
 
@@ -115,36 +118,38 @@ class QueuedWrites:
         if self._asynchronous:
             self._pending.append((records.submit_future(statements), row))
             return
-        future: Future[None] = Future()
-
-        def written(error: BaseException | None) -> None:
-            if error is None:
-                future.set_result(None)
+        self.settle_sync()  # one command string in flight on a connection at a time
+        try:
+            if connections["default"].in_atomic_block:
+                execute_batch(statements)  # they join the caller's transaction
+                self._outcome(None, row)
             else:
-                future.set_exception(error)
-
-        records.submit(statements, on_written=written)
-        self._pending.append((future, row))
+                self._sent.append((send_batch(statements), row))
+        except DatabaseError as error:
+            self._outcome(error, row)
 
     @property
     def pending(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending or self._sent)
 
     def settle_sync(self) -> None:
-        """Wait until everything queued is committed (`OperationalError` past `DB_POOL_TIMEOUT_S`)."""
-        pending, self._pending = self._pending, []
-        try:
-            for future, row in pending:
-                assert isinstance(future, Future)  # noqa: S101 - submitted by a thread
-                self._outcome(future.exception(timeout=settings.DB_POOL_TIMEOUT_S), row)
-        except FutureTimeout:
-            raise OperationalError("the run's record was not committed in time") from None
+        """Wait until everything sent from this thread is committed (`OperationalError` past
+        `DB_POOL_TIMEOUT_S`); a refused checkpoint raises the database's error."""
+        sent, self._sent = self._sent, []
+        outcomes: list[tuple[BaseException | None, bool]] = []
+        for batch, row in sent:  # every answer read before any is acted on
+            try:
+                batch.wait(settings.DB_POOL_TIMEOUT_S)
+                outcomes.append((None, row))
+            except DatabaseError as refused:
+                outcomes.append((refused, row))
+        for error, row in outcomes:
+            self._outcome(error, row)
 
     async def settle(self) -> None:
         """`settle_sync` from the event loop the writes were submitted from."""
         pending, self._pending = self._pending, []
         for future, row in pending:
-            assert isinstance(future, asyncio.Future)  # noqa: S101 - submitted from this loop
             try:
                 await wait_committed(future, wait_s=settings.DB_POOL_TIMEOUT_S)
                 error: BaseException | None = None
@@ -166,7 +171,7 @@ class QueuedWrites:
 
 
 def run_start_queue(record: RunRecord, *, asynchronous: bool) -> QueuedWrites:
-    """Queue the run's row (status running) to the run-record writer and return at once: it is
+    """Send the run's row (status running) (see `QueuedWrites`) and return at once: it is
     committed while the model is called. A row already there (its outcome written first, if
     the run failed before its first model answer) is left alone."""
     writes = QueuedWrites(asynchronous=asynchronous)

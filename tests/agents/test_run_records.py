@@ -342,3 +342,25 @@ async def test_a_run_cancelled_while_the_model_answers_stops_before_its_tools(
     run = await Run.objects.aget(agent__slug="helper")
     assert (run.status, run.error["code"]) == ("cancelled", "run_cancelled")
     await sync_to_async(_written_behind)()
+
+
+def test_a_blocking_run_whose_model_fails_after_its_row_was_sent_is_recorded_failed(
+    settings: Any, make_agent: Any, user: Any, openai_server: Any
+) -> None:
+    """`generate` sends its row on its own connection and calls the model at once; when the
+    model fails, what it sent is read first and the run's outcome written on that connection."""
+    from agents.providers.calls import ProviderUnavailable
+    from agents.runtime import generate
+    from tests.fakes.openai_server import Fault
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True
+    settings.MODEL_MAX_RETRIES = 0
+    make_agent()
+    openai_server.script(*[Fault(status=500)] * 3)
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk)
+    with pytest.raises(ProviderUnavailable):
+        generate("helper", context=ctx, prompt="hi")
+    run = Run.objects.get()  # the same thread's connection, free again
+    assert run.status == "failed"
+    assert run.error["code"] == "provider_unavailable"
+    _written_behind()

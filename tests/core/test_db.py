@@ -1,9 +1,17 @@
 from __future__ import annotations
 
-import pytest
-from django.db import connection
+import os
+import signal
+import subprocess
+import sys
+import time
 
-from core.db import fast_commit
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from core.db import connect, fast_commit, send_batch
+from tests.servers import ROOT
 
 
 def _synchronous_commit() -> str:
@@ -27,3 +35,78 @@ def test_fast_commit_can_be_switched_off(settings):
     settings.DB_FAST_COMMIT = False
     with fast_commit():
         assert _synchronous_commit() == "on"
+
+
+_PROBE = "zz_send_batch_probe"
+
+
+@pytest.fixture
+def probe_table():
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {_PROBE} (id integer PRIMARY KEY, note text)")
+        cursor.execute(f"TRUNCATE {_PROBE}")
+    yield _PROBE
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_PROBE}")
+
+
+def _stored(table: str) -> list[tuple[int, str]]:
+    with connect() as other:  # a connection of its own: sees only what is committed
+        return [tuple(row) for row in other.execute(f"SELECT id, note FROM {table} ORDER BY id")]  # noqa: S608
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sent_batch_is_committed_as_one_transaction(probe_table):
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+    sent = send_batch([(insert, [1, "one"]), (insert, [2, "it's two"])])
+    sent.wait(5.0)
+    assert sent.done
+    assert _stored(probe_table) == [(1, "one"), (2, "it's two")]
+    with connection.cursor() as cursor:  # the connection is free again
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_batch_raises_the_database_error_and_writes_nothing(probe_table):
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+    send_batch([(insert, [1, "first"])]).wait(5.0)
+    sent = send_batch([(insert, [2, "kept only with the rest"]), (insert, [1, "a duplicate key"])])
+    with pytest.raises(IntegrityError):
+        sent.wait(5.0)
+    assert _stored(probe_table) == [(1, "first")]
+    with connection.cursor() as cursor:  # rolled back: the connection is usable, outside a transaction
+        cursor.execute("SELECT 1")
+    assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_batch_refuses_to_run_inside_a_transaction(probe_table):
+    with transaction.atomic(), pytest.raises(RuntimeError, match="inside a transaction"):
+        send_batch([(f"INSERT INTO {probe_table} (id, note) VALUES (1, 'x')", [])])  # noqa: S608
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sent_by_a_process_killed_at_once_is_still_committed(probe_table):
+    """Sent means delivered: the server commits what a process sent before it died."""
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608 - the test's own table
+    script = (
+        "import os, signal, django; django.setup()\n"
+        "from core.db import send_batch\n"
+        f"send_batch([({insert!r}, [7, 'sent'])])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.server_settings",
+        "TEST_SERVER_DB_NAME": connection.settings_dict["NAME"],
+        "TEST_SERVER_APP_NAME": "send-batch-killed",
+        "SCRIPTED_BASE_URL": "http://127.0.0.1:9/v1",
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, timeout=60, check=False)  # noqa: S603
+    assert done.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 5
+    while not _stored(probe_table) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stored(probe_table) == [(7, "sent")]
