@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import machine, median_ms  # noqa: I001 - sets Django up before the platform is imported
+from bench._common import interleaved_ms, machine  # noqa: I001 - sets Django up before the platform is imported
 
 import httpx2
 import openai
@@ -28,7 +28,7 @@ from agents.services import agent_save, tools_sync
 from agents.tools import ToolContext, tool
 from core.context import RequestContext
 from core.tenancy import tenant_get_or_create
-from core.writebehind import writer
+from core.writebehind import records, writer
 from agents.models import Run
 from tests.fakes.server_process import ServerProcess
 
@@ -65,22 +65,26 @@ def direct_tool_round_trip(client: Any, tools: list[dict[str, Any]]) -> str:
     return second.choices[0].message.content or ""
 
 
-async def rps(make_call: Any, *, calls: int = CONCURRENCY * 8) -> float:
-    """Requests per second with exactly CONCURRENCY calls in flight (each of CONCURRENCY
-    workers starts its next call when its last one returns), median of ROUNDS rounds."""
+async def rps(arms: dict[str, Any], *, calls: int = CONCURRENCY * 8) -> dict[str, float]:
+    """Requests per second of each arm with exactly CONCURRENCY calls in flight (each of
+    CONCURRENCY workers starts its next call when its last one returns), the median of
+    ROUNDS rounds, the arms' rounds alternating (as `interleaved_ms`)."""
 
-    async def worker(count: int) -> None:
+    async def worker(make_call: Any, count: int) -> None:
         for _ in range(count):
             await make_call()
 
-    await asyncio.gather(*(worker(2) for _ in range(CONCURRENCY)))  # warm the connection pool
-    rates = []
+    for make_call in arms.values():  # warm the connection pools
+        await asyncio.gather(*(worker(make_call, 2) for _ in range(CONCURRENCY)))
+    writer.flush(timeout=30)
+    rates: dict[str, list[float]] = {name: [] for name in arms}
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(calls // CONCURRENCY) for _ in range(CONCURRENCY)))
-        writer.flush(timeout=30)  # the round ends when its runs are on disk, not just queued
-        rates.append(calls / (time.perf_counter() - start))
-    return statistics.median(rates)
+        for name, make_call in arms.items():
+            start = time.perf_counter()
+            await asyncio.gather(*(worker(make_call, calls // CONCURRENCY) for _ in range(CONCURRENCY)))
+            writer.flush(timeout=30)  # the round ends when its runs are on disk, not just queued
+            rates[name].append(calls / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def main() -> None:
@@ -107,29 +111,29 @@ def main() -> None:
     tools = [bench_lookup.openai_spec()]
     plain = [{"role": "system", "content": "You are fast."}, {"role": "user", "content": "hello"}]
 
-    results: dict[str, list[float]] = {
-        k: [] for k in ("sdk_turn", "turn", "sdk_tool", "tool", "sdk_rps", "rps")
-    }
-    for _ in range(ROUNDS):
-        results["sdk_turn"].append(
-            median_ms(lambda: client.chat.completions.create(model="gpt-test", messages=plain), runs=RUNS)
-        )
-        results["turn"].append(
-            median_ms(lambda: generate("bench-plain", context=ctx, prompt="hello"), runs=RUNS)
-        )
-        results["sdk_tool"].append(median_ms(lambda: direct_tool_round_trip(client, tools), runs=RUNS))
-        results["tool"].append(
-            median_ms(lambda: generate("bench-tools", context=ctx, prompt="lookup abc"), runs=RUNS)
-        )
+    def flushed() -> None:
+        records.flush(timeout=30)
+        writer.flush(timeout=30)
 
-    async def concurrent() -> tuple[float, float, float]:
+    # Alternating blocks of calls: this machine's speed drifts by up to 2x within a minute,
+    # and a ratio of medians taken minutes apart measured the drift, not the platform.
+    med = interleaved_ms(
+        {
+            "sdk_turn": lambda: client.chat.completions.create(model="gpt-test", messages=plain),
+            "turn": lambda: generate("bench-plain", context=ctx, prompt="hello"),
+            "sdk_tool": lambda: direct_tool_round_trip(client, tools),
+            "tool": lambda: generate("bench-tools", context=ctx, prompt="lookup abc"),
+        },
+        runs=RUNS * ROUNDS,
+        between=flushed,
+    )
+
+    async def concurrent() -> dict[str, float]:
         # The SDK's default client (httpx), as an application would make it; the platform's
         # own client uses the SDK's aiohttp transport (agents.providers.openai_client).
         aclient: Any = openai.AsyncOpenAI(
             base_url=server.base_url, api_key="sk-bench-key-0000000", max_retries=0
         )
-        sdk = await rps(lambda: aclient.chat.completions.create(model="gpt-test", messages=plain))
-        ours = await rps(lambda: agenerate("bench-plain", context=ctx, prompt="hello"))
         # The ceiling: the platform's own request alone (the SDK on aiohttp, its generic `post`,
         # the answer read as JSON), with nothing persisted.
         transport: Any = openai.AsyncOpenAI(
@@ -139,19 +143,28 @@ def main() -> None:
             http_client=openai.DefaultAioHttpClient(),
         )
         body = {"model": "gpt-test", "messages": plain}
-        ceiling = await rps(lambda: transport.post("/chat/completions", body=body, cast_to=httpx2.Response))
+        rates = await rps(
+            {
+                "sdk_rps": lambda: aclient.chat.completions.create(model="gpt-test", messages=plain),
+                "rps": lambda: agenerate("bench-plain", context=ctx, prompt="hello"),
+                "ceiling_rps": lambda: transport.post(
+                    "/chat/completions", body=body, cast_to=httpx2.Response
+                ),
+            }
+        )
         await aclient.close()
         await transport.close()
-        return sdk, ours, ceiling
+        return rates
 
     writer.flush(timeout=30)
     runs_before = Run.objects.count()
-    results["sdk_rps"], results["rps"], results["ceiling_rps"] = map(lambda v: [v], asyncio.run(concurrent()))
+    med.update(asyncio.run(concurrent()))
     writer.flush(timeout=30)
     persisted = Run.objects.count() - runs_before
     expected = CONCURRENCY * 2 + ROUNDS * CONCURRENCY * 8
-    med = {k: statistics.median(v) for k, v in results.items()}
-    print(f"machine: {machine()}; runs per measurement: {RUNS}, rounds: {ROUNDS}")
+    print(
+        f"machine: {machine()}; calls per side: {RUNS * ROUNDS} in alternating blocks; concurrent rounds: {ROUNDS}"
+    )
     print(
         f"agent turn      : direct SDK {med['sdk_turn']:.2f} ms, generate {med['turn']:.2f} ms, ratio {med['turn'] / med['sdk_turn']:.2f}x (bar < 1.35x)"
     )
