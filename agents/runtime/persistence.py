@@ -257,9 +257,17 @@ def run_finish(outcome: Outcome) -> None:
     if memory is None:
         if outcome.behind:
             # The run's outcome is committed before the caller hears it; the trace and its
-            # spans are queued for the write-behind thread (see `writes_behind`).
-            execute_batch([statement])
-            trace.flush(behind=True)
+            # spans are queued for the write-behind thread (see `writes_behind`), built
+            # while the server commits the outcome.
+            if connections["default"].in_atomic_block:
+                execute_batch([statement])
+                trace.flush(behind=True)
+                return
+            sent = send_batch([statement])
+            try:
+                trace.flush(behind=True)
+            finally:
+                sent.wait(settings.DB_POOL_TIMEOUT_S)
             return
         # One round trip: the run, the trace, its spans.
         trace.flush(extra=[statement])

@@ -364,3 +364,25 @@ def test_a_blocking_run_whose_model_fails_after_its_row_was_sent_is_recorded_fai
     assert run.status == "failed"
     assert run.error["code"] == "provider_unavailable"
     _written_behind()
+
+
+def test_a_blocking_run_s_outcome_is_committed_when_generate_returns(
+    settings: Any, make_agent: Any, user: Any, openai_server: Any
+) -> None:
+    """The outcome is sent before the trace is handed behind and read back before `generate`
+    returns: another connection finds the run finished at once."""
+    from agents.runtime import generate
+
+    settings.RUN_RECORDS_WRITE_BEHIND = True
+    make_agent()
+    openai_server.script(ChatReply(text="Done."))
+    ctx = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk)
+    result = generate("helper", context=ctx, prompt="hi")
+    with connect() as other:
+        [(status, text)] = other.execute(
+            f"SELECT status, result->>'text' FROM {Run._meta.db_table} WHERE id = %s",  # noqa: S608
+            [result.run_id],
+        ).fetchall()
+    assert (status, text) == ("completed", "Done.")
+    _written_behind()
+    assert Trace.objects.filter(id=result.trace_id).exists()
