@@ -88,22 +88,31 @@ def execute_batch(statements: list[Statement], using: str = "default") -> None:
 
     The transaction commits without waiting for the WAL flush (as `fast_commit`).
     Inside a caller's transaction the statements simply join it. Statements use
-    `%s` placeholders; Django's psycopg cursor binds them client-side, which is
-    what lets one call carry several statements.
+    `%s` placeholders, bound client-side (`bound`), which is what lets one call carry
+    several statements.
     """
     connection = connections[using]
-    body = ";\n".join(sql for sql, _ in statements)
-    params = [value for _, values in statements for value in values]
     with connection.cursor() as cursor:
+        body = bound(cursor.cursor, statements)
         if connection.in_atomic_block:
-            cursor.execute(body, params)
+            cursor.execute(body)
             return
         relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
         try:
-            cursor.execute(f"BEGIN;\n{relax}{body};\nCOMMIT", params)
+            cursor.execute(f"BEGIN;\n{relax}{body};\nCOMMIT")
         except Exception:
             cursor.execute("ROLLBACK")
             raise
+
+
+def bound(cursor: psycopg.ClientCursor[Any], statements: list[Statement]) -> str:
+    """The statements with their values bound client-side, as one command string.
+
+    Each statement is bound on its own: psycopg keeps the parsed form of a short statement
+    (its cache holds statements up to 4 KiB), where the concatenation of a batch, longer
+    and different every time, would be parsed again for each batch.
+    """
+    return ";\n".join(cursor.mogrify(sql, values) for sql, values in statements)
 
 
 def fast_commit_wanted(using: str = "default") -> bool:
@@ -195,11 +204,9 @@ def send_batch(statements: list[Statement], using: str = "default") -> SentBatch
         raise RuntimeError("send_batch runs its own transaction; inside a transaction use execute_batch")
     django_connection.ensure_connection()
     connection: psycopg.Connection[Any] = django_connection.connection
-    body = ";\n".join(sql for sql, _ in statements)
-    params = [value for _, values in statements for value in values]
     relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
     with django_connection.wrap_database_errors:
-        query = psycopg.ClientCursor(connection).mogrify(f"BEGIN;\n{relax}{body};\nCOMMIT", params)
+        query = f"BEGIN;\n{relax}{bound(psycopg.ClientCursor(connection), statements)};\nCOMMIT"
         pgconn = connection.pgconn
         pgconn.send_query(query.encode(connection.info.encoding))  # raises when it cannot
         while pgconn.flush():  # a non-blocking connection: wait until everything is on the wire
