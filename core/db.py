@@ -210,7 +210,7 @@ def send_batch(statements: list[Statement], using: str = "default") -> SentBatch
         pgconn = connection.pgconn
         pgconn.send_query(query.encode(connection.info.encoding))  # raises when it cannot
         while pgconn.flush():  # a non-blocking connection: wait until everything is on the wire
-            select.select([], [pgconn.socket], [], settings.DB_POOL_TIMEOUT_S)
+            _wait_for(pgconn.socket, select.POLLOUT, settings.DB_POOL_TIMEOUT_S)
     return SentBatch(connection, using)
 
 
@@ -232,7 +232,7 @@ def _results(connection: psycopg.Connection[Any], timeout_s: float) -> psycopg.E
         left = deadline - time.monotonic()
         if left <= 0:
             raise psycopg.OperationalError("the database did not answer in time")
-        select.select([pgconn.socket], [], [], left)
+        _wait_for(pgconn.socket, select.POLLIN, left)
 
 
 def _error_class(sqlstate: str) -> type[psycopg.Error]:
@@ -240,3 +240,11 @@ def _error_class(sqlstate: str) -> type[psycopg.Error]:
         return psycopg.errors.lookup(sqlstate)
     except KeyError:
         return psycopg.DatabaseError
+
+
+def _wait_for(fd: int, events: int, timeout_s: float) -> None:
+    """Wait until `fd` is ready for `events` or `timeout_s` passes: `poll`, which, unlike
+    `select`, takes descriptors above 1023 (a busy process has many open sockets)."""
+    poller = select.poll()
+    poller.register(fd, events)
+    poller.poll(max(0, int(timeout_s * 1000)))

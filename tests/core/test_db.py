@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import os
+import resource
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,3 +113,25 @@ def test_a_batch_sent_by_a_process_killed_at_once_is_still_committed(probe_table
     while not _stored(probe_table) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _stored(probe_table) == [(7, "sent")]
+
+
+def test_waiting_on_the_connection_takes_descriptors_above_1023():
+    """A busy process has more than 1023 open descriptors; `select` refuses those, `poll` does not."""
+    from core.db import _wait_for
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    ours, theirs = socket.socketpair()
+    high = os.dup2(ours.fileno(), 2000)
+    try:
+        theirs.send(b"x")
+        started = time.monotonic()
+        _wait_for(high, select.POLLIN, 5.0)
+        assert time.monotonic() - started < 5.0  # woken by the data, not by the timeout
+        assert os.read(high, 1) == b"x"
+    finally:
+        os.close(high)
+        ours.close()
+        theirs.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
