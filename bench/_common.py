@@ -19,17 +19,6 @@ import django
 django.setup()
 
 
-def median_ms(fn: Callable[[], Any], *, runs: int, warmup: int = 20) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def interleaved_ms(
     arms: dict[str, Callable[[], Any]],
     *,

@@ -165,9 +165,9 @@ class SentBatch:
 
     __slots__ = ("_connection", "_done", "using")
 
-    def __init__(self, connection: psycopg.Connection[Any], using: str) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], using: str, *, done: bool = False) -> None:
         self._connection = connection
-        self._done = False
+        self._done = done
         self.using = using
 
     @property
@@ -197,11 +197,13 @@ def send_batch(statements: list[Statement], using: str = "default") -> SentBatch
     """Send `statements` as one transaction (committed without waiting for the WAL flush, as
     `execute_batch`) and return without waiting for the server: see `SentBatch`.
 
-    Only outside a transaction (the caller's transaction would need its answer first).
+    Inside a caller's transaction they join it instead, run at once (`execute_batch`): the
+    transaction needs their answer before it goes on, and the batch returned is done.
     """
     django_connection = connections[using]
     if django_connection.in_atomic_block:
-        raise RuntimeError("send_batch runs its own transaction; inside a transaction use execute_batch")
+        execute_batch(statements, using=using)
+        return SentBatch(django_connection.connection, using, done=True)
     django_connection.ensure_connection()
     connection: psycopg.Connection[Any] = django_connection.connection
     relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, OperationalError, connections
+from django.db import DatabaseError, IntegrityError, OperationalError
 
 from agents.models import Run
 from agents.runtime.memory_hooks import MemorySession, memory_close
@@ -120,11 +120,7 @@ class QueuedWrites:
             return
         self.settle_sync()  # one command string in flight on a connection at a time
         try:
-            if connections["default"].in_atomic_block:
-                execute_batch(statements)  # they join the caller's transaction
-                self._outcome(None, row)
-            else:
-                self._sent.append((send_batch(statements), row))
+            self._sent.append((send_batch(statements), row))  # in a caller's transaction: joins it
         except DatabaseError as error:
             self._outcome(error, row)
 
@@ -259,10 +255,6 @@ def run_finish(outcome: Outcome) -> None:
             # The run's outcome is committed before the caller hears it; the trace and its
             # spans are queued for the write-behind thread (see `writes_behind`), built
             # while the server commits the outcome.
-            if connections["default"].in_atomic_block:
-                execute_batch([statement])
-                trace.flush(behind=True)
-                return
             sent = send_batch([statement])
             try:
                 trace.flush(behind=True)

@@ -84,9 +84,16 @@ def test_a_refused_batch_raises_the_database_error_and_writes_nothing(probe_tabl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_batch_refuses_to_run_inside_a_transaction(probe_table):
-    with transaction.atomic(), pytest.raises(RuntimeError, match="inside a transaction"):
-        send_batch([(f"INSERT INTO {probe_table} (id, note) VALUES (1, 'x')", [])])  # noqa: S608
+def test_a_batch_sent_inside_a_transaction_joins_it(probe_table):
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+    with transaction.atomic():
+        sent = send_batch([(insert, [1, "inside"])])
+        assert sent.done  # run at once: the transaction goes on with its answer
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT note FROM {probe_table}")  # noqa: S608
+            assert cursor.fetchall() == [("inside",)]
+        transaction.set_rollback(True)
+    assert _stored(probe_table) == []
 
 
 @pytest.mark.slow
