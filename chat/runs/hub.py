@@ -56,6 +56,10 @@ class Run:
     subscribers: list[asyncio.Queue[Frame | None]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     outbox: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    # A new turn's frames wait here until the replay buffer names the run as the thread's
+    # newest (the publisher's first append): a client that sees its first frame and at once
+    # resumes by chat id (another tab, a reload) then always finds it. None: delivered now.
+    held: list[Frame] | None = None
 
     def frame(self, body: Frame) -> Frame:
         self.seq += 1
@@ -67,9 +71,19 @@ class Run:
     def emit(self, frame: Frame | object) -> None:
         """Local subscribers get the frame now; the publisher sends it on to the group and the replay buffer."""
         if frame is not _END:
-            for queue in self.subscribers:
-                queue.put_nowait(frame)  # type: ignore[arg-type]
+            if self.held is not None:
+                self.held.append(frame)  # type: ignore[arg-type]
+            else:
+                for queue in self.subscribers:
+                    queue.put_nowait(frame)  # type: ignore[arg-type]
         self.outbox.put_nowait(frame)
+
+    def release(self) -> None:
+        """Deliver the held frames, in order, and every later one at once."""
+        held, self.held = self.held, None
+        for frame in held or ():
+            for queue in self.subscribers:
+                queue.put_nowait(frame)
 
     def subscribe(self, *, idle_s: float = 0) -> AsyncIterator[Frame]:
         """Frames from now on, ending after `run-end`. With `idle_s`, `IDLE` comes after that
@@ -124,6 +138,7 @@ def run_start(*, request: ChatRequest, group: str | None, after_seq: int = 0) ->
         group=group,
         tenant_id=request.context.tenant_id,
         seq=after_seq,
+        held=[] if after_seq == 0 else None,
     )
     _RUNS[run.run_id] = run
     publisher = asyncio.get_running_loop().create_task(_publish(run))
@@ -250,23 +265,29 @@ async def _publish(run: Run) -> None:
         # The replay buffer first, then the group: a tab that sees a frame live and asks for
         # the ones before it finds them all in the buffer (the other way round, a reloaded page
         # on the Redis layer asked while the batch's append was still behind its group sends,
-        # and showed the answer with a hole). The socket that started the run is not delayed:
-        # it, like every local subscriber, already has these frames (`Run.emit`).
+        # and showed the answer with a hole). Local subscribers (the socket or the SSE response
+        # that started the run) have later frames at once (`Run.emit`); only a new turn's
+        # frames before this first append wait for it (`Run.held`), one Redis round trip that
+        # the model's first answer comes well after.
         if batch:
             # The first batch also makes this the thread's newest run, for a client that resumes
             # by its chat id (the SSE route's `GET .../stream`).
             first = batch[0]["seq"] == 1
-            await replay_append(
-                user_id=run.user_id,
-                run_id=run.run_id,
-                frames=batch,
-                thread_id=run.thread_id if first else None,
-            )
+            try:
+                await replay_append(
+                    user_id=run.user_id,
+                    run_id=run.run_id,
+                    frames=batch,
+                    thread_id=run.thread_id if first else None,
+                )
+            finally:
+                run.release()
         for frame in batch:
             if layer is not None and run.group is not None:
                 try:
                     await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})
                 except Exception:
                     logger.warning("group send failed for run %s", run.run_id, exc_info=True)
+    run.release()
     for queue in list(run.subscribers):
         queue.put_nowait(None)

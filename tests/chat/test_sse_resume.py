@@ -93,6 +93,30 @@ async def test_two_clients_resume_the_same_run(scripted_chat, token):
     assert live == WORDS
 
 
+async def test_a_resume_right_after_the_first_frame_finds_the_run(scripted_chat, token, monkeypatch):
+    """No frame reaches a client before the replay buffer names the run as the thread's
+    newest: however slow that first append, a resume at once by chat id finds the run."""
+    from chat.runs import hub
+
+    append = hub.replay_append
+
+    async def slow_append(**kwargs: Any) -> None:
+        await asyncio.sleep(0.2)  # a busy Redis
+        await append(**kwargs)
+
+    monkeypatch.setattr(hub, "replay_append", slow_append)
+    scripted_chat.script(ChatReply(text=WORDS, chunk_delay_s=0.01))
+    client = AsyncClient()
+    started = await _post(client, token, "resume-at-once")
+    parts = aiter(started.streaming_content)
+    head = await anext(parts)
+    resumed = await _resume(client, token, "resume-at-once")
+    assert resumed.status_code == 200
+    live = _text(_chunks((head + b"".join([p async for p in parts])).decode()))
+    assert live == WORDS
+    assert _text(_chunks(await _read_all(resumed))) == WORDS
+
+
 async def test_nothing_to_resume_is_a_204(scripted_chat, token):
     response = await _resume(AsyncClient(), token, "never-started")
     assert response.status_code == 204
