@@ -14,8 +14,18 @@ os.environ.setdefault("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
 # would list the models of the unreachable `openai` provider above.
 os.environ.setdefault("DEFAULT_MODEL", "openai/gpt-4o-mini")
 
-from config.settings.main import *  # noqa: F403
-from config.settings.services import REDIS_URL, redis_channel_layer
+# Under pytest-xdist each worker ("gw0", "gw1", ...) takes the Redis database after the
+# previous one's, so that brokers flushed, queues and channel groups never meet. The URL is
+# written back so that the processes a test starts (servers, Celery workers) use it as is.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("TEST_REDIS_WORKER") != _xdist_worker:
+    _base = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    _db = int(_base.path.strip("/") or "0") + int(_xdist_worker[2:])
+    os.environ["REDIS_URL"] = _base._replace(path=f"/{_db}").geturl()
+    os.environ["TEST_REDIS_WORKER"] = _xdist_worker
+
+from config.settings.main import *  # noqa: E402, F403 - after the environment above
+from config.settings.services import REDIS_URL, redis_channel_layer  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

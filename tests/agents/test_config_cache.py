@@ -145,7 +145,8 @@ def test_a_lost_listening_connection_empties_the_cache_until_it_listens_again(
     assert _cached_now("helper", ctx)
 
     other_connection.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%%agent_config%%'"
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND query LIKE 'LISTEN%%agent_config%%'"
     )
     # While it is down nothing is served from memory (a notification could be missed)...
     assert _eventually(lambda: not specs.listening)

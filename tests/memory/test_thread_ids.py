@@ -102,7 +102,10 @@ def test_a_create_racing_an_uncommitted_create_of_the_same_id_answers_409(user, 
     poster.start()
     with connection.cursor() as cursor:  # until the request's insert waits on the other's lock
         for _ in range(3000):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
             if cursor.fetchone()[0]:
                 break
             poster.join(0.01)
