@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,25 @@ from tests.fakes.openai_server import ScriptedOpenAIServer
 from tests.flush_snapshot import django_db_setup  # noqa: F401 - restores post_migrate's rows after flushes
 
 SCRIPTED_KEY = "sk-scripted-provider-key-7f3a9c"  # planted: must never appear in any span or message
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has an id of its own. Schemathesis names each operation's test
+    (`test_x[GET /api/agents]`) but leaves all of them the function's id, and pytest-xdist,
+    which schedules tests by id, then ran one operation of the fuzz test instead of all: its
+    tests get their names as ids, and any other id that repeats stops the run."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        params = item.name.partition("[")[2].removesuffix("]")
+        if params and not item.nodeid.endswith("]"):
+            item._id = NodeId.parse(f"{item.nodeid}[{params}]")  # pytest 9 keeps the id there
+    counts = Counter(item.nodeid for item in items)
+    repeated = {nodeid for nodeid, count in counts.items() if count > 1}
+    if repeated:
+        raise pytest.UsageError(
+            f"tests that share an id (pytest-xdist would run one of each): {sorted(repeated)}"
+        )
 
 
 @pytest.fixture(autouse=True)
