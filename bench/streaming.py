@@ -3,7 +3,8 @@
     DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python bench/streaming.py
 
 Measures, for a 1000-token answer (medians over N rounds, each round sampling every path
-in turn so all see the same machine state; milliseconds):
+in turn so all see the same machine state, each sample once the last one's background work
+has ended; milliseconds):
   1. the `openai` SDK streaming directly from the scripted server (the baseline);
   2. the runtime's own `stream()` in-process (first text event, whole answer);
   3. the same run at a WebSocket client (Channels' WebsocketCommunicator: consumer, run
@@ -192,6 +193,27 @@ async def _floor_once(client: Any) -> tuple[float, float]:
     return await _sse_timed(client, "/bench/bare-sse", {}, {})
 
 
+async def _quiet() -> None:
+    """Let the last sample's background work end before the next is timed: a run's publisher
+    still sends its frames to the replay buffer and the group after its client has the last
+    one (a 1000-token answer's tail went on into the next path's first milliseconds), and the
+    write-behind queues still hold its records."""
+    from chat.runs import hub
+    from core.writebehind import records, writer
+
+    for _ in range(30_000):  # up to 30 s
+        if not hub._RUNS:  # the hub's registry of runs in flight
+            break
+        await asyncio.sleep(0.001)
+
+    def flushed() -> None:
+        records.flush(timeout=30)
+        writer.flush(timeout=30)
+
+    await sync_to_async(flushed)()
+    await asyncio.sleep(0.01)
+
+
 async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str, tuple[float, float]]:
     """(first text, whole) medians of each path, sampled in turn (SDK, runtime, WebSocket,
     SSE, then again), so that every path sees the same machine state."""
@@ -210,13 +232,18 @@ async def bench_paths(server: ServerProcess, user: Any, token: str) -> dict[str,
         "floor": [],
     }
     for i in range(N + 1):
+        await _quiet()
         samples["sdk"].append(await _sdk_once(sdk_client))
+        await _quiet()
         samples["runtime"].append(await _runtime_once(ctx))
+        await _quiet()
         first, whole, error, lost = await _ws_chat(token, f"bench-ws-{RUN}-{i}", ANSWER)
         if error or lost:
             raise RuntimeError("a WebSocket run failed or lost frames")
         samples["ws"].append((first, whole))
+        await _quiet()
         samples["sse"].append(await _sse_once(sse_client, token, f"bench-sse-{RUN}-{i}"))
+        await _quiet()
         samples["floor"].append(await _floor_once(sse_client))
     await sdk_client.close()
     await sse_floor.client.close()
