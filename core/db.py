@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import select
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -105,7 +107,9 @@ def execute_batch(statements: list[Statement], using: str = "default") -> None:
             raise
 
 
-def bound(cursor: psycopg.ClientCursor[Any], statements: list[Statement]) -> str:
+def bound(
+    cursor: psycopg.ClientCursor[Any] | psycopg.AsyncClientCursor[Any], statements: list[Statement]
+) -> str:
     """The statements with their values bound client-side, as one command string.
 
     Each statement is bound on its own: psycopg keeps the parsed form of a short statement
@@ -143,13 +147,64 @@ def fetch_prepared(
         return cursor.fetchall() if cursor.description is not None else []
 
 
-def connect(using: str = "default", *, autocommit: bool = False) -> psycopg.Connection[Any]:
-    """A psycopg connection of its own to the database `using` (Django's settings, not its
-    pool): for a listener, or anything that must not share a request's connection."""
+def _params(using: str) -> dict[str, Any]:
     params = dict(connections[using].get_connection_params())
     for django_only in ("cursor_factory", "context"):
         params.pop(django_only, None)
-    return psycopg.Connection.connect(**params, autocommit=autocommit)
+    return params
+
+
+def connect(using: str = "default", *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A psycopg connection of its own to the database `using` (Django's settings, not its
+    pool): for a listener, or anything that must not share a request's connection."""
+    return psycopg.Connection.connect(**_params(using), autocommit=autocommit)
+
+
+class _LoopConnection:
+    """One event loop's own connection, used by one batch at a time."""
+
+    __slots__ = ("connection", "lock")
+
+    def __init__(self) -> None:
+        self.connection: psycopg.AsyncConnection[Any] | None = None
+        self.lock = asyncio.Lock()
+
+
+_loop_connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopConnection] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _finish(holder: _LoopConnection) -> None:
+    """Close a loop's connection once the loop is gone (nothing can await it any more)."""
+    if holder.connection is not None and not holder.connection.closed:
+        holder.connection.pgconn.finish()
+
+
+async def execute_batch_on_loop(statements: list[Statement], using: str = "default") -> None:
+    """`execute_batch` from an event loop, without a thread hop: on a connection of the
+    loop's own (autocommit; opened on first use, dropped when it breaks or the loop is
+    collected), one batch at a time. Being another connection, it sees only what is
+    committed: not for use inside a caller's transaction. Errors are Django's database errors.
+    """
+    loop = asyncio.get_running_loop()
+    holder = _loop_connections.get(loop)
+    if holder is None:
+        holder = _loop_connections[loop] = _LoopConnection()
+        weakref.finalize(loop, _finish, holder)
+    relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
+    async with holder.lock:
+        with connections[using].wrap_database_errors:
+            if holder.connection is None or holder.connection.closed:
+                holder.connection = await psycopg.AsyncConnection.connect(**_params(using), autocommit=True)
+            connection = holder.connection
+            query = f"BEGIN;\n{relax}{bound(psycopg.AsyncClientCursor(connection), statements)};\nCOMMIT"
+            try:
+                await connection.execute(query.encode(connection.info.encoding), prepare=False)
+            except psycopg.Error:
+                if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    await connection.close()  # broken, or left in a transaction: the next batch opens another
+                raise
 
 
 class SentBatch:

@@ -16,6 +16,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 
 from agents.providers import calls
@@ -28,6 +29,7 @@ from agents.runtime.persistence import (
     Outcome,
     Replay,
     run_begin,
+    run_begin_on_loop,
     run_finish,
     run_finish_committed,
     run_start_queue,
@@ -287,7 +289,12 @@ async def _begin(setup: RunSetup) -> RunResult | None:
     if not _inserted_at_start(setup):
         _queue_start(setup, asynchronous=True)
         return None
-    replay = await db_to_async(run_begin)(setup.record, idempotency_key=setup.turn.options.idempotency_key)
+    key = setup.turn.options.idempotency_key
+    if not key and settings.RUN_RECORDS_WRITE_BEHIND and not connections["default"].in_atomic_block:
+        await run_begin_on_loop(setup.record)  # a stream's row: no thread hop before `start`
+        setup.inserted = True
+        return None
+    replay = await db_to_async(run_begin)(setup.record, idempotency_key=key)
     if replay is not None:
         return _replayed(replay)
     setup.inserted = True

@@ -17,7 +17,7 @@ from agents.runtime.memory_hooks import MemorySession, memory_close
 from agents.runtime.spec import AgentSpec
 from agents.runtime.types import RunInProgress, RunResult, Usage
 from core.context import RequestContext
-from core.db import SentBatch, Statement, execute_batch, fast_commit, send_batch
+from core.db import SentBatch, Statement, execute_batch, execute_batch_on_loop, fast_commit, send_batch
 from core.errors import PlatformError
 from core.writebehind import records, wait_committed
 from observability.redaction import redact
@@ -213,6 +213,14 @@ def _replay(run: Run) -> Replay:
             error=None,
         )
     return Replay(result=None, error=StoredRunError(run.error, int(run.error.get("status", 422))))
+
+
+async def run_begin_on_loop(record: RunRecord) -> None:
+    """`run_begin` without an idempotency key, from an event loop: the row inserted and
+    committed on the loop's own connection (`core.db.execute_batch_on_loop`), without the
+    thread hop. Only where records may be written on a connection of their own
+    (`RUN_RECORDS_WRITE_BEHIND`) and outside a caller's transaction."""
+    await execute_batch_on_loop([_run_insert(record.row())])
 
 
 def run_begin(record: RunRecord, *, idempotency_key: str | None) -> Replay | None:

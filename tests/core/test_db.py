@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import resource
 import select
@@ -8,12 +10,13 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from core.db import connect, fast_commit, send_batch
+from core.db import connect, execute_batch_on_loop, fast_commit, send_batch
 from tests.servers import ROOT
 
 
@@ -120,6 +123,65 @@ def test_a_batch_sent_by_a_process_killed_at_once_is_still_committed(probe_table
     while not _stored(probe_table) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _stored(probe_table) == [(7, "sent")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_on_an_event_loop_commit_each_as_one_transaction(probe_table):
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+
+    async def many() -> None:  # concurrent batches share the loop's connection one at a time
+        await asyncio.gather(
+            *(execute_batch_on_loop([(insert, [i, "a"]), (insert, [100 + i, "b"])]) for i in range(20))
+        )
+
+    asyncio.run(many())
+    stored = _stored(probe_table)
+    assert sorted(id_ for id_, _ in stored) == sorted([*range(20), *range(100, 120)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_batch_on_an_event_loop_raises_and_the_next_one_is_written(probe_table):
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+
+    async def refused_then_kept() -> None:
+        await execute_batch_on_loop([(insert, [1, "first"])])
+        with pytest.raises(IntegrityError):
+            await execute_batch_on_loop(
+                [(insert, [2, "kept only with the rest"]), (insert, [1, "a duplicate"])]
+            )
+        await execute_batch_on_loop([(insert, [3, "after"])])
+
+    asyncio.run(refused_then_kept())
+    assert _stored(probe_table) == [(1, "first"), (3, "after")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_loop_s_connection_is_closed_once_the_loop_is_gone(probe_table):
+    from core import db
+
+    insert = f"INSERT INTO {probe_table} (id, note) VALUES (%s, %s)"  # noqa: S608
+
+    async def one() -> int:
+        await execute_batch_on_loop([(insert, [1, "one"])])
+        holder = db._loop_connections[asyncio.get_running_loop()]
+        assert holder.connection is not None
+        return holder.connection.info.backend_pid
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pid = asyncio.run(one())
+        gc.collect()  # the loop is gone, and its connection closed: not left to the collector
+    assert not [w for w in caught if "deleted while still open" in str(w.message)]
+
+    def alive() -> bool:
+        with connect() as other:
+            row = other.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+            return bool(row and row[0])
+
+    deadline = time.monotonic() + 5
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive()
 
 
 def test_waiting_on_the_connection_takes_descriptors_above_1023():
