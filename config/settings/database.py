@@ -16,7 +16,10 @@ else:
 # per-thread connections ran PostgreSQL out of them). A connection goes back to the pool
 # when the request, task or thread that took it ends; a request that finds the pool
 # empty waits up to DB_POOL_TIMEOUT_S. DB_POOL=false: one connection per thread, closed
-# after each request (for PgBouncer in transaction mode, which pools by itself).
+# after each request (for PgBouncer in transaction mode, which pools by itself). Beside the
+# pool, an event loop that streams runs (daphne's) keeps one connection of its own for their
+# rows (core.db.execute_batch_on_loop), and a process that caches agent configuration one
+# that listens for its changes.
 DB_POOL = env.bool("DB_POOL", default=True)
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
 DB_POOL_MIN_SIZE = min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE)

@@ -111,4 +111,6 @@ def test_200_concurrent_requests_stay_within_the_pool(server, openai_server, use
     # 200 connections at once fit the server's accept queue (`config.serve`'s listen backlog;
     # with Twisted's 50 some handshakes were dropped, and under load a connection was reset).
     assert listen_overflows() == overflows
-    assert 0 < counter.peak <= POOL_MAX
+    # The pool's connections, and the event loop's own one that commits streams' run rows
+    # (`core.db.execute_batch_on_loop`): nothing else, however many requests.
+    assert 0 < counter.peak <= POOL_MAX + 1
