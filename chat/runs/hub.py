@@ -58,7 +58,8 @@ class Run:
     outbox: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     # A new turn's frames wait here until the replay buffer names the run as the thread's
     # newest (the publisher's first append): a client that sees its first frame and at once
-    # resumes by chat id (another tab, a reload) then always finds it. None: delivered now.
+    # resumes by chat id (another tab, a reload) then always finds it; at most _HOLD_MAX_S
+    # (a Redis that hangs). None: delivered now.
     held: list[Frame] | None = None
 
     def frame(self, body: Frame) -> Frame:
@@ -141,6 +142,8 @@ def run_start(*, request: ChatRequest, group: str | None, after_seq: int = 0) ->
         held=[] if after_seq == 0 else None,
     )
     _RUNS[run.run_id] = run
+    if run.held is not None:
+        asyncio.get_running_loop().call_later(_HOLD_MAX_S, run.release)
     publisher = asyncio.get_running_loop().create_task(_publish(run))
     run.task = asyncio.get_running_loop().create_task(_pump(run, request, publisher))
     return run
@@ -188,6 +191,9 @@ _YIELD_EVERY_S = 0.002
 # the first token is what the reader is waiting for. Before it the pump does not: the
 # request to the provider goes out first, and the earlier frames leave while it waits.
 _EAGER_UNTIL_TEXT_PLUS_S = 0.003
+# How long a new turn's first frames may wait for the replay buffer (`Run.held`): a Redis that
+# hangs rather than refuses must not hold the answer back for its whole timeout.
+_HOLD_MAX_S = 0.25
 
 
 def _status_after(chunk: dict[str, Any], status: str) -> str:

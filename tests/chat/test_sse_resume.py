@@ -117,6 +117,30 @@ async def test_a_resume_right_after_the_first_frame_finds_the_run(scripted_chat,
     assert _text(_chunks(await _read_all(resumed))) == WORDS
 
 
+async def test_a_replay_buffer_that_hangs_holds_the_first_frames_back_only_briefly(
+    scripted_chat, token, monkeypatch
+):
+    from chat.runs import hub
+
+    append = hub.replay_append
+    appended = asyncio.Event()
+
+    async def hanging_append(**kwargs: Any) -> None:
+        await asyncio.sleep(3)  # a Redis that hangs rather than refuses
+        await append(**kwargs)
+        appended.set()
+
+    monkeypatch.setattr(hub, "replay_append", hanging_append)
+    scripted_chat.script(ChatReply(text=WORDS))
+    client = AsyncClient()
+    response = await _post(client, token, "resume-hang")
+    parts = aiter(response.streaming_content)
+    head = await anext(parts)
+    assert not appended.is_set()  # the first frame came while the replay buffer still hung
+    raw = (head + b"".join([p async for p in parts])).decode()
+    assert _text(_chunks(raw)) == WORDS
+
+
 async def test_nothing_to_resume_is_a_204(scripted_chat, token):
     response = await _resume(AsyncClient(), token, "never-started")
     assert response.status_code == 204
