@@ -99,9 +99,8 @@ def execute_batch(statements: list[Statement], using: str = "default") -> None:
         if connection.in_atomic_block:
             cursor.execute(body)
             return
-        relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
         try:
-            cursor.execute(f"BEGIN;\n{relax}{body};\nCOMMIT")
+            cursor.execute(as_transaction(body))
         except Exception:
             cursor.execute("ROLLBACK")
             raise
@@ -117,6 +116,13 @@ def bound(
     and different every time, would be parsed again for each batch.
     """
     return ";\n".join(cursor.mogrify(sql, values) for sql, values in statements)
+
+
+def as_transaction(body: str) -> str:
+    """`body` (bound statements) as one command string that commits them as one transaction,
+    without waiting for the WAL flush when `DB_FAST_COMMIT` is on (as `fast_commit`)."""
+    relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
+    return f"BEGIN;\n{relax}{body};\nCOMMIT"
 
 
 def fast_commit_wanted(using: str = "default") -> bool:
@@ -192,13 +198,12 @@ async def execute_batch_on_loop(statements: list[Statement], using: str = "defau
     if holder is None:
         holder = _loop_connections[loop] = _LoopConnection()
         weakref.finalize(loop, _finish, holder)
-    relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
     async with holder.lock:
         with connections[using].wrap_database_errors:
             if holder.connection is None or holder.connection.closed:
                 holder.connection = await psycopg.AsyncConnection.connect(**_params(using), autocommit=True)
             connection = holder.connection
-            query = f"BEGIN;\n{relax}{bound(psycopg.AsyncClientCursor(connection), statements)};\nCOMMIT"
+            query = as_transaction(bound(psycopg.AsyncClientCursor(connection), statements))
             try:
                 await connection.execute(query.encode(connection.info.encoding), prepare=False)
             except psycopg.Error:
@@ -261,9 +266,8 @@ def send_batch(statements: list[Statement], using: str = "default") -> SentBatch
         return SentBatch(django_connection.connection, using, done=True)
     django_connection.ensure_connection()
     connection: psycopg.Connection[Any] = django_connection.connection
-    relax = "SET LOCAL synchronous_commit TO OFF;\n" if settings.DB_FAST_COMMIT else ""
     with django_connection.wrap_database_errors:
-        query = f"BEGIN;\n{relax}{bound(psycopg.ClientCursor(connection), statements)};\nCOMMIT"
+        query = as_transaction(bound(psycopg.ClientCursor(connection), statements))
         pgconn = connection.pgconn
         pgconn.send_query(query.encode(connection.info.encoding))  # raises when it cannot
         while pgconn.flush():  # a non-blocking connection: wait until everything is on the wire
