@@ -294,6 +294,5 @@ async def _publish(run: Run) -> None:
                     await layer.group_send(run.group, {"type": "chat.frame", "frame": frame})
                 except Exception:
                     logger.warning("group send failed for run %s", run.run_id, exc_info=True)
-    run.release()
     for queue in list(run.subscribers):
         queue.put_nowait(None)
