@@ -120,6 +120,11 @@ LOGOUT_REDIRECT_URL = "/login/"
 # Unset: derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS: list[str] = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# The garbage collector (core.collector): what is alive once the apps are ready is frozen out
+# of collection, and the youngest generation is collected every this many net allocations
+# (the interpreter's default is 700). 0: the interpreter's defaults.
+GC_GEN0_THRESHOLD = env.int("GC_GEN0_THRESHOLD", default=10000)
+
 # Where `make run` serves (config.supervisor starts daphne there); `seed_demo`'s banner prints it.
 WEB_HOST = env.str("HOST", default="127.0.0.1")
 WEB_PORT = env.int("WEB_PORT", default=8000)
