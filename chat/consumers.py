@@ -328,8 +328,11 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_frame(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
         run_id = frame.get("runId")
-        if run_id in self.local_runs or frame.get("seq", 0) <= self.local_upto.get(run_id, 0):
-            return  # this socket reads the run directly, or already sent these frames
+        if run_id in self.local_runs:
+            return  # this socket reads the run directly
+        seq = frame.get("seq")
+        if seq is not None and seq <= self.local_upto.get(run_id, 0):
+            return  # already sent
         await self.send_json(event["frame"])
 
     @classmethod

@@ -135,7 +135,7 @@ class PlatformRuntime:
 
         events: AsyncIterator[Event]
         if request.continuation is not None:
-            events = services.run_continue_events(decision=request.continuation.claim)
+            events = services.run_continue_events(decision=request.continuation.claim, published=True)
         else:
             events = self._turn(request)
         try:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -276,9 +276,32 @@ def _continuation(decision: Decision) -> RunSetup:
         raise
 
 
-async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event, None]:
+# Shows a continued run on its chat thread (every tab open there) while the events go on to
+# whoever continues it: the REST routes, the admin's worker task. The chat app registers it
+# (`thread_publisher_register`); without one, a continuation is seen only by its caller.
+ThreadPublisher = Callable[[RunSetup, AsyncIterator[ev.Event]], AsyncIterator[ev.Event]]
+_thread_publisher: ThreadPublisher | None = None
+
+
+def thread_publisher_register(publisher: ThreadPublisher | None) -> None:
+    global _thread_publisher
+    _thread_publisher = publisher
+
+
+def _shown_on_thread(
+    setup: RunSetup, events: AsyncIterator[ev.Event], *, published: bool
+) -> AsyncIterator[ev.Event]:
+    if published or _thread_publisher is None or not setup.thread_id or setup.context.user_id is None:
+        return events
+    return _thread_publisher(setup, events)
+
+
+async def run_continue_events(
+    *, decision: Decision, published: bool = False
+) -> AsyncGenerator[ev.Event, None]:
     """The continued run as stream events (`start` ... `finish`); only the still-suspended run's
-    `start` and `finish` when `decision.ready` is False."""
+    `start` and `finish` when `decision.ready` is False. `published`: the caller shows the
+    events on the run's thread itself (the chat app's own continuations)."""
     if not decision.ready:
         result = await db_to_async(_stored_result)(decision.run_id)
         yield ev.Start(
@@ -295,7 +318,7 @@ async def run_continue_events(*, decision: Decision) -> AsyncGenerator[ev.Event,
         )
         return
     setup = decision.setup or await db_to_async(_continuation)(decision)
-    async for event in run_events(setup, streaming=True):
+    async for event in _shown_on_thread(setup, run_events(setup, streaming=True), published=published):
         yield event
 
 
@@ -304,7 +327,8 @@ async def run_continue_result(*, decision: Decision) -> RunResult:
     if not decision.ready:
         return await db_to_async(_stored_result)(decision.run_id)
     setup = decision.setup or await db_to_async(_continuation)(decision)
-    async for _event in run_events(setup, streaming=False):
+    shown = _thread_publisher is not None and bool(setup.thread_id)
+    async for _event in _shown_on_thread(setup, run_events(setup, streaming=shown), published=False):
         pass
     if setup.error is not None:
         raise setup.error

@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from agents.runtime.events import CANCELLED_REASON, Abort, Error, Event
+from agents.runtime.setup import RunSetup
 from chat.runs.coalesce import Coalescer
 from chat.runs.replay import IDLE, replay_append, replay_length
 from chat.runtime import ChatRequest, chat_runtime
@@ -161,7 +162,68 @@ async def run_continue(*, request: ChatRequest, group: str | None) -> Run:
         await asyncio.wait({previous.task})
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
     after_seq = await replay_length(user_id=user_id, run_id=request.run_id)
+    await _announce_resumed(group, run_id=request.run_id, thread_id=request.thread_id, after_seq=after_seq)
     return run_start(request=request, group=group, after_seq=after_seq)
+
+
+async def _announce_resumed(group: str | None, *, run_id: str, thread_id: str, after_seq: int) -> None:
+    """Tell every tab on the thread that the run goes on, numbered on from `after_seq`: a tab
+    that shows the run from the stored thread (a reload) takes the continuation from its first
+    frame. Not a numbered frame: it is not part of the run's replay."""
+    if group is None:
+        return
+    frame = {"type": "run-resumed", "runId": run_id, "threadId": thread_id, "afterSeq": after_seq}
+    try:
+        await get_channel_layer().group_send(group, {"type": "chat.frame", "frame": frame})
+    except Exception:
+        logger.warning("group send failed for run %s", run_id, exc_info=True)
+
+
+async def thread_mirror(setup: RunSetup, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """Pass a continuation's events on to its caller (a REST route, a worker continuing what the
+    admin decided) and show them on the run's thread as the chat's own runs are: frames to the
+    replay buffer and to every tab on the thread, numbered on from the run's last frame."""
+    assert setup.context.user_id is not None  # noqa: S101 - only runs of a user are mirrored
+    user_id = setup.context.user_id
+    run_id = str(setup.run_id)
+    group = thread_group(user_id=user_id, thread_id=setup.thread_id)
+    after_seq = await replay_length(user_id=user_id, run_id=run_id)
+    await _announce_resumed(group, run_id=run_id, thread_id=setup.thread_id, after_seq=after_seq)
+    run = Run(
+        run_id=run_id,
+        thread_id=setup.thread_id,
+        user_id=user_id,
+        group=group,
+        tenant_id=setup.context.tenant_id,
+        seq=after_seq,
+    )
+    publisher = asyncio.get_running_loop().create_task(_publish(run))
+    coalescer = Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
+    try:
+        async for event in events:
+            chunk = event.to_chunk()
+            run.status = _status_after(chunk, run.status)
+            coalescer.push(chunk)
+            yield event
+    except (GeneratorExit, asyncio.CancelledError):
+        coalescer.flush()
+        if run.status == "running":
+            run.status = "aborted"
+            run.emit_chunk(Abort(reason="The client went away.").to_chunk())
+        raise
+    except Exception as exc:
+        coalescer.flush()
+        run.status = "failed"
+        run.emit_chunk(Error(error_text=_error_text(exc)).to_chunk())
+        raise
+    finally:
+        coalescer.flush()
+        if run.status == "running":
+            run.status = "failed"
+            run.emit_chunk(Error(error_text="The run ended without finishing.").to_chunk())
+        run.emit(run.frame({"type": "run-end", "status": run.status}))
+        run.emit(_END)
+        await asyncio.shield(publisher)
 
 
 def run_for(*, run_id: str, actor: Actor) -> Run | None:

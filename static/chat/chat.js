@@ -104,13 +104,18 @@ function addStoredMessage(message) {
   const calls = role === "assistant" ? parts.filter((p) => p.type === "tool-call") : [];
   if (!text && !calls.length) return;
   const view = bubble(role, message.createdAt);
+  if (message.id) view.li.dataset.messageId = message.id;
   if (message.runId && role === "assistant") view.li.dataset.runId = message.runId;
   for (const part of parts) if (part.type === "tool-result") state.toolOutputs.set(part.toolCallId, part.output);
   // The tools the answer used, labelled as they were while it streamed.
   approvals.storedTools(view, parts);
   const charts = parts.filter((p) => p.type === "tool-result").map((p) => chartIdOf(p.output)).filter(Boolean);
   if (role === "user") view.body.textContent = text;
-  else renderMarkdown(view.body, text, { charts });
+  else {
+    // A continuation of this run (a decision taken after the reload) is added after it.
+    if (text) view.texts.set("stored", text);
+    renderMarkdown(view.body, text, { charts });
+  }
   storedStatus(view, message);
 }
 
@@ -245,7 +250,9 @@ function onFrame(frame) {
     return;
   }
   if (frame.type === "run-resumed") {
-    // A suspended run continues after a decision: into the bubble it stopped in.
+    // A suspended run continues after a decision (here, in another tab, in the admin, through
+    // the API): into the bubble it stopped in.
+    if (frame.threadId !== state.threadId) return;
     const view = viewOfRun(frame.runId) || bubble("assistant");
     view.li.dataset.runId = frame.runId;
     const known = state.runs.get(frame.runId);
@@ -258,10 +265,17 @@ function onFrame(frame) {
   if (frame.threadId !== state.threadId || !frame.runId) return;
   let run = state.runs.get(frame.runId);
   if (!run) {
-    // A run started in another tab on this thread, or before this page was loaded.
-    run = { view: bubble("assistant"), lastSeq: 0, threadId: frame.threadId, runId: frame.runId };
+    // A run started in another tab on this thread, or before this page was loaded (a reload):
+    // it streams here, and can be stopped here.
+    const stored = viewOfRun(frame.runId);
+    run = { view: stored || bubble("assistant"), lastSeq: 0, threadId: frame.threadId, runId: frame.runId };
     run.view.li.dataset.runId = frame.runId;
     state.runs.set(frame.runId, run);
+    if (!stored) showQuestion(run);
+    if (frame.type !== "run-end") {
+      state.activeRunId = frame.runId;
+      setBusy(true);
+    }
   }
   if (frame.seq <= run.lastSeq) return; // already seen (replay overlap)
   if (frame.seq > run.lastSeq + 1) {
@@ -298,6 +312,7 @@ function holdUntilReplayed(run, frame) {
 function applyFrame(run, frame) {
   const runId = frame.runId;
   run.lastSeq = frame.seq;
+  if (frame.seq === 1) run.view.texts.delete("stored"); // the whole run again, from its first frame
   if (frame.type === "chunk") applyChunk(run, frame.chunk);
   if (frame.type === "run-end") {
     run.view.body.classList.remove("streaming");
@@ -313,6 +328,23 @@ function applyFrame(run, frame) {
     loadThreads();
     loadMemory(); // the run may have updated the working memory (and created the thread)
     drawTrace();
+  }
+}
+
+// A run another tab started: the question it answers (stored before its first frame) is
+// shown above it, unless this page already shows that message.
+async function showQuestion(run) {
+  try {
+    const path = `/api/memory/threads/${encodeURIComponent(run.threadId)}/messages`;
+    const question = listOf(await api(path)).findLast((m) => m.role === "user");
+    if (!question || state.threadId !== run.threadId) return;
+    if ($("messages").querySelector(`li[data-message-id="${CSS.escape(String(question.id))}"]`)) return;
+    const view = bubble("user", question.createdAt);
+    view.li.dataset.messageId = question.id;
+    view.body.textContent = (question.parts || []).filter((p) => p.type === "text").map((p) => p.text).join("");
+    run.view.li.before(view.li);
+  } catch {
+    // The answer streams without its question; a reload shows both.
   }
 }
 
@@ -444,7 +476,8 @@ async function showLastTrace(runId) {
   if (!runId) return;
   try {
     const run = await api(`/api/runs/${encodeURIComponent(runId)}`);
-    if (state.threadId === run.threadId && run.traceId) showTrace(run.traceId, { draw: true });
+    // A run in progress has no stored trace yet: it is drawn when the run's frames end.
+    if (state.threadId === run.threadId && run.traceId) showTrace(run.traceId, { draw: run.status !== "running" });
   } catch {
     // A run still in progress is recorded when it ends; its trace link comes with its frames.
   }

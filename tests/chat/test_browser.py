@@ -119,13 +119,61 @@ def test_a_reload_during_a_run_keeps_the_thread(person, demo_agent, openai_serve
     prompt.fill("Count for me")
     prompt.press("Enter")
     page.locator(".message.assistant .body", has_text="w1").wait_for()
+    refused: list[str] = []
+
+    def answered(response: Any) -> None:
+        if response.status >= 400:
+            refused.append(f"{response.status} {response.url}")
+
+    page.on("response", answered)
     page.reload()
     page.locator(".message.user", has_text="Count for me").wait_for()
     page.wait_for_load_state("networkidle")  # the thread's requests have all been answered
     assert "thread=" in page.url
     assert page.locator("#notice.error-box").count() == 0
+    # The reloaded page can stop the run it follows.
+    page.locator("#stop").wait_for(state="visible")
     # The run goes on streaming into the reloaded page, from its first word (the frames sent
     # before the reload are replayed).
     page.locator(".message.assistant .body", has_text="w299").wait_for()
     answer = page.locator(".message.assistant .body").last.inner_text()
     assert answer.split() == [f"w{i}" for i in range(300)]
+    page.locator("#stop").wait_for(state="hidden")
+    page.locator("#trace-view .span").first.wait_for()  # drawn once the run's trace is stored
+    assert "not available" not in page.locator("#trace-view").inner_text()
+    assert refused == []  # no request of the page was refused (the trace is not asked for too early)
+
+
+def test_a_second_tab_on_the_thread_shows_the_question_and_can_stop_the_run(
+    person, demo_agent, openai_server, daphne_url, browser
+):
+    words = [f"v{i} " for i in range(300)]
+    openai_server.script(ChatReply(text="First answer."), ChatReply(chunks=words, chunk_delay_s=0.01))
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{daphne_url}/")
+    page.get_by_label("Username").fill(person.username)
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{daphne_url}/")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("First question")
+    prompt.press("Enter")
+    page.locator(".message.assistant .body", has_text="First answer.").wait_for()
+    page.wait_for_function("!document.getElementById('send').disabled")
+    tab = context.new_page()  # the same session, on the same thread
+    tab.goto(page.url)
+    tab.locator(".message.assistant .body", has_text="First answer.").wait_for()
+    tab.wait_for_load_state("networkidle")
+
+    prompt.fill("Second question")
+    prompt.press("Enter")
+    tab.locator(".message.assistant .body", has_text="v1").wait_for()
+    tab.locator(".message.user", has_text="Second question").wait_for()
+    tab.locator("#stop").wait_for(state="visible")
+    tab.locator(".message.assistant .body", has_text="v299").wait_for()
+    assert tab.locator(".message.user .body").all_inner_texts() == [
+        "First question",
+        "Second question",
+    ]
+    tab.locator("#stop").wait_for(state="hidden")

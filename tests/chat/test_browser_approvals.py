@@ -101,3 +101,65 @@ def test_approve_after_a_reload_then_decline_once(person, demo_agent, openai_ser
         "declined",
     ]
     assert page.locator(".tool-prompt").count() == 0
+
+
+def test_a_call_approved_elsewhere_continues_in_the_open_chat(
+    person,  # noqa: F811
+    demo_agent,
+    openai_server,
+    daphne_url,
+    browser,  # noqa: F811
+):
+    """Approved through the REST route (as in the admin, whose worker task continues the run the
+    same way) while the chat is open: the answer streams into the bubble the run stopped in,
+    live and after a reload."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.chat.helpers import token_for
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread: the ORM goes to another
+        token = pool.submit(token_for, person).result()
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_book_machine", arguments={"machine": "m5"}, id="b5")]),
+        ChatReply(text="**m5** is booked from afar."),
+        ChatReply(tool_calls=[ToolCall(name="chat_book_machine", arguments={"machine": "m6"}, id="b6")]),
+        ChatReply(text="**m6** is booked too."),
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(90_000)
+    _sign_in(page, daphne_url, person)
+
+    def approve_elsewhere(tool_call_id: str) -> None:
+        run_id = page.locator(".message.assistant").last.get_attribute("data-run-id")
+        answer = httpx.post(
+            f"{daphne_url}/api/agents/demo/approve-tool-call-generate",
+            json={"runId": run_id, "toolCallId": tool_call_id},
+            headers={"Authorization": f"Token {token}"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+
+    _ask(page, "Book m5 for me")
+    page.get_by_role("form", name="Approve: Booking the machine…").wait_for()
+    page.wait_for_function("!document.getElementById('send').disabled")
+    approve_elsewhere("b5")
+    page.locator(".message.assistant .body strong", has_text="m5").wait_for()
+    page.locator(".message.assistant .tool.done", has_text="Booking the machine…").wait_for()
+    assert page.locator(".tool-prompt").count() == 0
+    assert page.locator(".message.assistant").count() == 1
+
+    # After a reload the run's bubble comes from the stored thread; the continuation joins it.
+    _ask(page, "Now m6")
+    page.get_by_role("form", name="Approve: Booking the machine…").wait_for()
+    page.wait_for_function("!document.getElementById('send').disabled")
+    page.reload()
+    page.get_by_role("form", name="Approve: Booking the machine…").wait_for()
+    approve_elsewhere("b6")
+    page.locator(".message.assistant .body strong", has_text="m6").wait_for()
+    page.wait_for_function("!document.getElementById('send').disabled")
+    assert page.locator(".tool-prompt").count() == 0
+    assert page.locator(".message.assistant").count() == 2
+    assert page.locator(".message.user").count() == 2
+    assert page.locator("#notice.error-box").count() == 0

@@ -8,6 +8,7 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from asgiref.sync import sync_to_async
@@ -82,10 +83,17 @@ async def test_a_decision_over_the_socket_continues_the_run_in_every_tab(
         assert resumed["afterSeq"] == first[-1]["seq"]
         assert resumed["decision"]["status"] == ("approved" if approve else "declined")
         rest = await _until_end(ws)
-        # The other tab on the thread sees the same continuation, numbered on from the first part.
+        # The other tab on the thread is told the run goes on, then sees the same continuation,
+        # numbered on from the first part.
+        assert (await _until_end(tab))[-1]["status"] == "suspended"
+        announced = await _next(tab)
         seen = await _until_end(tab)
-        while seen[-1]["status"] == "suspended":
-            seen = await _until_end(tab)
+    assert announced == {
+        "type": "run-resumed",
+        "runId": run_id,
+        "threadId": "w-1",
+        "afterSeq": first[-1]["seq"],
+    }
     assert [f["seq"] for f in rest] == list(range(first[-1]["seq"] + 1, first[-1]["seq"] + 1 + len(rest)))
     assert [f["seq"] for f in seen] == [f["seq"] for f in rest]
     assert {f["runId"] for f in rest} == {run_id}
@@ -135,3 +143,42 @@ async def test_a_second_decision_is_refused_with_the_first_and_another_user_gets
     assert (await ToolCallGate.objects.aget(run_id=run_id)).status == "approved"
     executions = [r for r in openai_server.chat_requests if r.messages[-1]["role"] == "tool"]
     assert len(executions) == 1  # the tool ran once, the model continued once
+
+
+async def test_a_decision_taken_through_the_api_streams_on_the_thread_the_run_belongs_to(
+    demo_agent, openai_server, daphne_url, user
+):
+    """A run suspended in the chat and approved elsewhere (the REST route here; the admin's worker
+    task takes the same path) shows its continuation in the tabs open on its thread."""
+    token = await sync_to_async(token_for)(user)
+    openai_server.script(
+        ChatReply(tool_calls=[ToolCall(name="chat_book_machine", arguments={"machine": "m7"}, id="b7")]),
+        ChatReply(text="Booked from afar."),
+    )
+    async with _ws(daphne_url, token) as ws:
+        run_id, first = await _suspended_run(ws, "w-3", "m7")
+        async with httpx.AsyncClient(base_url=daphne_url, timeout=60) as client:
+            approved = await client.post(
+                "/api/agents/demo/approve-tool-call-generate",
+                json={"runId": run_id, "toolCallId": "b7"},
+                headers={"Authorization": f"Token {token}"},
+            )
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["text"] == "Booked from afar."
+        announced = await _next(ws)
+        rest = await _until_end(ws)
+    assert announced == {
+        "type": "run-resumed",
+        "runId": run_id,
+        "threadId": "w-3",
+        "afterSeq": first[-1]["seq"],
+    }
+    assert [f["seq"] for f in rest] == list(range(first[-1]["seq"] + 1, first[-1]["seq"] + 1 + len(rest)))
+    assert rest[-1]["status"] == "completed"
+    chunks = _chunks(rest)
+    assert {
+        "type": "tool-output-available",
+        "toolCallId": "b7",
+        "output": {"machine": "m7", "booked": True},
+    } in chunks
+    assert "".join(c["delta"] for c in chunks if c["type"] == "text-delta") == "Booked from afar."
