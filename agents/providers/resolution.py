@@ -10,8 +10,9 @@ as given, with the closest ids attached so that the provider's 404 can name them
 
 An empty name (no agent model, no `DEFAULT_MODEL`) walks the whole catalogue and
 `tier:<tier>` walks one tier (`agents.providers.tiers`): the first catalogue model a
-configured provider lists is used. In a fallback list, `tier:<tier>` stands for every
-deployed model of that tier, in order.
+configured provider lists is used; a tier with nothing deployed falls back to the rest of
+the catalogue, and a deployment that lists none of the catalogue to the first model it
+lists. In a fallback list, `tier:<tier>` stands for every deployed model of that tier, in order.
 
 Resolved chains are cached until a listing they used is refetched, so a run
 resolves with a dictionary lookup, not a network call.
@@ -120,10 +121,17 @@ class _Resolver:
         return list({ref.id: ref for ref in found}.values())
 
     def walked(self, catalogue_ids: Sequence[str], requested: str) -> ModelRef:
-        present = self.present(catalogue_ids)
+        """The first deployed model of `catalogue_ids`; else of the whole catalogue (a tier with
+        nothing deployed); else the first model a provider lists (a deployment of ids the
+        catalogue does not know, such as a local server's); else, with no listing at all, the
+        catalogue's top id, and the provider's own error."""
+        present = self.present(catalogue_ids) or self.present(FALLBACK_MODEL_IDS)
         if present:
             return replace(present[0], requested=requested)
-        # Nothing of the catalogue is deployed: its top model, and the provider's own error.
+        for provider in settings.MODEL_PROVIDERS:
+            listed = self.listing(provider)
+            if listed:
+                return replace(resolve(f"{provider}/{listed[0]}"), requested=requested)
         provider = next(iter(settings.MODEL_PROVIDERS))
         return replace(resolve(f"{provider}/{catalogue_ids[0]}"), requested=requested)
 

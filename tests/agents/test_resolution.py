@@ -122,7 +122,15 @@ def test_the_walk_skips_missing_tiers(deployed, settings):
     deployed.set_models(["gemma-3-12b", "gpt-test"])  # only the open-weight floor of the fast tier
     catalog.cache_clear()
     assert model_resolve("").id == "scripted/gemma-3-12b"
-    assert model_resolve("tier:balanced").name == "claude-sonnet-4-6"  # nothing there: the top id, kept
+    # Nothing balanced is deployed: the rest of the catalogue, down to its open-weight floor.
+    assert model_resolve("tier:balanced").id == "scripted/gemma-3-12b"
+    deployed.set_models(["gpt-test", "gpt-test-mini"])  # ids the catalogue does not know
+    catalog.cache_clear()
+    assert model_resolve("tier:fast").id == "scripted/gpt-test"  # what the provider has
+    assert model_resolve("").id == "scripted/gpt-test"
+    deployed.set_models([])  # a provider that lists nothing: the top id, and its own error
+    catalog.cache_clear()
+    assert model_resolve("tier:balanced").name == "claude-sonnet-4-6"
 
 
 def test_a_tier_in_the_fallbacks_stands_for_its_deployed_models(deployed):
