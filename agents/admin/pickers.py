@@ -54,6 +54,7 @@ class _PickerMixin:
 
     class Media:
         js = ("agents/model_picker.js",)
+        css = {"all": ("agents/model_picker.css",)}
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None

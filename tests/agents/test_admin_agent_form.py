@@ -105,6 +105,7 @@ def test_the_model_pickers_offer_the_catalogue_by_tier(admin_client, synced, ope
     assert '<option value="tier:thinking">' in page
     assert 'type="search"' in page
     assert "agents/model_picker.js" in page
+    assert "agents/model_picker.css" in page  # a list box several rows high, not the admin's one line
     agent = add_agent(admin_client, model="tier:balanced", fallback_models="tier:fast\nscripted/gpt-test")
     assert (agent.model, agent.fallback_models) == ("tier:balanced", ["tier:fast", "scripted/gpt-test"])
 
