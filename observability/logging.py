@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import threading
+from collections.abc import Iterable, Mapping
 
 from observability.redaction import scrub_text
 
@@ -64,3 +65,20 @@ def logging_configure(level: str | int | None = None) -> None:
     logging.config.dictConfig(settings.LOGGING)
     if level:
         logging.getLogger().setLevel(level)
+
+
+class QuietTasksFilter(logging.Filter):
+    """Drops the INFO lines of Celery's beat and worker (sent, received, succeeded) about the
+    tasks named, housekeeping that runs every second or so and would bury every other line
+    of `make run`'s terminal. Their warnings and failures still log."""
+
+    def __init__(self, tasks: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.tasks = frozenset(tasks)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not self.tasks:
+            return True
+        args = record.args
+        values = args.values() if isinstance(args, Mapping) else args if isinstance(args, tuple) else ()
+        return not any(isinstance(value, str) and value in self.tasks for value in values)

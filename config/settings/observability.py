@@ -19,10 +19,16 @@ SECRET_ENV_VARS: list[str] = env.list(
 )
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Periodic tasks whose routine INFO lines (sent, received, succeeded) are not logged: the
+# workflow sweep runs every WORKFLOW_SWEEP_EVERY_S (1 s). Failures are logged as always.
+LOG_QUIET_TASKS: list[str] = env.list("LOG_QUIET_TASKS", default=["workflows.runs_sweep", "workflows-sweep"])
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "observability.logging.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "observability.logging.RedactingFilter"},
+        "quiet_tasks": {"()": "observability.logging.QuietTasksFilter", "tasks": LOG_QUIET_TASKS},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -34,5 +40,10 @@ LOGGING: dict[str, Any] = {
         # botocore's DEBUG output contains raw IAM/STS responses (minted secret keys).
         "botocore": {"level": "INFO"},
         "boto3": {"level": "INFO"},
+        # Beat sends, a worker receives and finishes: one line each per task run.
+        **{
+            name: {"filters": ["quiet_tasks"]}
+            for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+        },
     },
 }
