@@ -25,7 +25,10 @@ class NoStorage(RuntimeError):
 def _storage(ctx: ToolContext) -> StorageHandle:
     handle = ctx.request_context.resources.get("storage")
     if not isinstance(handle, StorageHandle):
-        raise NoStorage("No workspace was provisioned for this run (resources['storage'] is missing).")
+        raise NoStorage(
+            "This run has no workspace: the workspace tools work in runs started with one "
+            "(storage_kit.workspace_for_run, or manage.py storage_demo_run), not in a plain chat."
+        )
     return handle
 
 

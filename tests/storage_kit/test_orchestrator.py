@@ -87,3 +87,15 @@ def test_demo_run_writes_notes_and_leaks_no_credential(s3_settings, openai_serve
     storage_spans = Span.objects.filter(kind="storage", name="storage.put")
     assert storage_spans.exists()
     assert storage_spans.first().attributes["key"] == "notes/tides.md"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_run_without_a_usable_model_fails_as_a_command_and_tears_down(
+    s3_settings, openai_server, tenant
+):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"The run failed: .*nowhere"):
+        call_command("storage_demo_run", tenant=tenant.slug, topic="tides", model="nowhere/gpt-test")
+    workspace = Workspace.objects.get(name__startswith="research-")
+    assert workspace.status == Lifecycle.TORN_DOWN

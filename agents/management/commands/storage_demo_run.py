@@ -1,9 +1,10 @@
 """An orchestrated run end to end: provision a workspace, run the research agent on it, tear down.
 
-    python manage.py storage_demo_run --tenant default --topic "tidal energy" --model openai/gpt-4o-mini
+    python manage.py storage_demo_run --tenant default --topic "tidal energy" [--model openai/gpt-4o-mini]
 
 The agent's tools write notes into the workspace through the handle in the
-request context; the workspace is torn down whether the run succeeds or fails.
+request context; the workspace is torn down whether the run succeeds or fails. Without
+`--model` the agent runs on `DEFAULT_MODEL`, or the first deployed model of the catalogue.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import agents.builtin_tools.workspace  # noqa: F401 - registers the workspace tools
 from agents.runtime import RunOptions, generate
 from agents.services import agent_save, tools_sync
 from core.context import RequestContext
+from core.errors import PlatformError
 from core.tenancy import tenant_get_or_create
 from storage_kit import workspace_for_run
 
@@ -34,7 +36,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", default="default")
         parser.add_argument("--topic", default="the history of object storage")
-        parser.add_argument("--model", default="openai/gpt-4o-mini")
+        parser.add_argument(
+            "--model", default="", help="provider/model; empty: DEFAULT_MODEL or the catalogue"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = tenant_get_or_create(slug=options["tenant"])
@@ -51,9 +55,12 @@ class Command(BaseCommand):
         context = RequestContext(tenant_id=tenant.pk, resource_id="storage-demo")
         name = f"research-{secrets.token_hex(4)}"
         with workspace_for_run(context=context, name=name, ttl_s=3600) as run:
-            result = generate(
-                AGENT, context=run.context, prompt=options["topic"], options=RunOptions(max_steps=6)
-            )
+            try:
+                result = generate(
+                    AGENT, context=run.context, prompt=options["topic"], options=RunOptions(max_steps=6)
+                )
+            except PlatformError as error:  # no provider configured, the provider down, ...
+                raise CommandError(f"The run failed: {error.message}") from error
             notes = [o.key for o in run.handle.objects.list("notes/")]
         self.stdout.write(
             f"run {result.run_id} ({result.status}) wrote {len(notes)} note(s): {', '.join(notes)}"
