@@ -6,6 +6,7 @@ shows the scores of the trace's run and a "new eval case" link) without this mod
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.contrib import admin
@@ -34,19 +35,27 @@ class TraceAdmin(admin.ModelAdmin[Trace]):
         "tenant",
         "name",
         "started_at",
-        "duration_ms",
+        "duration",
         "status",
-        "attributes",
+        "attributes_json",
         "sections",
         "timeline",
     )
-    exclude = ()
+    fields = readonly_fields
 
     def has_add_permission(self, request: object) -> bool:
         return False
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="Duration")
+    def duration(self, obj: Trace) -> str:
+        return f"{obj.duration_ms:.2f} ms"
+
+    @admin.display(description="Attributes")
+    def attributes_json(self, obj: Trace) -> SafeString:
+        return format_html("<code>{}</code>", json.dumps(obj.attributes, ensure_ascii=False, default=str))
 
     @admin.display(description="More")
     def sections(self, obj: Trace) -> SafeString | str:
@@ -76,7 +85,7 @@ class TraceAdmin(admin.ModelAdmin[Trace]):
                     f"{width:.2f}",
                     colour,
                     span.error or "",
-                    span.attributes,
+                    json.dumps(span.attributes, ensure_ascii=False, default=str),
                 )
             )
         body = format_html_join(

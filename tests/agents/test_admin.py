@@ -354,3 +354,21 @@ def test_duplicate_model_route_is_a_form_error(admin_client, db):
     assert response.status_code == 200
     assert "model" in response.context["adminform"].form.errors
     assert ModelRoute.objects.get(model="openai/*").enabled
+
+
+def test_a_trace_page_shows_attributes_as_json_and_durations_in_ms(
+    admin_client, make_agent, ctx, openai_server
+):
+    import re
+
+    make_agent(slug="support")
+    openai_server.script(ChatReply(text="hi"))
+    result = generate("support", context=ctx, prompt="hi")
+    page = admin_client.get(f"/admin/observability/trace/{result.trace_id}/change/").content.decode()
+
+    codes = re.findall(r"<code>(.*?)</code>", page, flags=re.S)
+    assert codes
+    assert all(not re.search(r"\bTrue\b|\bFalse\b|\bNone\b|': ", c) for c in codes)
+    assert any("&quot;" in c for c in codes)  # JSON's double quotes, escaped for HTML
+    assert re.search(r"\d+\.\d\d ms", page)
+    assert not re.search(r"\d+\.\d{5,}", page)  # no raw float of many digits
