@@ -115,12 +115,27 @@ async function draw(frame, chart) {
     echartsLoading ??= import("../vendor/echarts.esm.min.js");
     const echarts = await echartsLoading;
     const instance = echarts.init(frame.canvas, null, { renderer: "canvas" });
-    instance.setOption({ animation: false, ...chart.option });
-    new ResizeObserver(() => instance.resize()).observe(frame.canvas);
+    instance.setOption({ animation: false, ...chart.option, title: fitted(chart.option.title, frame.canvas) });
+    new ResizeObserver(() => {
+      instance.setOption({ title: fitted(chart.option.title, frame.canvas) });
+      instance.resize();
+    }).observe(frame.canvas);
     frame.el.setAttribute("aria-label", chart.title || "Chart");
     show(frame, "rendered", chart.title);
   } catch (error) {
     console.error("chart not drawn", error);
     show(frame, "unavailable");
   }
+}
+
+// A title wraps within the frame instead of running off a narrow screen's edge.
+function fitted(title, canvas) {
+  if (!title) return title;
+  const width = Math.max(120, canvas.clientWidth - 24);
+  const fit = (one) => {
+    const style = one.textStyle || {};
+    const lineHeight = Math.round((style.fontSize || 18) * 1.3);
+    return { ...one, textStyle: { lineHeight, ...style, width, overflow: "break" } };
+  };
+  return Array.isArray(title) ? title.map(fit) : fit(title);
 }

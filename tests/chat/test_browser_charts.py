@@ -110,6 +110,12 @@ def test_the_demo_chart_is_drawn_in_the_answer_at_its_marker(
     reloaded = page.locator(".message.assistant .body").last
     assert _box(reloaded.locator("p", has_text="Revenue is highest in"))["y"] >= _box(redrawn)["y"] + 320
 
+    # On a phone's width the chart is drawn again within the narrower frame.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function(f"({DRAWN_PIXELS})(document.querySelector('.chart-frame')) > 2000")
+    assert _box(redrawn)["width"] <= 390
+    page.screenshot(path=str(SHOTS / "chart-phone.png"), full_page=True)
+
 
 def test_a_forgotten_marker_goes_at_the_end_and_a_failed_planner_says_unavailable(
     person,  # noqa: F811
