@@ -653,6 +653,9 @@ async function init() {
     }
   });
   $("stop").addEventListener("click", stop);
+  // Disabled in the page until here: an Enter pressed before this script ran was a new line.
+  $("prompt").disabled = false;
+  $("send").disabled = false;
   workflows.init({
     // Sent as soon as the socket (re)connects, like a message typed while it was closed.
     send: (frame) => sendFrame(frame) || (state.queued.push(frame), true),
