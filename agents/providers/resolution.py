@@ -12,7 +12,7 @@ An empty name (no agent model, no `DEFAULT_MODEL`) walks the whole catalogue and
 `tier:<tier>` walks one tier (`agents.providers.tiers`): the first catalogue model a
 configured provider lists is used; a tier with nothing deployed falls back to the rest of
 the catalogue, and a deployment that lists none of the catalogue to the first model it
-lists. In a fallback list, `tier:<tier>` stands for every deployed model of that tier, in order.
+lists (to the chain's fallbacks, where it has some). In a fallback list, `tier:<tier>` stands for every deployed model of that tier, in order.
 
 Resolved chains are cached until a listing they used is refetched, so a run
 resolves with a dictionary lookup, not a network call.
@@ -120,26 +120,27 @@ class _Resolver:
                 found += [resolve(f"{provider}/{m}") for m in listed if is_catalogue_id(m, wanted)]
         return list({ref.id: ref for ref in found}.values())
 
-    def walked(self, catalogue_ids: Sequence[str], requested: str) -> ModelRef:
+    def walked(self, catalogue_ids: Sequence[str], requested: str, *, alone: bool) -> ModelRef:
         """The first deployed model of `catalogue_ids`; else of the whole catalogue (a tier with
-        nothing deployed); else the first model a provider lists (a deployment of ids the
-        catalogue does not know, such as a local server's); else, with no listing at all, the
-        catalogue's top id, and the provider's own error."""
+        nothing deployed); else, for a name with no fallbacks after it (`alone`), the first model
+        a provider lists (a deployment of ids the catalogue does not know, such as a local
+        server's); else the catalogue's top id, and the provider's own error (a chain goes on
+        to its fallbacks)."""
         present = self.present(catalogue_ids) or self.present(FALLBACK_MODEL_IDS)
         if present:
             return replace(present[0], requested=requested)
-        for provider in settings.MODEL_PROVIDERS:
+        for provider in settings.MODEL_PROVIDERS if alone else ():
             listed = self.listing(provider)
             if listed:
                 return replace(resolve(f"{provider}/{listed[0]}"), requested=requested)
         provider = next(iter(settings.MODEL_PROVIDERS))
         return replace(resolve(f"{provider}/{catalogue_ids[0]}"), requested=requested)
 
-    def primary(self, name: str) -> ModelRef:
+    def primary(self, name: str, *, alone: bool) -> ModelRef:
         if not name:
-            return self.walked(FALLBACK_MODEL_IDS, "")
+            return self.walked(FALLBACK_MODEL_IDS, "", alone=alone)
         tier = _tier(name)
-        return self.walked(models_for_tier(tier), name) if tier else self.named(name)
+        return self.walked(models_for_tier(tier), name, alone=alone) if tier else self.named(name)
 
     def fallbacks(self, name: str) -> list[ModelRef]:
         tier = _tier(name)
@@ -168,7 +169,7 @@ def chain_resolve(primary: str, fallbacks: Sequence[str] = ()) -> list[ModelRef]
         return cached[2]
     generation = catalog.generation()
     resolver = _Resolver()
-    refs = [resolver.primary(primary)]
+    refs = [resolver.primary(primary, alone=not fallbacks)]
     for name in fallbacks:
         refs += resolver.fallbacks(name)
     chain = list({ref.id: ref for ref in refs}.values())

@@ -255,7 +255,7 @@ _YIELD_EVERY_S = 0.002
 _EAGER_UNTIL_TEXT_PLUS_S = 0.003
 # How long a new turn's first frames may wait for the replay buffer (`Run.held`): a Redis that
 # hangs rather than refuses must not hold the answer back for its whole timeout.
-_HOLD_MAX_S = 0.25
+_HOLD_MAX_S = 1.0
 
 
 def _status_after(chunk: dict[str, Any], status: str) -> str:
