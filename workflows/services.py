@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from core.access import Actor
 from core.db import release_connections
 from core.errors import Disabled, NotFound, PayloadTooLarge, ValidationFailed
+from memory.services import memory_resource_for
 from workflows.approvals import gates_close
 from workflows.definition import Step, Workflow
 from workflows.engine import store
@@ -93,6 +94,13 @@ def workflow_for_start(workflow_id: str) -> Workflow:
     return workflow
 
 
+def run_resource_for(*, actor: Actor, resource_id: str) -> str:
+    """The memory resource a run is for: none, or one the actor may act for (its own user id,
+    or any of the tenant's for a tenant admin). Another resource raises NotFound, as memory
+    answers it (docs/security.md)."""
+    return memory_resource_for(actor=actor, requested=resource_id) if resource_id else ""
+
+
 def run_create(
     *,
     actor: Actor,
@@ -102,6 +110,7 @@ def run_create(
     thread_id: str = "",
 ) -> WorkflowRun:
     """A run that exists but has not started (`create-run`): its id can be watched at once."""
+    resource_id = run_resource_for(actor=actor, resource_id=resource_id)
     workflow = workflow_for_start(workflow_id)
     try:
         with transaction.atomic():
@@ -135,7 +144,9 @@ def run_start(
 
     Backpressure: `concurrency_key` allows one active run per workflow and key (409 otherwise),
     and a tenant with WORKFLOW_MAX_ACTIVE_RUNS pending or running runs is answered 429.
+    A `resource_id` the actor may not act for is "not found" (`run_resource_for`).
     """
+    resource_id = run_resource_for(actor=actor, resource_id=resource_id)
     workflow = (
         workflow_for_start(workflow_id)
         if run is None

@@ -21,12 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _suspended_run(actor: Any, *, thread_id: str = "", resource_id: str = "") -> WorkflowRun:
     run = services.run_start(
-        actor=actor,
-        workflow_id="t-suspend",
-        input_data={"value": 1},
-        thread_id=thread_id,
-        resource_id=resource_id,
+        actor=actor, workflow_id="t-suspend", input_data={"value": 1}, thread_id=thread_id
     )
+    # Stored directly: a member may start runs only for its own resource now, but rows naming
+    # another resource exist from before, and a tenant admin may name any.
+    WorkflowRun.objects.filter(pk=run.pk).update(resource_id=resource_id)
     run.refresh_from_db()
     assert run.status == "suspended", run.error
     Timer.objects.create(run=run, path="9:later", kind="sleep", wake_at=timezone.now() + timedelta(hours=1))
@@ -84,7 +83,7 @@ def test_a_member_deleting_its_resource_keeps_another_members_runs_naming_it(
 ) -> None:
     own = str(user.pk)
     mine = _suspended_run(actor, resource_id=own)
-    theirs = _suspended_run(other_actor, resource_id=own)  # stored before members were held to theirs
+    theirs = _suspended_run(other_actor, resource_id=own)
     memory.thread_create(tenant_id=actor.tenant_id, resource_id=own, thread_id="t-mine", owner_id=user.pk)
     on_my_thread = _suspended_run(actor, thread_id="t-mine")
     theirs_on_id = _suspended_run(other_actor, thread_id="t-mine")
