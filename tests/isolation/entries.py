@@ -329,9 +329,9 @@ EVALS: dict[str, dict[str, list[Probe]]] = {
         "post": [
             Owned(
                 Call("post", "/api/evals/datasets", {"name": "{dataset_name}"}),
-                member=frozenset({409}),
+                member=frozenset({201}),
                 stranger=frozenset({201}),
-                why="a name taken in the tenant is a bare 409; another tenant's names are free",
+                why="names are unique per owner: another member's or tenant's name is free",
             )
         ],
     },
