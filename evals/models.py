@@ -28,7 +28,18 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="eval_dataset_name_unique")]
+        # Names are unique per owner: a member's private dataset names are no one else's concern,
+        # so another member's taken name must not answer 409. Tenant-wide datasets (no owner)
+        # have names unique among themselves, checked by `dataset_create`: not a constraint,
+        # since deleting a user makes its datasets ownerless (SET_NULL), and that must not fail
+        # on a name another deleted user or a tenant-wide dataset already has.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "owner", "name"],
+                condition=models.Q(owner__isnull=False),
+                name="eval_dataset_name_unique_per_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, QuerySet, Value, When
+from django.db.models import Case as SqlCase
 
 from agents import selectors as agent_selectors
 from core.access import Actor, visible
@@ -32,7 +33,15 @@ def dataset_get(*, actor: Actor, dataset_id: int) -> Dataset:
 
 
 def dataset_get_by_name(*, actor: Actor, name: str) -> Dataset:
-    dataset = dataset_list(actor=actor).filter(name=name).first()
+    """The dataset of that name the actor reads, its own first, then the tenant-wide one (for
+    the scheduler and the CLI, whose actor has no user, the tenant-wide one), then, for a
+    tenant admin, the oldest of another owner's: names are unique per owner only."""
+    preference = SqlCase(
+        When(owner_id=actor.user_id, then=Value(0)),
+        When(owner__isnull=True, then=Value(1)),
+        default=Value(2),
+    )
+    dataset = dataset_list(actor=actor).filter(name=name).order_by(preference, "pk").first()
     if dataset is None:
         raise NotFound(f"Dataset {name!r} not found.")
     return dataset

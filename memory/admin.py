@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html_join
 
+from core.access import Actor
 from core.errors import ValidationFailed
 from memory import services
 from memory.models import KnowledgeChunk, KnowledgeDocument, Message, Thread, WorkingMemory
@@ -44,7 +45,9 @@ class ThreadAdmin(admin.ModelAdmin[Thread]):
     @admin.action(description="Delete all memory of these threads' owners (resources)")
     def delete_resource_data(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
         owners = set(queryset.values_list("tenant_id", "resource_id"))
-        total = sum(services.resource_data_delete(tenant_id=t, resource_id=r) for t, r in owners)
+        total = sum(
+            services.resource_data_delete(actor=Actor.system(tenant_id=t), resource_id=r) for t, r in owners
+        )
         self.message_user(request, f"Deleted {total} thread(s) of {len(owners)} owner(s).", messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: Thread) -> None:

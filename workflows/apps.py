@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+if TYPE_CHECKING:
+    from core.access import Actor
 
 
 class WorkflowsConfig(AppConfig):
@@ -32,13 +35,15 @@ def _sync(**kwargs: Any) -> None:
     definitions_sync()
 
 
-def _thread_deleted(*, tenant_id: int, thread_id: str, **kwargs: Any) -> None:
+def _thread_deleted(*, tenant_id: int, thread_id: str, owner_id: int | None, **kwargs: Any) -> None:
     from workflows.sweeps import runs_delete_for_thread
 
-    runs_delete_for_thread(tenant_id=tenant_id, thread_id=thread_id)
+    runs_delete_for_thread(tenant_id=tenant_id, thread_id=thread_id, owner_id=owner_id)
 
 
-def _resource_deleted(*, tenant_id: int, resource_id: str, thread_ids: list[str], **kwargs: Any) -> None:
+def _resource_deleted(
+    *, resource_id: str, actor: Actor, threads: dict[str, int | None], **kwargs: Any
+) -> None:
     from workflows.sweeps import runs_delete_for_resource
 
-    runs_delete_for_resource(tenant_id=tenant_id, resource_id=resource_id, thread_ids=thread_ids)
+    runs_delete_for_resource(actor=actor, resource_id=resource_id, threads=threads)

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ValidationError
 from core.access import Actor
 from core.db import release_connections
 from core.errors import Disabled, NotFound, PayloadTooLarge, ValidationFailed
+from memory.services import memory_resource_for
+from workflows import selectors
 from workflows.approvals import gates_close
 from workflows.definition import Step, Workflow
 from workflows.engine import store
@@ -93,6 +95,13 @@ def workflow_for_start(workflow_id: str) -> Workflow:
     return workflow
 
 
+def run_resource_for(*, actor: Actor, resource_id: str) -> str:
+    """The memory resource a run is for: none, or one the actor may act for (its own user id,
+    or any of the tenant's for a tenant admin). Another resource raises NotFound, as memory
+    answers it (docs/security.md)."""
+    return memory_resource_for(actor=actor, requested=resource_id) if resource_id else ""
+
+
 def run_create(
     *,
     actor: Actor,
@@ -101,8 +110,16 @@ def run_create(
     resource_id: str = "",
     thread_id: str = "",
 ) -> WorkflowRun:
-    """A run that exists but has not started (`create-run`): its id can be watched at once."""
+    """A run that exists but has not started (`create-run`): its id can be watched at once.
+
+    A `run_id` already used answers as Mastra's createRun does: the caller's own run of this
+    workflow is returned as it stands (nothing changes); any other run is "not found", as
+    everywhere else, so the answer never says that another owner's run exists.
+    """
+    resource_id = run_resource_for(actor=actor, resource_id=resource_id)
     workflow = workflow_for_start(workflow_id)
+    if run_id is not None and WorkflowRun.objects.filter(pk=run_id).exists():
+        return selectors.run_get(actor=actor, run_id=run_id, workflow_id=workflow.id)
     try:
         with transaction.atomic():
             return WorkflowRun.objects.create(
@@ -116,7 +133,10 @@ def run_create(
                 thread_id=thread_id,
             )
     except IntegrityError as exc:
-        raise RunConflict("A run with this id exists.") from exc
+        if run_id is None:
+            raise RunConflict("A run with this id exists.") from exc
+        # Created by a concurrent request since the check above: answered as above.
+        return selectors.run_get(actor=actor, run_id=run_id, workflow_id=workflow.id)
 
 
 def run_start(
@@ -135,7 +155,9 @@ def run_start(
 
     Backpressure: `concurrency_key` allows one active run per workflow and key (409 otherwise),
     and a tenant with WORKFLOW_MAX_ACTIVE_RUNS pending or running runs is answered 429.
+    A `resource_id` the actor may not act for is "not found" (`run_resource_for`).
     """
+    resource_id = run_resource_for(actor=actor, resource_id=resource_id)
     workflow = (
         workflow_for_start(workflow_id)
         if run is None
@@ -194,6 +216,8 @@ def run_start(
                     "activeRunId": str(other.pk) if actor.may_manage(other.owner_id) else None,
                 },
             ) from exc
+        if run_id is not None:  # created by a concurrent request: another owner's is "not found"
+            selectors.run_get(actor=actor, run_id=run_id, workflow_id=workflow.id)
         raise RunConflict("A run with this id exists.") from exc
     return run
 

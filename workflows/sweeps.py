@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, Q
 from django.utils import timezone
 
+from core.access import Actor, owned
 from workflows.engine import store
 from workflows.models import Timer, WorkflowRun
 from workflows.services import advance_after_commit
@@ -81,23 +82,37 @@ def _retention_apply(*, now: Any, limit: int) -> None:
         WorkflowRun.objects.filter(pk__in=expired_ids).delete()
 
 
-def runs_delete_for_thread(*, tenant_id: int, thread_id: str) -> int:
-    """Delete the runs started for a thread, with their journal, events, timers, suspensions
-    and fan-in rows (on `memory.signals.thread_deleted`); returns the runs deleted."""
-    runs = WorkflowRun.objects.filter(tenant_id=tenant_id, thread_id=thread_id)
-    return _runs_delete(runs)
+def runs_delete_for_thread(*, tenant_id: int, thread_id: str, owner_id: int | None) -> int:
+    """Delete the runs the thread's owner started for a thread, with their journal, events,
+    timers, suspensions and fan-in rows (on `memory.signals.thread_deleted`); returns the runs
+    deleted. Another owner's runs naming the same thread id stay: a run may name a thread id
+    before (or without) a memory thread of that id, and deleting that thread must not reach
+    them."""
+    return _runs_delete(_thread_runs(tenant_id=tenant_id, threads={thread_id: owner_id}))
 
 
-def runs_delete_for_resource(*, tenant_id: int, resource_id: str, thread_ids: list[str]) -> int:
-    """Delete a resource's runs and those of its threads (on `memory.signals.resource_data_deleted`)."""
-    runs = WorkflowRun.objects.filter(tenant_id=tenant_id).filter(
-        Q(resource_id=resource_id) | Q(thread_id__in=thread_ids)
-    )
-    return _runs_delete(runs)
+def runs_delete_for_resource(*, actor: Actor, resource_id: str, threads: dict[str, int | None]) -> int:
+    """Delete the runs for a resource that the deleting actor may manage (a member: its own),
+    and the runs of the resource's deleted threads as `runs_delete_for_thread` does (on
+    `memory.signals.resource_data_deleted`); returns the runs deleted."""
+    runs = owned(WorkflowRun.objects.filter(resource_id=resource_id), actor)
+    return _runs_delete(runs, _thread_runs(tenant_id=actor.tenant_id, threads=threads))
 
 
-def _runs_delete(runs: Any) -> int:
-    ids = list(runs.values_list("pk", flat=True))
+def _thread_runs(*, tenant_id: int, threads: dict[str, int | None]) -> Any:
+    """The runs each thread's owner started for it (owner None: the runs without an owner)."""
+    by_owner: dict[int | None, list[str]] = {}
+    for thread_id, owner_id in threads.items():
+        by_owner.setdefault(owner_id, []).append(thread_id)
+    match = Q(pk__in=[])
+    for owner_id, thread_ids in by_owner.items():
+        owner = Q(owner__isnull=True) if owner_id is None else Q(owner_id=owner_id)
+        match |= Q(thread_id__in=thread_ids) & owner
+    return WorkflowRun.objects.filter(match, tenant_id=tenant_id)
+
+
+def _runs_delete(*querysets: Any) -> int:
+    ids = list({pk for runs in querysets for pk in runs.values_list("pk", flat=True)})
     if ids:
         WorkflowRun.objects.filter(pk__in=ids).delete()  # the rows under a run cascade with it
     return len(ids)

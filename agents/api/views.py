@@ -32,7 +32,7 @@ from agents.tools.execute import tool_execute, tool_execute_check
 from core.access import actor_for_user
 from core.context import RequestContext
 from core.db import releasing
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
 from core.tenancy import tenant_for_user
 from memory.services import memory_resource_for
 
@@ -93,11 +93,8 @@ class AgentGenerateApi(AsyncAPIView):
             actor = await sync_to_async(releasing(actor_for_user))(request.user)
             try:  # the owner model decides (docs/security.md): the caller's own, any for a tenant admin
                 resource = memory_resource_for(actor=actor, requested=data["memory"].get("resource"))
-            except NotFound as exc:
-                raise ValidationFailed(
-                    "Only a tenant admin may act for another resource.",
-                    details={"memory": {"resource": ["Not yours."]}},
-                ) from exc
+            except NotFound as exc:  # another member's resource answers as one that does not exist
+                raise NotFound(exc.message, details={"memory": {"resource": ["not found"]}}) from exc
             memory = MemoryOptions(thread_id=data["memory"]["thread"], resource_id=resource)
         result = await agenerate(
             agent_id,

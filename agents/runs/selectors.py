@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from agents.models import Run, ToolCallGate
 from core.access import Actor, owned
 from core.errors import NotFound
+from memory.services import memory_resource_for
 
 
 def run_owned(*, actor: Actor, run_id: uuid.UUID | str, agent_id: str | None = None) -> QuerySet[Run]:
@@ -34,11 +35,15 @@ def run_get_owned(*, actor: Actor, run_id: uuid.UUID | str, agent_id: str | None
 def runs_suspended(
     *, actor: Actor, agent_id: str, thread_id: str | None = None, resource_id: str | None = None
 ) -> QuerySet[Run]:
-    """Suspended runs of one agent the actor may manage, newest first, with their gates."""
+    """Suspended runs of one agent the actor may manage, newest first, with their gates.
+
+    A `resource_id` the actor may not act for (another member's) raises NotFound, as memory
+    answers it, rather than listing nothing."""
     queryset = Run.objects.filter(agent__slug=agent_id, status=Run.Status.SUSPENDED)
     if thread_id:
         queryset = queryset.filter(thread_id=thread_id)
     if resource_id:
+        resource_id = memory_resource_for(actor=actor, requested=resource_id)
         queryset = queryset.filter(resource_id=resource_id)
     return (
         owned(queryset, actor, owner_field="user_id")

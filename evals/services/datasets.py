@@ -44,9 +44,21 @@ def _name_taken(name: str) -> Conflict:
     )
 
 
+def _same_scope(*, actor: Actor, name: str, tenant_wide: bool) -> Any:
+    """The datasets named `name` that a new one of the actor's would clash with: the owner's own
+    (names are unique per owner), or for a tenant-wide one the tenant-wide ones."""
+    owner_id = None if tenant_wide else actor.user_id
+    named = Dataset.objects.filter(tenant_id=actor.tenant_id, name=name)
+    return named.filter(owner__isnull=True) if owner_id is None else named.filter(owner_id=owner_id)
+
+
 def dataset_create(*, actor: Actor, name: str, description: str = "", tenant_wide: bool = False) -> Dataset:
-    """A new, empty dataset owned by the actor (`tenant_wide`: no owner, for imports by operators)."""
-    if Dataset.objects.filter(tenant_id=actor.tenant_id, name=name).exists():
+    """A new, empty dataset owned by the actor (`tenant_wide`: no owner, for imports by operators).
+
+    Names are unique per owner, and among the tenant-wide datasets: a name the caller already
+    uses is a Conflict; another member's dataset of that name does not matter (and is not
+    revealed)."""
+    if _same_scope(actor=actor, name=name, tenant_wide=tenant_wide).exists():
         raise Conflict(f"A dataset named {name!r} already exists.", details={"name": ["Already exists."]})
     try:
         with transaction.atomic():
@@ -152,8 +164,9 @@ def fixture_write(path: Path, data: dict[str, Any]) -> None:
 
 @transaction.atomic
 def dataset_import(*, actor: Actor, data: dict[str, Any], tenant_wide: bool = False) -> Dataset:
-    """Create the named dataset or replace the cases of the existing one (the actor's to
-    change); the version grows only when the cases differ. Every case is validated first:
+    """Create the named dataset or replace the cases of the existing one of the same owner (the
+    actor's own, or with `tenant_wide` the tenant-wide one); the version grows only when the
+    cases differ. Every case is validated first:
     field errors are keyed `cases.<index>.<field>`."""
     name = data.get("name")
     if not isinstance(name, str) or not name:
@@ -171,7 +184,7 @@ def dataset_import(*, actor: Actor, data: dict[str, Any], tenant_wide: bool = Fa
         errors["cases"] = [f"Duplicate case names: {', '.join(duplicates)}."]
     if errors:
         raise ValidationFailed(f"Dataset {name!r} has invalid cases.", details=errors)
-    existing = Dataset.objects.filter(tenant_id=actor.tenant_id, name=name).first()
+    existing = _same_scope(actor=actor, name=name, tenant_wide=tenant_wide).order_by("pk").first()
     if existing is None:
         dataset = dataset_create(
             actor=actor, name=name, description=str(data.get("description", "")), tenant_wide=tenant_wide

@@ -267,5 +267,5 @@ class ResourceDataApi(APIView):
     @extend_schema(responses={200: DeletedOut})
     def delete(self, request: Request, resource_id: str) -> Response:
         owner = owner_for(request, resource_id)
-        deleted = services.resource_data_delete(tenant_id=owner.tenant_id, resource_id=owner.resource_id)
+        deleted = services.resource_data_delete(actor=owner.actor, resource_id=owner.resource_id)
         return Response({"deletedThreads": deleted})

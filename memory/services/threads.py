@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.access import Actor
 from core.db import fetch_prepared
 from core.errors import Conflict, NotFound
 from memory.models import Message, MessageEmbedding, Thread, WorkingMemory
@@ -133,18 +134,25 @@ def thread_delete(*, tenant_id: int, thread_id: str) -> None:
     MessageEmbedding.objects.filter(tenant_id=tenant_id, thread_id=thread.id).delete()
     Message.objects.filter(tenant_id=tenant_id, thread_id=thread.id).delete()
     WorkingMemory.objects.filter(tenant_id=tenant_id, scope="thread", key=thread_id).delete()
+    owner_id = thread.owner_id
     thread.delete()
-    thread_deleted.send(sender=Thread, tenant_id=tenant_id, thread_id=thread_id)
+    thread_deleted.send(sender=Thread, tenant_id=tenant_id, thread_id=thread_id, owner_id=owner_id)
 
 
 @transaction.atomic
-def resource_data_delete(*, tenant_id: int, resource_id: str) -> int:
-    """Delete every thread, message, embedding and working memory of a resource; returns threads deleted."""
+def resource_data_delete(*, actor: Actor, resource_id: str) -> int:
+    """Delete every thread, message, embedding and working memory of a resource the actor acts
+    for (see `memory_resource_for`); returns threads deleted. Other apps delete what they keep
+    for the resource only as far as the actor may manage it (a member: its own rows)."""
+    tenant_id = actor.tenant_id
     threads = Thread.objects.filter(tenant_id=tenant_id, resource_id=resource_id)
-    ids = list(threads.values_list("id", flat=True))
+    owners = dict(threads.values_list("id", "owner_id"))
+    ids = list(owners)
     MessageEmbedding.objects.filter(tenant_id=tenant_id, resource_id=resource_id).delete()
     Message.objects.filter(tenant_id=tenant_id, thread_id__in=ids).delete()
     WorkingMemory.objects.filter(tenant_id=tenant_id, resource_id=resource_id).delete()
     threads.delete()
-    resource_data_deleted.send(sender=Thread, tenant_id=tenant_id, resource_id=resource_id, thread_ids=ids)
+    resource_data_deleted.send(
+        sender=Thread, tenant_id=tenant_id, resource_id=resource_id, actor=actor, threads=owners
+    )
     return len(ids)

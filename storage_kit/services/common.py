@@ -91,15 +91,66 @@ def location_empty(*, store: ObjectStore, bucket: str, prefix: str, delete_bucke
     return errors
 
 
-def pinned_error(row: Workspace | Fork) -> str | None:
-    """Why the row's objects may not be deleted yet: live checkpoints of its own tenant pin versions
-    under its location (checkpoints of other tenants cannot exist there: they need an owned location)."""
-    pinned = Checkpoint.objects.filter(
-        tenant_id=row.tenant_id, bucket=row.bucket, prefix__startswith=row.prefix, deleted_at__isnull=True
+def pinned_errors(row: Workspace | Fork) -> list[str]:
+    """Why the row's objects may not be deleted yet, one line per blocker, each naming it and
+    what to do: live checkpoints of its own tenant pin versions under its location (checkpoints
+    of other tenants cannot exist there: they need an owned location).
+
+    A checkpoint that `create_forks` took (internal: not listed, not deleted by hand) goes with
+    the last of its forks, so for it the forks are named (one left without forks, when every
+    fork failed, is named like any other checkpoint). Only what the row's owner owns is
+    named (everything for a row without an owner); the rest is mentioned without names."""
+    pinned = list(
+        Checkpoint.objects.filter(
+            tenant_id=row.tenant_id, bucket=row.bucket, prefix__startswith=row.prefix, deleted_at__isnull=True
+        ).order_by("pk")
     )
-    if not pinned.exists():
-        return None
-    return f"s3://{row.bucket}/{row.prefix}: has live checkpoints; delete them first"
+    if not pinned:
+        return []
+    where = f"s3://{row.bucket}/{row.prefix}"
+
+    def nameable(owner_id: int | None) -> bool:
+        return row.owner_id is None or owner_id == row.owner_id
+
+    live_forks = (
+        Fork.objects.filter(checkpoint__in=pinned).exclude(status=Lifecycle.TORN_DOWN).order_by("name")
+    )
+    forks_of: dict[int, list[Fork]] = {}
+    for fork in live_forks:
+        forks_of.setdefault(fork.checkpoint_id, []).append(fork)
+    errors: list[str] = []
+    hidden = False
+    fork_names: list[str] = []
+    for checkpoint in pinned:
+        forks = forks_of.get(checkpoint.pk, [])
+        if not nameable(checkpoint.owner_id) or not all(nameable(f.owner_id) for f in forks):
+            hidden = True
+        elif checkpoint.internal and forks:
+            fork_names.extend(f"{f.name} (fork {f.pk})" for f in forks)
+        else:
+            reading = (
+                f"; forks still read from it, tear them down before deleting it: "
+                f"{', '.join(f'{f.name} (fork {f.pk})' for f in forks)}"
+                if forks
+                else ""
+            )
+            errors.append(
+                f"{where}: kept, checkpoint {checkpoint.name!r} (id {checkpoint.pk}) pins versions "
+                f"under it; delete it (DELETE /api/storage/checkpoints/{checkpoint.pk}/) and tear "
+                f"down again{reading}"
+            )
+    if fork_names:
+        errors.append(
+            f"{where}: kept, its forks still read the versions they were made from: "
+            f"{', '.join(fork_names)}; tear them down (POST /api/storage/forks/<id>/teardown/, "
+            f"or teardown_forks for their fork set) and tear down again"
+        )
+    if hidden:
+        errors.append(
+            f"{where}: kept, checkpoints or forks of another owner pin versions under it; "
+            f"a tenant admin can remove them"
+        )
+    return errors
 
 
 def handle_for(row: Workspace | Fork) -> StorageHandle:

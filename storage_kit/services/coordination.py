@@ -22,14 +22,13 @@ from typing import Any
 import regex
 import requests
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.access import Actor, owned
 from core.crypto import decrypt, encrypt
 from core.egress import TargetRefused, pinned_post, target_check
-from core.errors import NotFound, PlatformError, ValidationFailed
+from core.errors import NotFound, PlatformError, ServiceUnavailable, ValidationFailed
 from observability.redaction import register_secret
 from observability.tracing import traced_operation
 from storage_kit.backend import admin_store
@@ -68,7 +67,8 @@ def coordination_setup(
     """Watch (bucket, prefix) for writes whose key matches `key_filter` (a regular expression).
 
     The location must be one the actor owns (store notifications: a whole bucket it owns), and
-    the webhook must resolve to a public address or one in WEBHOOK_ALLOWED_HOSTS.
+    the webhook must resolve to a public address or one in WEBHOOK_ALLOWED_HOSTS. Without
+    WEBHOOK_SIGNING_SECRET nothing can be signed: ServiceUnavailable, naming the setting.
     """
     if not webhook_url.startswith(("http://", "https://")) or len(webhook_url) > 500:
         raise ValidationFailed(
@@ -78,8 +78,12 @@ def coordination_setup(
         regex.compile(key_filter)
     except regex.error as exc:
         raise ValidationFailed("Invalid key filter.", details={"key_filter": [str(exc)]}) from None
-    if not settings.WEBHOOK_SIGNING_SECRET:
-        raise ImproperlyConfigured("Missing required environment variable WEBHOOK_SIGNING_SECRET.")
+    if not settings.WEBHOOK_SIGNING_SECRET:  # every delivery is signed with it (`sign`)
+        raise ServiceUnavailable(
+            "Coordinations are not configured on this server: set the environment variable "
+            "WEBHOOK_SIGNING_SECRET (the key webhook deliveries are signed with).",
+            details={"missing_setting": "WEBHOOK_SIGNING_SECRET"},
+        )
     location_authorize(actor=actor, bucket=bucket, prefix=prefix, whole_bucket=store_notifications)
     target_check(webhook_url, field="webhook_url")
     register_secret(auth_token)

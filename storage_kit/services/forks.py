@@ -32,7 +32,7 @@ from storage_kit.services.common import (
     expiry_from_ttl,
     handle_for,
     location_empty,
-    pinned_error,
+    pinned_errors,
     shared_bucket_ensure,
     teardown_record,
     teardown_revoke,
@@ -279,9 +279,9 @@ def _teardown(*, store: ObjectStore, fork: Fork) -> TeardownReport:
     if fork.status == Lifecycle.TORN_DOWN:
         return report
     teardown_revoke(store=store, row=fork, report=report)
-    pinned = pinned_error(fork)
+    pinned = pinned_errors(fork)
     if pinned:
-        report.errors.append(pinned)
+        report.errors.extend(pinned)
     else:
         report.errors.extend(
             location_empty(

@@ -20,7 +20,7 @@ from storage_kit.services.common import (
     expiry_from_ttl,
     handle_for,
     location_empty,
-    pinned_error,
+    pinned_errors,
     shared_bucket_ensure,
     teardown_record,
     teardown_revoke,
@@ -136,9 +136,9 @@ def _teardown(*, store: ObjectStore, workspace: Workspace) -> TeardownReport:
     if workspace.status == Lifecycle.TORN_DOWN:
         return report
     teardown_revoke(store=store, row=workspace, report=report)
-    pinned = pinned_error(workspace)
+    pinned = pinned_errors(workspace)
     if pinned:
-        report.errors.append(pinned)
+        report.errors.extend(pinned)
     else:
         report.errors.extend(
             location_empty(

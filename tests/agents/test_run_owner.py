@@ -85,3 +85,33 @@ def test_another_members_idempotency_key_starts_a_run_of_its_own(
     # The first member's key still replays its own run.
     again = api_client.post("/api/agents/helper/generate", payload, format="json")
     assert again.json()["runId"] == first.json()["runId"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_naming_another_members_resource_is_a_404_like_a_missing_one(
+    openai_server, make_agent, api_client, user, tenant
+):
+    make_agent()
+    other: Any = UserFactory(tenant=tenant)
+    client = client_for(other)
+    generated = {
+        resource: client.post(
+            "/api/agents/helper/generate",
+            {"prompt": "hi", "memory": {"thread": "t", "resource": resource}},
+            format="json",
+        )
+        for resource in (str(user.pk), "no-such-resource")
+    }
+    listed = {
+        resource: client.get(f"/api/agents/helper/suspended-runs?resourceId={resource}")
+        for resource in (str(user.pk), "no-such-resource")
+    }
+    for answers in (generated, listed):
+        theirs, missing = answers.values()
+        assert theirs.status_code == 404, theirs.json()
+        assert theirs.json()["code"] == "not_found"
+        assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json())
+    assert openai_server.chat_requests == []
+    assert not Run.objects.exists()
+    own = client.get(f"/api/agents/helper/suspended-runs?resourceId={other.pk}")
+    assert (own.status_code, own.json()) == (200, [])

@@ -1,5 +1,6 @@
 """`make run` writes .env on first start, so commands typed by hand (the README's
-`manage.py drf_create_token admin`) get the same settings without DEBUG=true."""
+`manage.py drf_create_token admin`) get the same settings without DEBUG=true, and storage
+coordinations have a key to sign their webhooks with."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def test_first_start_writes_env_once(tmp_path: Path) -> None:
     values = dict(line.split("=", 1) for line in written.splitlines() if line and not line.startswith("#"))
     assert values["DEBUG"] == "true"
     assert len(values["SECRET_KEY"]) >= 40
+    assert len(values["WEBHOOK_SIGNING_SECRET"]) >= 40  # storage coordinations work out of the box
+    assert values["WEBHOOK_SIGNING_SECRET"] != values["SECRET_KEY"]
     assert (project / ".env").stat().st_mode & 0o077 == 0  # the key is readable by its owner only
 
     _run(project)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from core.errors import NotFound, ValidationFailed
+from core.access import Actor
+from core.errors import Conflict, NotFound, ValidationFailed
 from evals import selectors
 from evals.services import datasets as services
 from tests.evals.conftest import CASES
@@ -125,3 +126,37 @@ def test_a_tenant_admin_manages_and_a_member_only_reads_tenant_wide_datasets(
     own = services.dataset_create(actor=actor, name="mine")
     services.case_create(actor=tenant_admin, dataset_id=own.pk, data={"name": "x", "input": "hi"})
     assert own.cases.count() == 1
+
+
+def test_dataset_names_are_unique_per_owner_so_another_members_name_is_not_revealed(
+    actor, dataset, other_member, tenant_admin
+):
+    from evals.models import Dataset
+
+    with pytest.raises(Conflict):
+        services.dataset_create(actor=actor, name="basics")
+    theirs = services.dataset_create(actor=other_member, name="basics")
+    assert theirs.pk != dataset.pk
+    assert selectors.dataset_get_by_name(actor=other_member, name="basics") == theirs
+    assert selectors.dataset_get_by_name(actor=actor, name="basics") == dataset
+    # An import replaces the importer's own dataset of that name, never another owner's.
+    again = services.dataset_import(actor=other_member, data={"name": "basics", "cases": CASES[:1]})
+    assert again == theirs
+    assert dataset.cases.count() == len(CASES)
+    shared = services.dataset_create(actor=tenant_admin, name="basics", tenant_wide=True)
+    with pytest.raises(Conflict):
+        services.dataset_create(actor=tenant_admin, name="basics", tenant_wide=True)
+    system = Actor.system(tenant_id=actor.tenant_id)
+    assert selectors.dataset_get_by_name(actor=system, name="basics") == shared
+    assert selectors.dataset_get_by_name(actor=actor, name="basics") == dataset
+    assert Dataset.objects.filter(name="basics").count() == 3
+
+
+def test_another_members_dataset_name_is_free_through_the_api(dataset, other_member):
+    from tests.evals.test_api import client_for
+
+    mine = client_for(other_member).post("/api/evals/datasets", {"name": "basics"}, format="json")
+    assert mine.status_code == 201, mine.json()
+    assert mine.json()["owner_id"] == other_member.user_id
+    taken = client_for(other_member).post("/api/evals/datasets", {"name": "basics"}, format="json")
+    assert taken.status_code == 409

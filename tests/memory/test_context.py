@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from core.access import Actor
 from memory import tokens
 from memory.models import Message, MessageEmbedding, Thread, WorkingMemory
 from memory.services import (
@@ -85,7 +86,7 @@ def test_deleting_a_thread_or_a_resource_removes_messages_embeddings_and_memory(
     assert MessageEmbedding.objects.count() == 2
     assert set(WorkingMemory.objects.values_list("key", flat=True)) == {"b", "u1"}
 
-    assert resource_data_delete(tenant_id=tenant.pk, resource_id="u1") == 1
+    assert resource_data_delete(actor=Actor.system(tenant_id=tenant.pk), resource_id="u1") == 1
     assert list(Thread.objects.values_list("id", flat=True)) == ["other"]
     assert MessageEmbedding.objects.count() == 1
     assert not WorkingMemory.objects.exists()

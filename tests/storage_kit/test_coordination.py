@@ -112,3 +112,18 @@ def test_a_pathological_key_filter_cannot_stall_writes(
         workspace.objects.put("a" * 60 + "b", "x")
         workspace.objects.put("aaaa", "x")
     assert [json.loads(r["body"])["key"] for r in webhook_receiver.received] == ["aaaa"]
+
+
+def test_without_a_signing_secret_the_api_answers_503_naming_the_setting(workspace, api_client, settings):
+    settings.WEBHOOK_SIGNING_SECRET = ""
+    response = api_client.post(
+        "/api/storage/coordinations/",
+        {"bucket": workspace.bucket, "webhook_url": "http://127.0.0.1:1/x"},
+        format="json",
+    )
+    assert response.status_code == 503, response.content
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert "WEBHOOK_SIGNING_SECRET" in body["message"]
+    assert body["details"] == {"missing_setting": "WEBHOOK_SIGNING_SECRET"}
+    assert api_client.get("/api/storage/coordinations/").json()["results"] == []

@@ -187,11 +187,72 @@ def test_teardown_keeps_a_shared_bucket_workspace_whose_prefix_a_checkpoint_pins
     ).json()
     report = api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()
     assert report["ok"] is False
-    assert report["errors"][-1].endswith("has live checkpoints; delete them first")
+    assert report["errors"][-1] == (
+        f"s3://{ws['bucket']}/{ws['prefix']}: kept, checkpoint 'pin' (id {cp['id']}) pins versions under "
+        f"it; delete it (DELETE /api/storage/checkpoints/{cp['id']}/) and tear down again"
+    )
     fork = api_client.post(
         f"/api/storage/checkpoints/{cp['id']}/restore/", {"fork_name": unique("pinr")}, format="json"
     ).json()
     assert api_client.get(f"/api/storage/forks/{fork['id']}/").status_code == 200
     assert api_client.post(f"/api/storage/forks/{fork['id']}/teardown/").json()["ok"] is True
     assert api_client.delete(f"/api/storage/checkpoints/{cp['id']}/").status_code == 204
+    assert api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
+
+
+def test_teardown_blocked_by_the_checkpoint_of_its_forks_names_the_forks(s3_settings, api_client, tenant):
+    name = unique("research")
+    ws = api_client.post("/api/storage/workspaces/", {"name": name}, format="json").json()
+    s3_settings.client("s3").put_object(Bucket=ws["bucket"], Key="notes.md", Body=b"kept")
+    cp1 = api_client.post("/api/storage/checkpoints/", {"bucket": ws["bucket"], "name": "cp1"}, format="json")
+    assert cp1.status_code == 201, cp1.json()
+    made = api_client.post("/api/storage/forks/", {"source_bucket": ws["bucket"], "count": 3}, format="json")
+    assert made.status_code == 201, made.json()
+    forks = sorted(made.json()["forks"], key=lambda f: f["name"])
+    assert api_client.delete(f"/api/storage/checkpoints/{cp1.json()['id']}/").status_code == 204
+    listed = api_client.get(f"/api/storage/checkpoints/?bucket={ws['bucket']}").json()["results"]
+    assert listed == []  # what pins the bucket is the forks' checkpoint, which goes with them
+
+    report = api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()
+    assert report["ok"] is False
+    named = ", ".join(f"{f['name']} (fork {f['id']})" for f in forks)
+    assert report["errors"] == [
+        f"s3://{ws['bucket']}/: kept, its forks still read the versions they were made from: {named}; "
+        "tear them down (POST /api/storage/forks/<id>/teardown/, or teardown_forks for their fork set) "
+        "and tear down again"
+    ]
+    for fork in forks:
+        assert api_client.post(f"/api/storage/forks/{fork['id']}/teardown/").json()["ok"] is True
+    assert api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
+
+
+def test_a_teardown_does_not_name_another_owners_checkpoint(s3_settings, api_client, user, tenant):
+    ws = api_client.post("/api/storage/workspaces/", {"name": unique("named")}, format="json").json()
+    admin = UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN)
+    planted = _client(admin).post(
+        "/api/storage/checkpoints/", {"bucket": ws["bucket"], "name": "admins-secret-name"}, format="json"
+    )
+    assert planted.status_code == 201, planted.json()
+    report = api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()
+    assert report["ok"] is False
+    assert report["errors"] == [
+        f"s3://{ws['bucket']}/: kept, checkpoints or forks of another owner pin versions under it; "
+        "a tenant admin can remove them"
+    ]
+    assert _client(admin).delete(f"/api/storage/checkpoints/{planted.json()['id']}/").status_code == 204
+    assert api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True
+
+
+def test_a_forks_checkpoint_left_without_forks_still_keeps_the_objects(s3_settings, api_client, user, tenant):
+    ws = api_client.post("/api/storage/workspaces/", {"name": unique("orphan")}, format="json").json()
+    s3 = s3_settings.client("s3")
+    s3.put_object(Bucket=ws["bucket"], Key="notes.md", Body=b"kept")
+    left = Checkpoint.objects.create(
+        tenant=tenant, owner=user, bucket=ws["bucket"], name="forks-0a1b2c", internal=True
+    )
+    report = api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()
+    assert report["ok"] is False
+    assert f"checkpoint 'forks-0a1b2c' (id {left.pk})" in report["errors"][-1]
+    assert s3.get_object(Bucket=ws["bucket"], Key="notes.md")["Body"].read() == b"kept"
+    assert api_client.delete(f"/api/storage/checkpoints/{left.pk}/").status_code == 204
     assert api_client.post(f"/api/storage/workspaces/{ws['id']}/teardown/").json()["ok"] is True

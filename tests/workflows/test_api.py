@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from core.models import Membership
 from tests.db_pool import checked_out
-from tests.isolation.world import body_of
+from tests.factories import UserFactory
+from tests.isolation.world import body_of, client_for
 from workflows.models import WorkflowRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -210,3 +212,64 @@ def test_a_switched_off_workflow_refuses_new_runs(api_client: Any) -> None:
     assert answer.status_code == 409
     assert answer.json()["code"] == "disabled"
     assert api_client.get("/api/workflows/t-sequence").json()["enabled"] is False
+
+
+def test_a_member_may_not_start_a_run_for_another_resource(api_client: Any, user: Any, tenant: Any) -> None:
+    other: Any = UserFactory(tenant=tenant)
+    for path, body in [
+        ("/api/workflows/t-sequence/start", {"inputData": {"value": 1}, "resourceId": str(other.pk)}),
+        ("/api/workflows/t-sequence/create-run", {"resourceId": str(other.pk)}),
+        ("/api/workflows/t-sequence/create-run", {"resourceId": "anyone-else"}),
+    ]:
+        answer = api_client.post(path, body, format="json")
+        assert answer.status_code == 404, (path, answer.json())
+        assert answer.json() == {
+            "code": "not_found",
+            "message": "Resource not found.",
+            "details": {"resourceId": ["not found"]},
+        }
+    assert not WorkflowRun.objects.exists()
+    own = api_client.post("/api/workflows/t-sequence/create-run", {"resourceId": str(user.pk)}, format="json")
+    assert own.status_code == 200, own.json()
+    admin = client_for(UserFactory(tenant=tenant, tenant__role=Membership.Role.ADMIN))
+    for_other = admin.post(
+        "/api/workflows/t-sequence/start",
+        {"inputData": {"value": 1}, "resourceId": str(other.pk)},
+        format="json",
+    )
+    assert for_other.status_code == 200, for_other.json()
+    assert WorkflowRun.objects.get(pk=for_other.json()["runId"]).resource_id == str(other.pk)
+
+
+def test_create_run_with_a_taken_id_returns_the_owners_run_and_hides_another_owners(
+    api_client: Any, tenant: Any
+) -> None:
+    run_id = str(uuid.uuid4())
+    path = f"/api/workflows/t-sequence/create-run?runId={run_id}"
+    first = api_client.post(path, {"threadId": "t-1"}, format="json")
+    again = api_client.post(path, {"threadId": "t-2"}, format="json")
+    assert first.status_code == again.status_code == 200, again.json()
+    assert first.json() == again.json() == {"runId": run_id}
+    assert WorkflowRun.objects.get(pk=run_id).thread_id == "t-1"  # returned as it stands
+    other = client_for(UserFactory(tenant=tenant))
+    theirs = other.post(path, {}, format="json")
+    missing = other.get(f"/api/workflows/t-sequence/runs/{uuid.uuid4()}")
+    assert theirs.status_code == 404, theirs.json()
+    assert (
+        theirs.json()
+        == missing.json()
+        == {
+            "code": "not_found",
+            "message": "Workflow run not found.",
+            "details": {},
+        }
+    )
+    assert (
+        other.post(f"/api/workflows/t-sequence/start?runId={run_id}", {}, format="json").json()
+        == theirs.json()
+    )
+    assert (
+        api_client.post(f"/api/workflows/t-parallel/create-run?runId={run_id}", {}, format="json").status_code
+        == 404
+    )
+    assert WorkflowRun.objects.count() == 1

@@ -40,7 +40,7 @@ def _suspended(actor: Actor, **kwargs: Any) -> tuple[WorkflowRun, ToolCallGate]:
 
 
 def test_the_approval_is_a_pending_tool_approval_of_the_agent(actor: Actor, approver: Any) -> None:
-    run, gate = _suspended(actor, thread_id="th-1", resource_id="res-1")
+    run, gate = _suspended(actor, thread_id="th-1", resource_id=str(actor.user_id))
     assert gate.kind == "approval"
     assert gate.status == "pending"
     assert gate.input["question"] == "Sign off on 2?"
