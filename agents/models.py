@@ -302,6 +302,10 @@ class ToolCallGate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = (
+            "pending approval"  # the admin's list of them is named so (decided ones are filtered in)
+        )
+        verbose_name_plural = "pending approvals"
         ordering = ["created_at"]
         constraints = [models.UniqueConstraint(fields=["run", "tool_call_id"], name="gate_run_call_unique")]
         indexes = [
