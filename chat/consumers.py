@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -52,6 +51,8 @@ from chat.runs import (
 from chat.runtime import ChatDecision, chat_runtime
 from chat.services import chat_cancel, chat_decide, chat_request
 from core.access import Actor, actor_for_user
+from core.api import jsoninput
+from core.api.jsoninput import JSONTooDeep
 from core.errors import Conflict, PlatformError
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, _NotJson):
-            await self._error("invalid_frame", "The frame is not JSON.", {"frame": ["Not valid JSON."]})
+            await self._error("invalid_frame", "The frame is not JSON.", {"frame": [content.problem]})
             return
         try:
             frame = parse_client_frame(content)
@@ -335,13 +336,18 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
         try:
-            return json.loads(text_data)
+            return jsoninput.loads(text_data)
+        except JSONTooDeep as exc:
+            return _NotJson(problem=str(exc))
         except ValueError:
             return _NotJson()
 
 
+@dataclass(frozen=True, kw_only=True)
 class _NotJson:
-    """Marks a text frame that is not JSON, so it is answered like any malformed frame."""
+    """Marks a text frame that is not JSON (or nested too deeply), so it is answered like any malformed frame."""
+
+    problem: str = "Not valid JSON."
 
 
 def _actor_with_agent(*, user: Any, agent_id: str) -> Actor | None:

@@ -12,12 +12,12 @@ Use these in every input serializer instead of `rest_framework.serializers`'s.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import QueryDict
 from rest_framework import serializers
 
+from core.api import jsoninput
 from core.api.text import unsafe_text_details
 
 INT_MIN = -(2**63)
@@ -106,7 +106,7 @@ class JSONObjectField(_BlankIsAValue, serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, str) and _from_text_form(self):
             try:
-                data = json.loads(data)
+                data = jsoninput.loads(data)
             except ValueError:
                 self.fail("not_an_object")
         if not isinstance(data, dict):

@@ -197,6 +197,19 @@ async def test_non_json_frame_gets_an_error_frame(scripted_chat, token):
     await comm.disconnect()
 
 
+@pytest.mark.parametrize("depth", [150, 5000])
+async def test_deeply_nested_frame_gets_an_error_frame_and_the_socket_stays_open(scripted_chat, token, depth):
+    comm = await _open(token)
+    nested = "[" * depth + "]" * depth
+    await comm.send_to(text_data='{"type": "resume", "threadId": "t", "resumeData": ' + nested + "}")
+    error = await comm.receive_json_from(timeout=5)
+    assert (error["type"], error["code"]) == ("error", "invalid_frame")
+    assert "nested" in error["details"]["frame"][0]
+    await comm.send_json_to({"type": "subscribe", "threadId": "t-deep"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "subscribed"
+    await comm.disconnect()
+
+
 async def test_provider_failure_mid_stream_ends_with_an_error_chunk(scripted_chat, token):
     scripted_chat.script(ChatReply(text="one two three four five six", drop_after=3))
     comm = await _open(token)

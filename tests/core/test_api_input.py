@@ -93,6 +93,34 @@ def test_nul_and_lone_surrogates_in_json_values_and_keys_are_a_400(api_client, m
     assert field in body["details"], body
 
 
+@pytest.mark.parametrize("depth", [150, 1000, 100_000])
+@pytest.mark.parametrize("path", ["/api/agents/helper/generate", "/api/memory/threads"])
+def test_deeply_nested_json_is_a_400_parse_error(api_client, make_agent, path, depth):
+    make_agent()
+    raw = '{"prompt": "x", "requestContext": {"a": ' + "[" * depth + "]" * depth + "}}"
+    body = shaped(api_client.post(path, raw, content_type="application/json"), 400)
+    assert body["code"] == "parse_error"
+    assert "nested" in body["message"]
+
+
+def test_json_nested_within_the_bound_is_parsed(api_client, make_agent):
+    make_agent()
+    raw = '{"title": "t", "metadata": {"a": ' + "[" * 98 + "]" * 98 + "}}"
+    assert api_client.post("/api/memory/threads", raw, content_type="application/json").status_code == 201
+
+
+def test_deeply_nested_json_in_a_form_field_is_a_400(api_client):
+    body = shaped(
+        api_client.post(
+            "/api/memory/knowledge/documents",
+            {"text": "hello", "metadata": '{"a": ' + "[" * 1000 + "]" * 1000 + "}"},
+            format="multipart",
+        ),
+        400,
+    )
+    assert "metadata" in body["details"]
+
+
 def test_nul_in_json_reaching_jsonb_is_a_400(api_client):
     raw = '{"title": "t", "metadata": {"note": "x\\u0000"}}'
     body = shaped(api_client.post("/api/memory/threads", raw, content_type="application/json"), 400)
