@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agents.limits import MODEL_NAME_MAX_LENGTH
+
 ThreadId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
 RunId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -18,7 +20,7 @@ class MessageFrame(_Frame):
     type: Literal["message"]
     thread_id: ThreadId = Field(alias="threadId")
     text: Annotated[str, Field(min_length=1, max_length=100_000)]
-    model: str | None = None
+    model: Annotated[str, Field(max_length=MODEL_NAME_MAX_LENGTH)] | None = None
     client_id: str | None = Field(default=None, alias="clientId", max_length=200)
     # Every tool call of this turn waits for a person's approval (`requireToolApproval`).
     require_tool_approval: bool = Field(default=False, alias="requireToolApproval")

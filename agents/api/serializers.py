@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.limits import IDEMPOTENCY_KEY_MAX_LENGTH, MODEL_NAME_MAX_LENGTH
 from agents.models import Agent, Run, Tool
 from agents.selectors import agent_effective_tools
 from core.api import fields
@@ -30,10 +31,10 @@ class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     messages = serializers.ListField(child=MessageSerializer(), required=False, min_length=1, max_length=500)
     prompt = fields.CharField(required=False, trim_whitespace=False, max_length=200_000)
     requestContext = serializers.DictField(required=False, default=dict)
-    idempotencyKey = fields.CharField(required=False, max_length=200)
-    model = fields.CharField(required=False, max_length=200)
+    idempotencyKey = fields.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    model = fields.CharField(required=False, max_length=MODEL_NAME_MAX_LENGTH)
     modelId = fields.CharField(
-        required=False, max_length=200, help_text="The same as model (the AI SDK's name)."
+        required=False, max_length=MODEL_NAME_MAX_LENGTH, help_text="The same as model (the AI SDK's name)."
     )
     maxSteps = fields.IntegerField(required=False, min_value=1, max_value=50)
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from agents.limits import MODEL_NAME_MAX_LENGTH
 from chat.runtime import ChatDecision
 from core.api import fields
 
@@ -110,9 +111,15 @@ class ChatInputSerializer(serializers.Serializer[Any]):
         choices=["submit-message", "regenerate-message"], default="submit-message"
     )
     messageId = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
-    model = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    model = fields.CharField(
+        max_length=MODEL_NAME_MAX_LENGTH, required=False, allow_null=True, allow_blank=True
+    )
     modelId = fields.CharField(
-        max_length=200, required=False, allow_null=True, allow_blank=True, help_text="The same as model."
+        max_length=MODEL_NAME_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The same as model.",
     )
     requireToolApproval = serializers.BooleanField(
         required=False, default=False, help_text="Every tool call of this turn waits for a person's approval."

@@ -66,3 +66,56 @@ def test_the_model_still_gets_the_refusal_as_a_tool_result(openai_server, make_a
     sent = openai_server.chat_requests[1].body["messages"][-1]
     assert sent["role"] == "tool"
     assert "refused its input: Unknown timezone" in sent["content"]  # the client's mistake, not a crash
+
+
+LONG_MODEL = "scripted/" + "x" * 300
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", ["generate", "chat"])
+@pytest.mark.parametrize(
+    ("how", "field"),
+    [("header", "X-Model"), ("query", "model"), ("body", "model"), ("body-modelId", "modelId")],
+)
+def test_a_model_name_longer_than_a_run_stores_is_a_400_naming_where_it_came_from(
+    openai_server, make_agent, api_client, route, how, field
+):
+    make_agent(allow_model_override=True)
+    message = {"role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    payload: dict = {"prompt": "x"} if route == "generate" else {"id": "c-long", "messages": [message]}
+    url, headers = f"/api/agents/helper/{route}", {}
+    if how == "header":
+        headers["HTTP_X_MODEL"] = LONG_MODEL
+    elif how == "query":
+        url += f"?model={LONG_MODEL}"
+    else:
+        payload[field] = LONG_MODEL
+    response = api_client.post(url, payload, format="json", **headers)
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert list(body["details"]) == [field]
+    assert openai_server.chat_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_name_as_long_as_a_run_stores_is_accepted(openai_server, make_agent, api_client):
+    make_agent(allow_model_override=True)
+    openai_server.script(ChatReply(text="ok"))
+    name = "scripted/" + "x" * (200 - len("scripted/"))
+    response = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "x"}, format="json", HTTP_X_MODEL=name
+    )
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idempotency_key_header_longer_than_a_run_stores_is_a_400(openai_server, make_agent, api_client):
+    make_agent()
+    response = api_client.post(
+        "/api/agents/helper/generate", {"prompt": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 201
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], list(body["details"])) == ("validation_error", ["Idempotency-Key"])
+    assert openai_server.chat_requests == []

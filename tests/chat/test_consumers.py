@@ -169,6 +169,10 @@ async def test_unknown_agent_is_closed_with_4404(scripted_chat, token):
         ({"type": "message", "threadId": "bad thread id!", "text": "x"}, "message.threadId"),
         ({"type": "launch"}, "frame"),
         ({"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": -1}, "replay.afterSeq"),
+        (
+            {"type": "message", "threadId": "t1", "text": "x", "model": "openai/" + "x" * 5000},
+            "message.model",
+        ),
         ([1, 2], "frame"),
     ],
 )
