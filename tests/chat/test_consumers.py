@@ -173,6 +173,36 @@ async def test_unknown_agent_is_closed_with_4404(scripted_chat, token):
             {"type": "message", "threadId": "t1", "text": "x", "model": "openai/" + "x" * 5000},
             "message.model",
         ),
+        ({"type": "message", "threadId": "t1", "text": "hi \u0000"}, "message.text"),
+        ({"type": "message", "threadId": "t1", "text": "hi", "clientId": "a\u0000"}, "message.clientId"),
+        ({"type": "message", "threadId": "t1", "text": "hi", "model": "openai/x\u0000"}, "message.model"),
+        ({"type": "message", "threadId": "t1", "text": "hi \ud800"}, "message.text"),
+        (
+            {"type": "decline", "threadId": "t1", "runId": "r", "toolCallId": "c", "reason": "no\u0000way"},
+            "decline.reason",
+        ),
+        (
+            {"type": "workflow-start", "workflowId": "research", "inputData": {"topic": "a\u0000b"}},
+            "workflow-start.inputData.topic",
+        ),
+        (
+            {
+                "type": "resume",
+                "threadId": "t1",
+                "runId": "r",
+                "toolCallId": "c",
+                "resumeData": {"k\u0000": 1},
+            },
+            "resume.resumeData.k\\x00",
+        ),
+        (
+            {"type": "workflow-resume", "runId": "r", "resumeData": {"a": ["ok", "\u0000"]}},
+            "workflow-resume.resumeData.a.1",
+        ),
+        (
+            {"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": 18446744073709551615},
+            "replay.afterSeq",
+        ),
         ([1, 2], "frame"),
     ],
 )
