@@ -119,3 +119,43 @@ def test_an_idempotency_key_header_longer_than_a_run_stores_is_a_400(openai_serv
     body = response.json()
     assert (body["code"], list(body["details"])) == ("validation_error", ["Idempotency-Key"])
     assert openai_server.chat_requests == []
+
+
+@pytest.mark.parametrize("timezone", ["x" * 100_000, "America", "Europe/" + "y" * 60])
+def test_a_timezone_that_is_no_zone_is_a_400_without_server_paths(make_agent, api_client, timezone):
+    response = api_client.post(
+        "/api/tools/current_time/execute", {"data": {"timezone": timezone}}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert (body["code"], [k for k in body["details"] if k != "traceId"]) == (
+        "validation_error",
+        ["data.timezone"],
+    )
+    assert "site-packages" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_model_gets_a_refusal_for_a_directory_or_huge_timezone(openai_server, make_agent, api_client):
+    from tests.fakes.openai_server import ToolCall
+
+    make_agent(tools=["current_time"])
+    openai_server.script(
+        ChatReply(
+            tool_calls=[
+                ToolCall(name="current_time", arguments={"timezone": "America"}, id="t1"),
+                ToolCall(name="current_time", arguments={"timezone": "x" * 5000}, id="t2"),
+            ]
+        ),
+        ChatReply(text="Which city?"),
+    )
+    response = api_client.post("/api/agents/helper/generate", {"prompt": "time?"}, format="json")
+    assert response.status_code == 200
+    results = {
+        m["tool_call_id"]: m["content"]
+        for m in openai_server.chat_requests[1].body["messages"]
+        if m["role"] == "tool"
+    }
+    assert "refused its input: Unknown timezone 'America'" in results["t1"]
+    assert "at most 64 characters" in results["t2"]
+    assert "site-packages" not in str(results)
