@@ -21,7 +21,8 @@ RunId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Strict: `true` is a boolean and `3` an integer, never `"yes"`, `1` or `3.0` (docs/api.md).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
 
 
 class MessageFrame(_Frame):

@@ -18,19 +18,19 @@ class MessageSerializer(serializers.Serializer[dict[str, Any]]):
     content = fields.CharField(allow_blank=False, trim_whitespace=False)
 
 
-class MemoryRefSerializer(serializers.Serializer[dict[str, Any]]):
+class MemoryRefSerializer(fields.NestedObject):
     thread = fields.CharField(max_length=200)
     resource = fields.CharField(max_length=200, required=False)
 
 
-class StructuredOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    schema = serializers.DictField()
+class StructuredOutputSerializer(fields.NestedObject):
+    schema = fields.DictField()
 
 
 class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     messages = serializers.ListField(child=MessageSerializer(), required=False, min_length=1, max_length=500)
     prompt = fields.CharField(required=False, trim_whitespace=False, max_length=200_000)
-    requestContext = serializers.DictField(required=False, default=dict)
+    requestContext = fields.DictField(required=False, default=dict)
     idempotencyKey = fields.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     model = fields.CharField(required=False, max_length=MODEL_NAME_MAX_LENGTH)
     modelId = fields.CharField(
@@ -40,10 +40,10 @@ class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
     structuredOutput = StructuredOutputSerializer(required=False)
     memory = MemoryRefSerializer(required=False)
-    requireToolApproval = serializers.BooleanField(
+    requireToolApproval = fields.BooleanField(
         required=False, default=False, help_text="Every tool call of this run waits for a person's approval."
     )
-    autoResumeSuspendedTools = serializers.BooleanField(
+    autoResumeSuspendedTools = fields.BooleanField(
         required=False,
         allow_null=True,
         default=None,

@@ -14,11 +14,11 @@ from core.api import fields
 APPROVAL_RESPONDED = "approval-responded"
 
 
-class ApprovalSerializer(serializers.Serializer[Any]):
+class ApprovalSerializer(fields.NestedObject):
     """A tool part's `approval` as `addToolApprovalResponse` leaves it."""
 
     id = fields.CharField(max_length=200)
-    approved = serializers.BooleanField(required=False, allow_null=True, default=None)
+    approved = fields.BooleanField(required=False, allow_null=True, default=None)
     reason = fields.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
 
 
@@ -121,7 +121,7 @@ class ChatInputSerializer(serializers.Serializer[Any]):
         allow_blank=True,
         help_text="The same as model.",
     )
-    requireToolApproval = serializers.BooleanField(
+    requireToolApproval = fields.BooleanField(
         required=False, default=False, help_text="Every tool call of this turn waits for a person's approval."
     )
 

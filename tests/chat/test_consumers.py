@@ -203,6 +203,16 @@ async def test_unknown_agent_is_closed_with_4404(scripted_chat, token):
             {"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": 18446744073709551615},
             "replay.afterSeq",
         ),
+        (
+            {"type": "message", "threadId": "t1", "text": "hi", "requireToolApproval": "yes"},
+            "message.requireToolApproval",
+        ),
+        (
+            {"type": "message", "threadId": "t1", "text": "hi", "requireToolApproval": 1},
+            "message.requireToolApproval",
+        ),
+        ({"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": 3.0}, "replay.afterSeq"),
+        ({"type": "workflow-watch", "runId": "r", "offset": "3"}, "workflow-watch.offset"),
         ([1, 2], "frame"),
     ],
 )

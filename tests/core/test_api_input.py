@@ -198,6 +198,11 @@ def test_an_oversized_body_is_a_413_in_the_error_shape(api_client, settings):
         ({"prompt": "x", "maxSteps": "3"}, "maxSteps"),
         ({"prompt": "x", "maxSteps": True}, "maxSteps"),
         ({"messages": [{"role": "user", "content": 7}]}, "messages"),
+        ({"prompt": "x", "maxSteps": 3.0}, "maxSteps"),
+        ({"prompt": "x", "requireToolApproval": "yes"}, "requireToolApproval"),
+        ({"prompt": "x", "requireToolApproval": 1}, "requireToolApproval"),
+        ({"prompt": "x", "autoResumeSuspendedTools": "yes"}, "autoResumeSuspendedTools"),
+        ({"prompt": "x", "autoResumeSuspendedTools": "false"}, "autoResumeSuspendedTools"),
     ],
 )
 def test_numbers_are_not_strings_and_strings_not_numbers(
@@ -207,6 +212,75 @@ def test_numbers_are_not_strings_and_strings_not_numbers(
     body = shaped(api_client.post("/api/agents/helper/generate", payload, format="json"), 400)
     assert field in body["details"], body
     assert openai_server.chat_requests == []
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"prompt": "x", "memory": "x"}, "memory"),
+        ({"prompt": "x", "memory": ""}, "memory"),
+        ({"prompt": "x", "structuredOutput": "x"}, "structuredOutput"),
+        ({"prompt": "x", "requestContext": "x"}, "requestContext"),
+        ({"prompt": "x", "requireToolApproval": "maybe"}, "requireToolApproval"),
+    ],
+)
+def test_form_fields_that_are_objects_or_booleans_are_refused_not_dropped(
+    api_client, make_agent, openai_server, form, field
+):
+    make_agent()
+    body = shaped(api_client.post("/api/agents/helper/generate", form, format="multipart"), 400)
+    assert field in body["details"], body
+    assert openai_server.chat_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_object_field_is_its_json_text(api_client, make_agent, openai_server):
+    from tests.fakes.openai_server import ChatReply
+
+    make_agent()
+    openai_server.script(ChatReply(text="ok"))
+    form = {"prompt": "x", "requestContext": "{}", "requireToolApproval": "false"}
+    response = api_client.post("/api/agents/helper/generate", form, format="multipart")
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"requireToolApproval": "yes"}, "requireToolApproval"),
+        ({"requireToolApproval": 0}, "requireToolApproval"),
+    ],
+)
+def test_chat_booleans_are_booleans(api_client, make_agent, extra, field):
+    make_agent()
+    message = {"role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    payload = {"id": "c1", "messages": [message], **extra}
+    body = shaped(api_client.post("/api/agents/helper/chat", payload, format="json"), 400)
+    assert field in body["details"], body
+
+
+@pytest.mark.parametrize("approved", ["yes", "false", "no", 0, 1])
+def test_chat_approval_answers_are_booleans(api_client, make_agent, approved):
+    make_agent()
+    user = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    answer = {
+        "id": "r1",
+        "role": "assistant",
+        "parts": [
+            {
+                "type": "tool-test_add",
+                "toolCallId": "call-1",
+                "state": "approval-responded",
+                "approval": {"id": "a1", "approved": approved},
+            }
+        ],
+    }
+    body = shaped(
+        api_client.post("/api/agents/helper/chat", {"id": "c1", "messages": [user, answer]}, format="json"),
+        400,
+    )
+    assert body["code"] == "validation_error"
+    assert "approved" in json.dumps(body["details"]), body
 
 
 def test_chat_ids_and_models_are_strings(api_client, make_agent):
