@@ -96,7 +96,7 @@ class AgentGenerateApi(AsyncAPIView):
             except NotFound as exc:
                 raise ValidationFailed(
                     "Only a tenant admin may act for another resource.",
-                    details={"memory": {"resource": ["Not yours."]}},
+                    details={"memory.resource": ["Not yours."]},
                 ) from exc
             memory = MemoryOptions(thread_id=data["memory"]["thread"], resource_id=resource)
         result = await agenerate(

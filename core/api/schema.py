@@ -13,7 +13,9 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
 
     code = serializers.CharField(help_text="Stable, machine-readable: validation_error, not_found, ...")
     message = serializers.CharField(help_text="For people.")
-    details = serializers.DictField(help_text="Field errors as {field: [problem, ...]}, and context.")
+    details = serializers.DictField(
+        help_text="Field errors as one flat map {dotted.path: [problem, ...]} (messages.0.role), and context."
+    )
 
     class Meta:
         ref_name = "Error"

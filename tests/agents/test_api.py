@@ -74,7 +74,7 @@ def test_structured_output_over_the_api(openai_server, agent, api_client):
         ({}, "messages"),
         ({"prompt": "a", "messages": [{"role": "user", "content": "b"}]}, "messages"),
         ({"prompt": "   "}, "prompt"),
-        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages"),
+        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages.0.role"),
         ({"messages": "not a list"}, "messages"),
         ({"prompt": "x", "maxSteps": "many"}, "maxSteps"),
         ({"prompt": "x", "requestContext": ["not", "a", "dict"]}, "requestContext"),
@@ -102,7 +102,7 @@ def test_request_context_spoofing_is_a_400(openai_server, agent, api_client):
         "/api/agents/helper/generate", {"prompt": "x", "requestContext": {"tenantId": 1}}, format="json"
     )
     assert response.status_code == 400
-    assert "tenantId" in response.json()["details"]["requestContext"]
+    assert "requestContext.tenantId" in response.json()["details"]
 
 
 @pytest.mark.django_db(transaction=True)

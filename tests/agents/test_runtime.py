@@ -295,7 +295,7 @@ def test_request_context_spoofing_is_refused(openai_server, make_agent, user):
         spoof = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, values=values)
         with pytest.raises(ValidationFailed) as caught:
             generate("helper", context=spoof, prompt="hi")
-        assert key in caught.value.details["requestContext"]
+        assert f"requestContext.{key}" in caught.value.details
     undeclared = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, values={"admin": True})
     with pytest.raises(ValidationFailed):
         generate("helper", context=undeclared, prompt="hi")

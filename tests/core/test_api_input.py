@@ -151,7 +151,7 @@ def test_uploaded_files_and_form_json_with_nul_are_a_400(api_client):
         ),
         400,
     )
-    assert "metadata" in body["details"]
+    assert "metadata.a" in body["details"]
 
 
 @pytest.mark.parametrize(
@@ -194,10 +194,10 @@ def test_an_oversized_body_is_a_413_in_the_error_shape(api_client, settings):
         ({"prompt": 123}, "prompt"),
         ({"prompt": "x", "model": 5}, "model"),
         ({"prompt": "x", "idempotencyKey": 5}, "idempotencyKey"),
-        ({"prompt": "x", "memory": {"thread": 5}}, "memory"),
+        ({"prompt": "x", "memory": {"thread": 5}}, "memory.thread"),
         ({"prompt": "x", "maxSteps": "3"}, "maxSteps"),
         ({"prompt": "x", "maxSteps": True}, "maxSteps"),
-        ({"messages": [{"role": "user", "content": 7}]}, "messages"),
+        ({"messages": [{"role": "user", "content": 7}]}, "messages.0.content"),
         ({"prompt": "x", "maxSteps": 3.0}, "maxSteps"),
         ({"prompt": "x", "requireToolApproval": "yes"}, "requireToolApproval"),
         ({"prompt": "x", "requireToolApproval": 1}, "requireToolApproval"),
