@@ -27,7 +27,10 @@ _ALWAYS = {
     "404": "Not found (also another tenant's object, and malformed ids in the path).",
 }
 _WITH_INPUT = {"400": "Invalid input; field errors in `details`."}
-_WITH_BODY = {"413": "The body is too large."}
+_WITH_BODY = {
+    "413": "The body is too large.",
+    "415": "The body's content type is not one the route parses (JSON, a form, multipart).",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):

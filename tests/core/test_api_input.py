@@ -181,6 +181,12 @@ def test_huge_ttls_are_a_400(api_client, path):
     assert "ttl_s" in body["details"]
 
 
+def test_a_body_of_a_content_type_no_parser_takes_is_a_415_in_the_error_shape(api_client, make_agent):
+    make_agent()
+    response = api_client.post("/api/agents/helper/generate", "prompt=x", content_type="text/plain")
+    assert shaped(response, 415)["code"] == "unsupported_media_type"
+
+
 def test_an_oversized_body_is_a_413_in_the_error_shape(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     raw = json.dumps({"prompt": "x" * 2000})
