@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from agents.limits import IDEMPOTENCY_KEY_MAX_LENGTH, MODEL_NAME_MAX_LENGTH
+
 
 class Tool(models.Model):
     """A tool defined in code and synced here so operators can allowlist and disable it."""
@@ -214,8 +216,8 @@ class Run(models.Model):
     thread_id = models.CharField(max_length=200, blank=True, default="")
     resource_id = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
-    model = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH, null=True, blank=True)
+    model = models.CharField(max_length=MODEL_NAME_MAX_LENGTH, blank=True)
     input = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     usage = models.JSONField(default=dict, blank=True)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -34,6 +33,7 @@ from chat import transport
 from chat.frames import (
     ClientFrame,
     DecisionFrame,
+    MessageFrame,
     ResumeFrame,
     WorkflowResumeFrame,
     WorkflowStartFrame,
@@ -50,8 +50,10 @@ from chat.runs import (
     thread_group,
 )
 from chat.runtime import ChatDecision, chat_runtime
-from chat.services import chat_cancel, chat_decide, chat_request
+from chat.services import chat_cancel, chat_decide, chat_request, chat_turn_check
 from core.access import Actor, actor_for_user
+from core.api import jsoninput
+from core.api.jsoninput import JSONTooDeep
 from core.errors import Conflict, PlatformError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         self.agent_id: str = self.scope["url_route"]["kwargs"]["agent_id"]
         self.local_runs: set[str] = set()  # runs this socket started: their frames come from the run
+        self.threads_checked: set[str] = set()  # threads a turn of this socket may use (`_turn_check`)
         # The last frame each run sent this socket directly: the same frames arriving through the
         # thread's group afterwards are not sent again (a continuation of the run elsewhere is).
         self.local_upto: dict[str, int] = {}
@@ -141,7 +144,7 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, _NotJson):
-            await self._error("invalid_frame", "The frame is not JSON.", {"frame": ["Not valid JSON."]})
+            await self._error("invalid_frame", "The frame is not JSON.", {"frame": [content.problem]})
             return
         try:
             frame = parse_client_frame(content)
@@ -156,9 +159,10 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _route(self, frame: ClientFrame) -> None:
         if frame.type == "message":
+            await self._turn_check(frame)
             await self._join(frame.thread_id)
-            # Tenant and agent were checked at connect; a run of an agent removed since
-            # then ends with the runtime's own `error` chunk.
+            # Tenant and agent were checked at connect, model and thread just now; a run of an
+            # agent removed since then ends with the runtime's own `error` chunk.
             request = chat_request(
                 tenant_id=self.tenant_id,
                 user_id=self.user.pk,
@@ -199,6 +203,21 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
             await self._workflow(frame)
         else:
             await self._decide(frame)
+
+    async def _turn_check(self, frame: MessageFrame) -> None:
+        """Refuse a turn the runtime would refuse before its first event (a PlatformError, answered
+        as an error frame), so `run-started` only ever names a run that exists. A thread that passed
+        on this socket is not looked up again: the runtime still checks it, this only answers early."""
+        if not frame.model and frame.thread_id in self.threads_checked:
+            return
+        await database_sync_to_async(chat_turn_check)(
+            tenant_id=self.tenant_id,
+            user_id=self.user.pk,
+            agent_id=self.agent_id,
+            thread_id=frame.thread_id,
+            model=frame.model,
+        )
+        self.threads_checked.add(frame.thread_id)
 
     async def _workflow(self, frame: WorkflowStartFrame | WorkflowWatchFrame | WorkflowResumeFrame) -> None:
         """Workflow runs on this socket (`workflows.socket`): the REST API's owner model."""
@@ -338,13 +357,18 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
         try:
-            return json.loads(text_data)
+            return jsoninput.loads(text_data)
+        except JSONTooDeep as exc:
+            return _NotJson(problem=str(exc))
         except ValueError:
             return _NotJson()
 
 
+@dataclass(frozen=True, kw_only=True)
 class _NotJson:
-    """Marks a text frame that is not JSON, so it is answered like any malformed frame."""
+    """Marks a text frame that is not JSON (or nested too deeply), so it is answered like any malformed frame."""
+
+    problem: str = "Not valid JSON."
 
 
 def _actor_with_agent(*, user: Any, agent_id: str) -> Actor | None:

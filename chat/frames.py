@@ -1,24 +1,35 @@
-"""What a chat WebSocket client may send, validated with pydantic."""
+"""What a chat WebSocket client may send, validated with pydantic.
+
+Every frame is held to the REST API's input rules: no string anywhere in it (a field, a key
+or a value at any depth of `inputData` or `resumeData`) may hold text the database cannot
+store (`core.api.text`), and every number is bounded.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from agents.limits import MODEL_NAME_MAX_LENGTH
+from core.api.fields import INT_MAX
+from core.api.text import unsafe_text_details
 
 ThreadId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
 RunId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # Strict: `true` is a boolean and `3` an integer, never `"yes"`, `1` or `3.0` (docs/api.md).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
 
 
 class MessageFrame(_Frame):
     type: Literal["message"]
     thread_id: ThreadId = Field(alias="threadId")
     text: Annotated[str, Field(min_length=1, max_length=100_000)]
-    model: str | None = None
+    model: Annotated[str, Field(max_length=MODEL_NAME_MAX_LENGTH)] | None = None
     client_id: str | None = Field(default=None, alias="clientId", max_length=200)
     # Every tool call of this turn waits for a person's approval (`requireToolApproval`).
     require_tool_approval: bool = Field(default=False, alias="requireToolApproval")
@@ -33,7 +44,7 @@ class ReplayFrame(_Frame):
     type: Literal["replay"]
     thread_id: ThreadId = Field(alias="threadId")
     run_id: RunId = Field(alias="runId")
-    after_seq: Annotated[int, Field(ge=0)] = Field(alias="afterSeq")
+    after_seq: Annotated[int, Field(ge=0, le=INT_MAX)] = Field(alias="afterSeq")
 
 
 class AbortFrame(_Frame):
@@ -111,6 +122,30 @@ ClientFrame = (
 _adapter: TypeAdapter[ClientFrame] = TypeAdapter(Annotated[ClientFrame, Field(discriminator="type")])
 
 
+_FRAME_TYPES = frozenset(
+    tag for frame in get_args(ClientFrame) for tag in get_args(frame.model_fields["type"].annotation)
+)
+
+
 def parse_client_frame(content: Any) -> ClientFrame:
-    """Validate one frame; raises pydantic's ValidationError naming each problem."""
+    """Validate one frame; raises pydantic's ValidationError naming each problem.
+
+    Strings that cannot be stored are refused first, wherever they are, each at its path
+    under the frame's type as pydantic names a field (`message.text`, `workflow-start.inputData.topic`).
+    """
+    # A frame that is not an object is pydantic's to refuse.
+    unsafe = unsafe_text_details(content) if isinstance(content, dict) else {}
+    if unsafe:
+        tag = content.get("type")
+        prefix = (tag,) if tag in _FRAME_TYPES else ()
+        raise ValidationError.from_exception_data(
+            "ClientFrame",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("unsafe_text", problem), loc=(*prefix, path), input=None
+                )
+                for path, problems in unsafe.items()
+                for problem in problems
+            ],
+        )
     return _adapter.validate_python(content)

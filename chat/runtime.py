@@ -69,6 +69,10 @@ class ChatRuntime(Protocol):
     def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:
         """Raise a platform error when the agent may not run `model` (synchronous, like `agent_exists`)."""
 
+    def thread_check(self, *, agent_id: str, tenant_id: int, resource_id: str, thread_id: str) -> None:
+        """Raise a platform error when the turn could not use the thread: another owner's, where the
+        agent keeps memory (synchronous, like `agent_exists`)."""
+
     def decide(self, *, actor: Actor, agent_id: str, decision: ChatDecision) -> DecisionOutcome:
         """Record one decision (synchronous); raises the platform's errors: 404 for a run or call the
         actor may not decide, 409 with the earlier decision, 400 for resume data off the schema."""
@@ -100,6 +104,11 @@ class PlatformRuntime:
         from agents.runtime import model_choice_check
 
         model_choice_check(agent_id, tenant_id=tenant_id, model=model)
+
+    def thread_check(self, *, agent_id: str, tenant_id: int, resource_id: str, thread_id: str) -> None:
+        from agents.runtime import thread_check
+
+        thread_check(agent_id, tenant_id=tenant_id, resource_id=resource_id, thread_id=thread_id)
 
     def decide(self, *, actor: Actor, agent_id: str, decision: ChatDecision) -> DecisionOutcome:
         from agents.runs import services

@@ -50,6 +50,21 @@ def chat_request_build(
     )
 
 
+def chat_turn_check(
+    *, tenant_id: int, user_id: int, agent_id: str, thread_id: str, model: str | None
+) -> None:
+    """Refuse, before a run is started, what its runtime would refuse before its first event: a
+    model the agent may not run (the REST route's 400 or 403) and another owner's thread (404),
+    so a client is never given the id of a run that does not exist. Synchronous: it may query
+    the database (the thread; the agent when this process holds no configuration of it)."""
+    runtime = chat_runtime()
+    if model:
+        runtime.model_check(agent_id=agent_id, tenant_id=tenant_id, model=model)
+    runtime.thread_check(
+        agent_id=agent_id, tenant_id=tenant_id, resource_id=str(user_id), thread_id=thread_id
+    )
+
+
 def chat_request(
     *,
     tenant_id: int,

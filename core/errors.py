@@ -8,6 +8,7 @@ that same shape, so clients parse every error one way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -37,9 +38,49 @@ class PlatformError(Exception):
 
 
 class ValidationFailed(PlatformError):
+    """Invalid input; `details` are field errors, flattened to dotted paths (`flat_details`)."""
+
     code = "validation_error"
     status = 400
     default_message = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, details=flat_details(details or {}))
+
+
+NON_FIELD_ERRORS = "non_field_errors"
+
+
+def flat_details(details: Mapping[str, Any], *, context: bool = True) -> dict[str, Any]:
+    """Field errors in the error shape's flat form: each dotted path (`messages.0.role`,
+    `memory.resource`) to a list of messages.
+
+    Nested mappings and lists (DRF's nested serializers and list fields, a service's nested
+    errors) become paths; a nested object's own errors (`non_field_errors`) belong to its path
+    (`messages`). With `context`, a top-level value that is neither a mapping nor a list
+    (`traceId`) is context and kept as it is; otherwise it is a message.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in details.items():
+        if context and not isinstance(value, Mapping | list | tuple):
+            flat[str(key)] = value
+        else:
+            _flatten(value, str(key), flat)
+    return flat
+
+
+def _flatten(value: Any, path: str, flat: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten(item, path if str(key) == NON_FIELD_ERRORS else f"{path}.{key}", flat)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping | list | tuple):
+                _flatten(item, f"{path}.{index}", flat)
+            else:
+                flat.setdefault(path, []).append(str(item))
+    else:
+        flat.setdefault(path, []).append(str(value))
 
 
 class NotAuthenticated(PlatformError):
@@ -128,7 +169,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
-        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        errors = exc.detail if isinstance(exc.detail, dict) else {NON_FIELD_ERRORS: exc.detail}
+        details = flat_details(errors, context=False)
         response.data = {"code": "validation_error", "message": "The request is invalid.", "details": details}
         return response
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")

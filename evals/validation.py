@@ -92,10 +92,15 @@ def case_validate(data: Any, *, partial_of: Mapping[str, Any] | None = None) -> 
         try:
             scorer_config(entry)
         except ValidationFailed as error:
-            details[f"assertions.{index}"] = {"message": error.message, **error.details}
+            details.update(_entry_errors(f"assertions.{index}", error))
     if details:
         raise ValidationFailed("The case's assertions are invalid.", details=details)
     return case.model_dump()
+
+
+def _entry_errors(path: str, error: ValidationFailed) -> dict[str, Any]:
+    """A scorer entry's errors under its path: the refusal at the path itself, its fields below it."""
+    return {path: [error.message], **{f"{path}.{key}": value for key, value in error.details.items()}}
 
 
 def scorers_validate(entries: Any, *, field: str = "scorers") -> list[dict[str, Any]]:
@@ -108,7 +113,7 @@ def scorers_validate(entries: Any, *, field: str = "scorers") -> list[dict[str, 
         try:
             config = scorer_config(entry)
         except ValidationFailed as error:
-            details[f"{field}.{index}"] = {"message": error.message, **error.details}
+            details.update(_entry_errors(f"{field}.{index}", error))
             continue
         if config.key in keys:
             details[f"{field}.{index}"] = [f"Scorer {config.key!r} appears twice; give one a label."]

@@ -24,6 +24,14 @@ def thread_get(*, tenant_id: int, thread_id: str, resource_id: str | None) -> Th
     return thread
 
 
+def thread_owner_check(*, tenant_id: int, thread_id: str, resource_id: str) -> None:
+    """Raise NotFound, as loading the thread's memory would, when the tenant's thread of that id is
+    about another resource; a thread not stored yet passes (the run creates it). One indexed query."""
+    others = Thread.objects.filter(tenant_id=tenant_id, id=thread_id).exclude(resource_id=resource_id)
+    if others.exists():
+        raise NotFound("Thread not found.", details={"threadId": thread_id})
+
+
 def thread_for(*, actor: Actor, thread_id: str, resource_id: str | None = None) -> Thread:
     """A thread the actor may read and change: its own, or any of its tenant's for a tenant
     admin (optionally only about `resource_id`); any other is "not found"."""

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.limits import IDEMPOTENCY_KEY_MAX_LENGTH, MODEL_NAME_MAX_LENGTH
 from agents.models import Agent, Run, Tool
 from agents.selectors import agent_effective_tools
 from core.api import fields
@@ -17,32 +18,32 @@ class MessageSerializer(serializers.Serializer[dict[str, Any]]):
     content = fields.CharField(allow_blank=False, trim_whitespace=False)
 
 
-class MemoryRefSerializer(serializers.Serializer[dict[str, Any]]):
+class MemoryRefSerializer(fields.NestedObject):
     thread = fields.CharField(max_length=200)
     resource = fields.CharField(max_length=200, required=False)
 
 
-class StructuredOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    schema = serializers.DictField()
+class StructuredOutputSerializer(fields.NestedObject):
+    schema = fields.DictField()
 
 
 class GenerateInputSerializer(serializers.Serializer[dict[str, Any]]):
     messages = serializers.ListField(child=MessageSerializer(), required=False, min_length=1, max_length=500)
     prompt = fields.CharField(required=False, trim_whitespace=False, max_length=200_000)
-    requestContext = serializers.DictField(required=False, default=dict)
-    idempotencyKey = fields.CharField(required=False, max_length=200)
-    model = fields.CharField(required=False, max_length=200)
+    requestContext = fields.DictField(required=False, default=dict)
+    idempotencyKey = fields.CharField(required=False, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    model = fields.CharField(required=False, max_length=MODEL_NAME_MAX_LENGTH)
     modelId = fields.CharField(
-        required=False, max_length=200, help_text="The same as model (the AI SDK's name)."
+        required=False, max_length=MODEL_NAME_MAX_LENGTH, help_text="The same as model (the AI SDK's name)."
     )
     maxSteps = fields.IntegerField(required=False, min_value=1, max_value=50)
     toolChoice = serializers.ChoiceField(choices=["auto", "none", "required"], required=False)
     structuredOutput = StructuredOutputSerializer(required=False)
     memory = MemoryRefSerializer(required=False)
-    requireToolApproval = serializers.BooleanField(
+    requireToolApproval = fields.BooleanField(
         required=False, default=False, help_text="Every tool call of this run waits for a person's approval."
     )
-    autoResumeSuspendedTools = serializers.BooleanField(
+    autoResumeSuspendedTools = fields.BooleanField(
         required=False,
         allow_null=True,
         default=None,

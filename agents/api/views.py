@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents import selectors
-from agents.api.model_choice import MODEL_PARAMETERS, requested_model
+from agents.api.model_choice import MODEL_PARAMETERS, idempotency_key_header, requested_model
 from agents.api.serializers import (
     AgentOutputSerializer,
     GenerateInputSerializer,
@@ -64,7 +64,7 @@ def run_options(data: dict[str, Any], request: Request) -> RunOptions:
         model=requested_model(request, data),
         tool_choice=data.get("toolChoice"),
         output_schema=(data.get("structuredOutput") or {}).get("schema"),
-        idempotency_key=data.get("idempotencyKey") or request.headers.get("Idempotency-Key") or None,
+        idempotency_key=data.get("idempotencyKey") or idempotency_key_header(request),
         require_tool_approval=bool(data.get("requireToolApproval")),
         auto_resume_suspended_tools=data.get("autoResumeSuspendedTools"),
     )
@@ -94,7 +94,7 @@ class AgentGenerateApi(AsyncAPIView):
             try:  # the owner model decides (docs/security.md): the caller's own, any for a tenant admin
                 resource = memory_resource_for(actor=actor, requested=data["memory"].get("resource"))
             except NotFound as exc:  # another member's resource answers as one that does not exist
-                raise NotFound(exc.message, details={"memory": {"resource": ["not found"]}}) from exc
+                raise NotFound(exc.message, details={"memory.resource": ["not found"]}) from exc
             memory = MemoryOptions(thread_id=data["memory"]["thread"], resource_id=resource)
         result = await agenerate(
             agent_id,

@@ -12,7 +12,10 @@ from agents.tools import ToolContext, ToolInputError, tool, toolkit_register
 
 
 class TimeIn(BaseModel):
-    timezone: str = Field(default="UTC", description="IANA timezone name, for example Europe/Paris")
+    # The longest IANA names are about 30 characters; a longer one is refused by the schema.
+    timezone: str = Field(
+        default="UTC", max_length=64, description="IANA timezone name, for example Europe/Paris"
+    )
 
 
 class TimeOut(BaseModel):
@@ -30,7 +33,7 @@ class TimeOut(BaseModel):
 def current_time(ctx: ToolContext, args: TimeIn) -> TimeOut:
     try:
         zone = ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # OSError: a directory such as "America"
         raise ToolInputError(
             f"Unknown timezone {args.timezone!r}; use an IANA name such as Europe/Paris.", field="timezone"
         ) from error

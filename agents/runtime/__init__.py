@@ -22,11 +22,13 @@ from typing import Any
 from agents.providers.resolution import chain_warm
 from agents.runtime.drivers import run_events, run_sync
 from agents.runtime.events import Event
+from agents.runtime.memory_hooks import memory_enabled
 from agents.runtime.setup import RunSetup, model_chain, model_names, run_setup
-from agents.runtime.spec import agent_spec_cached, agent_spec_load
+from agents.runtime.spec import AgentSpec, agent_spec_cached, agent_spec_load
 from agents.runtime.types import MemoryOptions, RunError, RunOptions, RunResult
 from core.context import RequestContext
 from core.db import db_to_async
+from memory.selectors import thread_owner_check
 
 __all__ = [
     "MemoryOptions",
@@ -37,6 +39,7 @@ __all__ = [
     "generate",
     "model_choice_check",
     "stream",
+    "thread_check",
 ]
 
 Messages = Sequence[Mapping[str, Any]] | None
@@ -44,10 +47,20 @@ Messages = Sequence[Mapping[str, Any]] | None
 
 def model_choice_check(agent_id: str, *, tenant_id: int, model: str) -> None:
     """Raise the run's own error (403 not allowed, 400 unknown model) before a stream starts. Synchronous."""
-    spec = agent_spec_cached(slug=agent_id, tenant_id=tenant_id) or agent_spec_load(
+    model_chain(_spec(agent_id, tenant_id), model)
+
+
+def thread_check(agent_id: str, *, tenant_id: int, resource_id: str, thread_id: str) -> None:
+    """Raise the run's own 404 before a stream starts when the agent keeps memory and the tenant's
+    thread of that id is about another resource (a thread not stored yet is a new one). Synchronous."""
+    if memory_enabled(_spec(agent_id, tenant_id)):
+        thread_owner_check(tenant_id=tenant_id, thread_id=thread_id, resource_id=resource_id)
+
+
+def _spec(agent_id: str, tenant_id: int) -> AgentSpec:
+    return agent_spec_cached(slug=agent_id, tenant_id=tenant_id) or agent_spec_load(
         slug=agent_id, tenant_id=tenant_id
     )
-    model_chain(spec, model)
 
 
 def generate(

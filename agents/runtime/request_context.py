@@ -31,7 +31,7 @@ def request_context_build(
     if spoofed:
         raise ValidationFailed(
             "Tenant, user and resource come from authentication and cannot be set in requestContext.",
-            details={"requestContext": {key: ["This key is set by the platform."] for key in spoofed}},
+            details={f"requestContext.{key}": ["This key is set by the platform."] for key in spoofed},
         )
     if values:
         declared = {"type": "object", "additionalProperties": False, "properties": {}, **schema}
@@ -41,11 +41,9 @@ def request_context_build(
         if errors:
             details: dict[str, list[str]] = {}
             for error in errors:
-                key = ".".join(str(p) for p in error.absolute_path) or "requestContext"
+                key = ".".join(["requestContext", *(str(p) for p in error.absolute_path)])
                 details.setdefault(key, []).append(error.message)
-            raise ValidationFailed(
-                "requestContext does not match the agent's schema.", details={"requestContext": details}
-            )
+            raise ValidationFailed("requestContext does not match the agent's schema.", details=details)
     return RequestContext(
         tenant_id=tenant_id,
         user_id=user_id,

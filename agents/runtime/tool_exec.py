@@ -1,12 +1,18 @@
-"""Running validated tool calls: timeouts, errors returned to the model, a span per call."""
+"""Running validated tool calls: timeouts, errors returned to the model, a span per call.
+
+A tool that raises an unexpected exception is reported by the exception's type only (to the
+model, the client and the trace): its text can carry server paths, queries or data. The whole
+exception goes to the log, with the trace and call ids.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agents.runtime.turn import PreparedCall, ToolOutcome
 from agents.tools.context import ToolContext, ToolSuspended
@@ -15,6 +21,8 @@ from core.context import RequestContext
 from core.db import db_to_async, releasing
 from observability.redaction import scrub_text
 from observability.tracing import Span, Trace
+
+logger = logging.getLogger(__name__)
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="tool")
 
@@ -90,6 +98,28 @@ def _rejected(span: Span, call: PreparedCall, error: ToolInputError) -> ToolOutc
     return outcome
 
 
+def _crashed(span: Span, call: PreparedCall, error: Exception) -> ToolOutcome:
+    """The tool raised something unexpected: its type for the model and the client, the rest in the log."""
+    logger.error("tool %s failed (trace %s, call %s)", call.name, span.trace.id, call.id, exc_info=error)
+    return _fail(span, call, f"Tool {call.name!r} failed with an unexpected error ({type(error).__name__}).")
+
+
+def _finished(span: Span, call: PreparedCall, value: Any, ctx: ToolContext) -> ToolOutcome:
+    """The tool returned: its output, once its schema accepts it (the refusal's detail in the log only)."""
+    try:
+        output = _output(call, value)
+    except ValidationError as error:
+        logger.error(
+            "tool %s returned output its schema refuses (trace %s, call %s)",
+            call.name,
+            span.trace.id,
+            call.id,
+            exc_info=error,
+        )
+        return _fail(span, call, f"Tool {call.name!r} returned output its schema refuses.")
+    return _ok(span, call, output, ctx)
+
+
 def _refused(span: Span, call: PreparedCall) -> ToolOutcome:
     span.set(status="refused")
     return _fail(span, call, call.error or "refused")
@@ -114,7 +144,6 @@ def execute_sync(
             value = future.result(timeout=definition.timeout_s)
         else:
             value = asyncio.run(asyncio.wait_for(definition.function(ctx, call.args), definition.timeout_s))
-        output = _output(call, value)
     except ToolSuspended as suspended:
         return _suspended(span, call, suspended)
     except ToolInputError as error:
@@ -122,8 +151,8 @@ def execute_sync(
     except (TimeoutError, concurrent.futures.TimeoutError):
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:
-        return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
-    return _ok(span, call, output, ctx)
+        return _crashed(span, call, error)
+    return _finished(span, call, value, ctx)
 
 
 async def execute_async(
@@ -145,7 +174,6 @@ async def execute_async(
         else:
             run = db_to_async(definition.function)
             value = await asyncio.wait_for(run(ctx, call.args), definition.timeout_s)
-        output = _output(call, value)
     except ToolSuspended as suspended:
         return _suspended(span, call, suspended)
     except ToolInputError as error:
@@ -153,8 +181,8 @@ async def execute_async(
     except TimeoutError:
         return _fail(span, call, f"Tool {call.name!r} timed out after {definition.timeout_s:g} s.")
     except Exception as error:
-        return _fail(span, call, f"Tool {call.name!r} failed: {type(error).__name__}: {error}")
-    return _ok(span, call, output, ctx)
+        return _crashed(span, call, error)
+    return _finished(span, call, value, ctx)
 
 
 def execute_many_sync(

@@ -7,17 +7,18 @@ from typing import Any
 
 from rest_framework import serializers
 
+from agents.limits import MODEL_NAME_MAX_LENGTH
 from chat.runtime import ChatDecision
 from core.api import fields
 
 APPROVAL_RESPONDED = "approval-responded"
 
 
-class ApprovalSerializer(serializers.Serializer[Any]):
+class ApprovalSerializer(fields.NestedObject):
     """A tool part's `approval` as `addToolApprovalResponse` leaves it."""
 
     id = fields.CharField(max_length=200)
-    approved = serializers.BooleanField(required=False, allow_null=True, default=None)
+    approved = fields.BooleanField(required=False, allow_null=True, default=None)
     reason = fields.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
 
 
@@ -110,11 +111,17 @@ class ChatInputSerializer(serializers.Serializer[Any]):
         choices=["submit-message", "regenerate-message"], default="submit-message"
     )
     messageId = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
-    model = fields.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
-    modelId = fields.CharField(
-        max_length=200, required=False, allow_null=True, allow_blank=True, help_text="The same as model."
+    model = fields.CharField(
+        max_length=MODEL_NAME_MAX_LENGTH, required=False, allow_null=True, allow_blank=True
     )
-    requireToolApproval = serializers.BooleanField(
+    modelId = fields.CharField(
+        max_length=MODEL_NAME_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The same as model.",
+    )
+    requireToolApproval = fields.BooleanField(
         required=False, default=False, help_text="Every tool call of this turn waits for a person's approval."
     )
 

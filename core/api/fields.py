@@ -12,12 +12,12 @@ Use these in every input serializer instead of `rest_framework.serializers`'s.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import QueryDict
 from rest_framework import serializers
 
+from core.api import jsoninput
 from core.api.text import unsafe_text_details
 
 INT_MIN = -(2**63)
@@ -59,7 +59,7 @@ class RegexField(_StrictText, serializers.RegexField):
 
 
 class IntegerField(_BlankIsAValue, serializers.IntegerField):
-    """An integer (not a boolean, not a string in JSON), within bounds (64-bit unless narrower)."""
+    """An integer (not a boolean, not a float, not a string in JSON), within bounds (64-bit unless narrower)."""
 
     default_error_messages = {"invalid": "A valid integer is required."}
 
@@ -69,9 +69,8 @@ class IntegerField(_BlankIsAValue, serializers.IntegerField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or (isinstance(data, str) and not _from_text_form(self)):
-            self.fail("invalid")
-        if isinstance(data, float) and not data.is_integer():
+        # A JSON number with a fraction or an exponent (`3.0`, `3e0`) is not an integer either.
+        if isinstance(data, bool | float) or (isinstance(data, str) and not _from_text_form(self)):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 40:
             self.fail("max_string_length")
@@ -106,7 +105,7 @@ class JSONObjectField(_BlankIsAValue, serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, str) and _from_text_form(self):
             try:
-                data = json.loads(data)
+                data = jsoninput.loads(data)
             except ValueError:
                 self.fail("not_an_object")
         if not isinstance(data, dict):
@@ -115,3 +114,28 @@ class JSONObjectField(_BlankIsAValue, serializers.JSONField):
         if problems:
             raise serializers.ValidationError(problems)
         return data
+
+
+class _ObjectFromText:
+    """In a query string or form, an object field is its JSON text (`memory={"thread": "t"}`), as
+    `JSONObjectField` reads it. DRF reads only dotted keys there (`memory.thread`), so `memory=x`
+    was silently left out; now it is refused as not an object."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        name = self.field_name  # type: ignore[attr-defined]
+        if isinstance(dictionary, QueryDict) and name in dictionary:
+            text = dictionary.get(name)
+            try:
+                return jsoninput.loads(text or "")
+            except ValueError:
+                return text  # not JSON: refused as not an object
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class DictField(_ObjectFromText, serializers.DictField):
+    """An object with any keys; in a query string or form, the object's JSON text."""
+
+
+class NestedObject(_ObjectFromText, serializers.Serializer[dict[str, Any]]):
+    """The base of a nested input object (`memory`, `structuredOutput`): in a query string or form,
+    the object's JSON text."""

@@ -1,4 +1,5 @@
-"""Request parsers that refuse text the database cannot store (see `core.api.text`), in every field and key.
+"""Request parsers that refuse text the database cannot store (see `core.api.text`), in every field and key,
+and JSON nested too deeply to walk (see `core.api.jsoninput`).
 
 Chosen in settings (`DEFAULT_PARSER_CLASSES`), so every view gets them; a view
 that names its own parsers should name these.
@@ -6,10 +7,12 @@ that names its own parsers should name these.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from rest_framework import parsers
+from rest_framework import exceptions, parsers
 
+from core.api.jsoninput import JSONTooDeep, bounded_json
 from core.api.text import text_problem, unsafe_text_details
 
 
@@ -40,7 +43,10 @@ def _shown(text: str) -> str:
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = bounded_json(partial(super().parse, stream, media_type, parser_context))
+        except JSONTooDeep as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         _refuse(unsafe_text_details(data))
         return data
 

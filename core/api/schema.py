@@ -13,7 +13,9 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
 
     code = serializers.CharField(help_text="Stable, machine-readable: validation_error, not_found, ...")
     message = serializers.CharField(help_text="For people.")
-    details = serializers.DictField(help_text="Field errors as {field: [problem, ...]}, and context.")
+    details = serializers.DictField(
+        help_text="Field errors as one flat map {dotted.path: [problem, ...]} (messages.0.role), and context."
+    )
 
     class Meta:
         ref_name = "Error"
@@ -25,7 +27,10 @@ _ALWAYS = {
     "404": "Not found (also another tenant's object, and malformed ids in the path).",
 }
 _WITH_INPUT = {"400": "Invalid input; field errors in `details`."}
-_WITH_BODY = {"413": "The body is too large."}
+_WITH_BODY = {
+    "413": "The body is too large.",
+    "415": "The body's content type is not one the route parses (JSON, a form, multipart).",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):

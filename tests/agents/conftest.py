@@ -55,6 +55,11 @@ def explode(ctx: ToolContext, args: Empty) -> Note:
     raise RuntimeError("kaboom")
 
 
+@tool(id="test_bad_output", description="Returns output its schema refuses")
+def bad_output(ctx: ToolContext, args: Empty) -> Note:
+    return {"text": ["secret-ish"]}  # type: ignore[return-value]  # what the test is about
+
+
 class WhoOut(BaseModel):
     tenant_id: int
     user_id: int | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -73,7 +74,7 @@ def test_structured_output_over_the_api(openai_server, agent, api_client):
         ({}, "messages"),
         ({"prompt": "a", "messages": [{"role": "user", "content": "b"}]}, "messages"),
         ({"prompt": "   "}, "prompt"),
-        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages"),
+        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages.0.role"),
         ({"messages": "not a list"}, "messages"),
         ({"prompt": "x", "maxSteps": "many"}, "maxSteps"),
         ({"prompt": "x", "requestContext": ["not", "a", "dict"]}, "requestContext"),
@@ -101,7 +102,7 @@ def test_request_context_spoofing_is_a_400(openai_server, agent, api_client):
         "/api/agents/helper/generate", {"prompt": "x", "requestContext": {"tenantId": 1}}, format="json"
     )
     assert response.status_code == 400
-    assert "tenantId" in response.json()["details"]["requestContext"]
+    assert "requestContext.tenantId" in response.json()["details"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -184,14 +185,33 @@ def test_tools_list_and_isolated_execution(agent, api_client, user):
     assert "test_add" in disabled.json()["message"]
 
 
-def test_a_failing_tool_in_isolation_is_a_502_not_a_500(agent, api_client):
+def test_a_failing_tool_in_isolation_is_a_502_not_a_500(agent, api_client, caplog):
     user: Any = UserFactory(is_staff=True)
     from rest_framework.authtoken.models import Token
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    response = api_client.post("/api/tools/test_explode/execute", {"data": {}}, format="json")
+    with caplog.at_level(logging.ERROR, logger="agents.runtime.tool_exec"):
+        response = api_client.post("/api/tools/test_explode/execute", {"data": {}}, format="json")
     assert response.status_code == 502
-    assert "kaboom" in response.json()["message"]
+    body = response.json()
+    assert (body["code"], body["message"]) == (
+        "tool_failed",
+        "Tool 'test_explode' failed with an unexpected error (RuntimeError).",
+    )
+    assert "kaboom" not in response.content.decode()
+    assert "RuntimeError: kaboom" in caplog.text  # the detail: in the log only
+
+
+def test_a_tool_whose_output_its_schema_refuses_is_a_502_without_the_output(agent, api_client, caplog):
+    user: Any = UserFactory(is_staff=True)
+    from rest_framework.authtoken.models import Token
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    response = api_client.post("/api/tools/test_bad_output/execute", {"data": {}}, format="json")
+    assert response.status_code == 502
+    body = response.json()
+    assert body["message"] == "Tool 'test_bad_output' returned output its schema refuses."
+    assert "secret-ish" not in response.content.decode()
 
 
 def test_models_are_listed_and_provider_listing_is_cached(openai_server, agent, api_client):

@@ -238,13 +238,14 @@ def test_a_failing_or_slow_tool_reports_its_error_to_the_model(openai_server, ma
     )
     result = generate("helper", context=ctx, prompt="try")
     errors = {r["toolCallId"]: r["output"]["error"] for r in result.tool_results}
-    assert "RuntimeError: kaboom" in errors["e"]
+    # The exception's type, not its text (which can hold server paths or data): that is in the log only.
+    assert errors["e"] == "Tool 'test_explode' failed with an unexpected error (RuntimeError)."
     assert "timed out after 0.2 s" in errors["s"]
     spans = {
         s.attributes["tool_call_id"]: s for s in Span.objects.filter(trace_id=result.trace_id, kind="tool")
     }
     assert spans["e"].status == "error"
-    assert "kaboom" in spans["e"].error
+    assert spans["e"].error == errors["e"]
     assert "timed out" in spans["s"].error
 
 
@@ -294,7 +295,7 @@ def test_request_context_spoofing_is_refused(openai_server, make_agent, user):
         spoof = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, values=values)
         with pytest.raises(ValidationFailed) as caught:
             generate("helper", context=spoof, prompt="hi")
-        assert key in caught.value.details["requestContext"]
+        assert f"requestContext.{key}" in caught.value.details
     undeclared = RequestContext(tenant_id=user.membership.tenant_id, user_id=user.pk, values={"admin": True})
     with pytest.raises(ValidationFailed):
         generate("helper", context=undeclared, prompt="hi")

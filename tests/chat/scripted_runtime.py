@@ -40,6 +40,9 @@ class ScriptedRuntime:
     def model_check(self, *, agent_id: str, tenant_id: int, model: str) -> None:
         return None
 
+    def thread_check(self, *, agent_id: str, tenant_id: int, resource_id: str, thread_id: str) -> None:
+        return None
+
     # One function on purpose: it reads like the loop it stands in for.
     async def stream(self, request: ChatRequest) -> AsyncIterator[ev.Event]:  # noqa: C901
         base_url = os.environ["SCRIPTED_BASE_URL"]

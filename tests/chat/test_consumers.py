@@ -169,6 +169,50 @@ async def test_unknown_agent_is_closed_with_4404(scripted_chat, token):
         ({"type": "message", "threadId": "bad thread id!", "text": "x"}, "message.threadId"),
         ({"type": "launch"}, "frame"),
         ({"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": -1}, "replay.afterSeq"),
+        (
+            {"type": "message", "threadId": "t1", "text": "x", "model": "openai/" + "x" * 5000},
+            "message.model",
+        ),
+        ({"type": "message", "threadId": "t1", "text": "hi \u0000"}, "message.text"),
+        ({"type": "message", "threadId": "t1", "text": "hi", "clientId": "a\u0000"}, "message.clientId"),
+        ({"type": "message", "threadId": "t1", "text": "hi", "model": "openai/x\u0000"}, "message.model"),
+        ({"type": "message", "threadId": "t1", "text": "hi \ud800"}, "message.text"),
+        (
+            {"type": "decline", "threadId": "t1", "runId": "r", "toolCallId": "c", "reason": "no\u0000way"},
+            "decline.reason",
+        ),
+        (
+            {"type": "workflow-start", "workflowId": "research", "inputData": {"topic": "a\u0000b"}},
+            "workflow-start.inputData.topic",
+        ),
+        (
+            {
+                "type": "resume",
+                "threadId": "t1",
+                "runId": "r",
+                "toolCallId": "c",
+                "resumeData": {"k\u0000": 1},
+            },
+            "resume.resumeData.k\\x00",
+        ),
+        (
+            {"type": "workflow-resume", "runId": "r", "resumeData": {"a": ["ok", "\u0000"]}},
+            "workflow-resume.resumeData.a.1",
+        ),
+        (
+            {"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": 18446744073709551615},
+            "replay.afterSeq",
+        ),
+        (
+            {"type": "message", "threadId": "t1", "text": "hi", "requireToolApproval": "yes"},
+            "message.requireToolApproval",
+        ),
+        (
+            {"type": "message", "threadId": "t1", "text": "hi", "requireToolApproval": 1},
+            "message.requireToolApproval",
+        ),
+        ({"type": "replay", "threadId": "t1", "runId": "r", "afterSeq": 3.0}, "replay.afterSeq"),
+        ({"type": "workflow-watch", "runId": "r", "offset": "3"}, "workflow-watch.offset"),
         ([1, 2], "frame"),
     ],
 )
@@ -194,6 +238,19 @@ async def test_non_json_frame_gets_an_error_frame(scripted_chat, token):
     error = await comm.receive_json_from(timeout=5)
     assert error["code"] == "invalid_frame"
     assert "JSON" in error["message"]
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+async def test_deeply_nested_frame_gets_an_error_frame_and_the_socket_stays_open(scripted_chat, token, depth):
+    comm = await _open(token)
+    nested = "[" * depth + "]" * depth
+    await comm.send_to(text_data='{"type": "resume", "threadId": "t", "resumeData": ' + nested + "}")
+    error = await comm.receive_json_from(timeout=5)
+    assert (error["type"], error["code"]) == ("error", "invalid_frame")
+    assert "nested" in error["details"]["frame"][0]
+    await comm.send_json_to({"type": "subscribe", "threadId": "t-deep"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "subscribed"
     await comm.disconnect()
 
 

@@ -114,3 +114,56 @@ async def test_resume_over_the_socket_checks_the_schema_then_continues(comm, ope
     assert output["output"] == {"machine": "m2", "slot": "14:00"}
     assert text_of(rest) == "Reserved."
     assert (await _run(run_id)).status == "completed"
+
+
+def _allow_model_override() -> None:
+    from agents.services import agent_save
+
+    agent_save(slug="demo", allow_model_override=True)
+
+
+@pytest.mark.parametrize("model", ["nope/x", "tier:bogus"])
+async def test_a_model_the_runtime_refuses_is_an_error_frame_before_any_run_started(
+    comm, user, openai_server, model
+):
+    await sync_to_async(_allow_model_override)()
+    rest = await sync_to_async(_rest_generate)(user, model)
+    await comm.send_json_to({"type": "message", "threadId": "rt-model", "text": "hi", "model": model})
+    error = await comm.receive_json_from(timeout=30)
+    assert error["type"] == "error", error
+    assert (error["code"], error["details"]) == (rest["code"], rest["details"])
+    assert rest["code"] == "unknown_provider"
+    await comm.send_json_to({"type": "subscribe", "threadId": "rt-model"})
+    assert (await comm.receive_json_from(timeout=10))["type"] == "subscribed"  # nothing else came
+    assert not await Run.objects.aexists()
+    assert openai_server.chat_requests == []
+
+
+def _rest_generate(user: Any, model: str) -> dict[str, Any]:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    response = client.post("/api/agents/demo/generate", {"prompt": "hi", "model": model}, format="json")
+    assert response.status_code == 400, response.content
+    return response.json()
+
+
+async def test_another_users_thread_is_an_error_frame_before_any_run_started(comm, tenant, openai_server):
+    from memory.services import thread_create
+    from tests.factories import UserFactory
+
+    def other_users_thread() -> None:
+        other: Any = UserFactory(tenant=tenant)
+        thread_create(
+            tenant_id=tenant.pk, resource_id=str(other.pk), thread_id="rt-theirs", owner_id=other.pk
+        )
+
+    await sync_to_async(other_users_thread)()
+    await comm.send_json_to({"type": "message", "threadId": "rt-theirs", "text": "what did they say?"})
+    error = await comm.receive_json_from(timeout=30)
+    assert (error["type"], error["code"], error["message"]) == ("error", "not_found", "Thread not found.")
+    await comm.send_json_to({"type": "subscribe", "threadId": "rt-other"})
+    assert (await comm.receive_json_from(timeout=10))["type"] == "subscribed"
+    assert not await Run.objects.aexists()
+    assert openai_server.chat_requests == []

@@ -93,6 +93,34 @@ def test_nul_and_lone_surrogates_in_json_values_and_keys_are_a_400(api_client, m
     assert field in body["details"], body
 
 
+@pytest.mark.parametrize("depth", [150, 1000, 100_000])
+@pytest.mark.parametrize("path", ["/api/agents/helper/generate", "/api/memory/threads"])
+def test_deeply_nested_json_is_a_400_parse_error(api_client, make_agent, path, depth):
+    make_agent()
+    raw = '{"prompt": "x", "requestContext": {"a": ' + "[" * depth + "]" * depth + "}}"
+    body = shaped(api_client.post(path, raw, content_type="application/json"), 400)
+    assert body["code"] == "parse_error"
+    assert "nested" in body["message"]
+
+
+def test_json_nested_within_the_bound_is_parsed(api_client, make_agent):
+    make_agent()
+    raw = '{"title": "t", "metadata": {"a": ' + "[" * 98 + "]" * 98 + "}}"
+    assert api_client.post("/api/memory/threads", raw, content_type="application/json").status_code == 201
+
+
+def test_deeply_nested_json_in_a_form_field_is_a_400(api_client):
+    body = shaped(
+        api_client.post(
+            "/api/memory/knowledge/documents",
+            {"text": "hello", "metadata": '{"a": ' + "[" * 1000 + "]" * 1000 + "}"},
+            format="multipart",
+        ),
+        400,
+    )
+    assert "metadata" in body["details"]
+
+
 def test_nul_in_json_reaching_jsonb_is_a_400(api_client):
     raw = '{"title": "t", "metadata": {"note": "x\\u0000"}}'
     body = shaped(api_client.post("/api/memory/threads", raw, content_type="application/json"), 400)
@@ -123,7 +151,7 @@ def test_uploaded_files_and_form_json_with_nul_are_a_400(api_client):
         ),
         400,
     )
-    assert "metadata" in body["details"]
+    assert "metadata.a" in body["details"]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +181,12 @@ def test_huge_ttls_are_a_400(api_client, path):
     assert "ttl_s" in body["details"]
 
 
+def test_a_body_of_a_content_type_no_parser_takes_is_a_415_in_the_error_shape(api_client, make_agent):
+    make_agent()
+    response = api_client.post("/api/agents/helper/generate", "prompt=x", content_type="text/plain")
+    assert shaped(response, 415)["code"] == "unsupported_media_type"
+
+
 def test_an_oversized_body_is_a_413_in_the_error_shape(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     raw = json.dumps({"prompt": "x" * 2000})
@@ -166,10 +200,15 @@ def test_an_oversized_body_is_a_413_in_the_error_shape(api_client, settings):
         ({"prompt": 123}, "prompt"),
         ({"prompt": "x", "model": 5}, "model"),
         ({"prompt": "x", "idempotencyKey": 5}, "idempotencyKey"),
-        ({"prompt": "x", "memory": {"thread": 5}}, "memory"),
+        ({"prompt": "x", "memory": {"thread": 5}}, "memory.thread"),
         ({"prompt": "x", "maxSteps": "3"}, "maxSteps"),
         ({"prompt": "x", "maxSteps": True}, "maxSteps"),
-        ({"messages": [{"role": "user", "content": 7}]}, "messages"),
+        ({"messages": [{"role": "user", "content": 7}]}, "messages.0.content"),
+        ({"prompt": "x", "maxSteps": 3.0}, "maxSteps"),
+        ({"prompt": "x", "requireToolApproval": "yes"}, "requireToolApproval"),
+        ({"prompt": "x", "requireToolApproval": 1}, "requireToolApproval"),
+        ({"prompt": "x", "autoResumeSuspendedTools": "yes"}, "autoResumeSuspendedTools"),
+        ({"prompt": "x", "autoResumeSuspendedTools": "false"}, "autoResumeSuspendedTools"),
     ],
 )
 def test_numbers_are_not_strings_and_strings_not_numbers(
@@ -179,6 +218,75 @@ def test_numbers_are_not_strings_and_strings_not_numbers(
     body = shaped(api_client.post("/api/agents/helper/generate", payload, format="json"), 400)
     assert field in body["details"], body
     assert openai_server.chat_requests == []
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"prompt": "x", "memory": "x"}, "memory"),
+        ({"prompt": "x", "memory": ""}, "memory"),
+        ({"prompt": "x", "structuredOutput": "x"}, "structuredOutput"),
+        ({"prompt": "x", "requestContext": "x"}, "requestContext"),
+        ({"prompt": "x", "requireToolApproval": "maybe"}, "requireToolApproval"),
+    ],
+)
+def test_form_fields_that_are_objects_or_booleans_are_refused_not_dropped(
+    api_client, make_agent, openai_server, form, field
+):
+    make_agent()
+    body = shaped(api_client.post("/api/agents/helper/generate", form, format="multipart"), 400)
+    assert field in body["details"], body
+    assert openai_server.chat_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_object_field_is_its_json_text(api_client, make_agent, openai_server):
+    from tests.fakes.openai_server import ChatReply
+
+    make_agent()
+    openai_server.script(ChatReply(text="ok"))
+    form = {"prompt": "x", "requestContext": "{}", "requireToolApproval": "false"}
+    response = api_client.post("/api/agents/helper/generate", form, format="multipart")
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"requireToolApproval": "yes"}, "requireToolApproval"),
+        ({"requireToolApproval": 0}, "requireToolApproval"),
+    ],
+)
+def test_chat_booleans_are_booleans(api_client, make_agent, extra, field):
+    make_agent()
+    message = {"role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    payload = {"id": "c1", "messages": [message], **extra}
+    body = shaped(api_client.post("/api/agents/helper/chat", payload, format="json"), 400)
+    assert field in body["details"], body
+
+
+@pytest.mark.parametrize("approved", ["yes", "false", "no", 0, 1])
+def test_chat_approval_answers_are_booleans(api_client, make_agent, approved):
+    make_agent()
+    user = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}
+    answer = {
+        "id": "r1",
+        "role": "assistant",
+        "parts": [
+            {
+                "type": "tool-test_add",
+                "toolCallId": "call-1",
+                "state": "approval-responded",
+                "approval": {"id": "a1", "approved": approved},
+            }
+        ],
+    }
+    body = shaped(
+        api_client.post("/api/agents/helper/chat", {"id": "c1", "messages": [user, answer]}, format="json"),
+        400,
+    )
+    assert body["code"] == "validation_error"
+    assert "approved" in json.dumps(body["details"]), body
 
 
 def test_chat_ids_and_models_are_strings(api_client, make_agent):

@@ -71,3 +71,8 @@ def test_errors_are_described_as_the_one_error_shape(schema):
     ref = "#/components/schemas/Error"
     for method, path, op in operations(schema):
         assert op["responses"]["404"]["content"]["application/json"]["schema"]["$ref"] == ref, (method, path)
+        if method == "POST":
+            assert op["responses"]["415"]["content"]["application/json"]["schema"]["$ref"] == ref, (
+                method,
+                path,
+            )

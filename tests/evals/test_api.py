@@ -102,7 +102,10 @@ def test_a_bad_scorer_entry_on_start_names_it(api_client, made, eval_agent):
     body = {"dataset_id": made["dataset"]["id"], "agent_id": "evalbot", "scorers": [{"scorer": "regex"}]}
     response = api_client.post("/api/evals/experiments", body, format="json")
     assert response.status_code == 400
-    assert "scorers.0" in response.json()["details"]
+    details = response.json()["details"]
+    assert details["scorers.0"] == ["Invalid options for scorer 'regex'."]
+    assert set(details) == {"scorers.0", "scorers.0.pattern"}  # flat: the entry, then its fields
+    assert all(isinstance(v, list) and all(isinstance(m, str) for m in v) for v in details.values())
 
 
 @pytest.mark.parametrize("query", ["?limit=99999999999999999999", "?limit=0", "?offset=-1", "?limit=abc"])

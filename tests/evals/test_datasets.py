@@ -43,7 +43,9 @@ def test_an_assertion_with_an_invalid_json_schema_is_refused(actor, dataset):
     }
     with pytest.raises(ValidationFailed) as caught:
         services.case_create(actor=actor, dataset_id=dataset.pk, data=data)
-    assert "Not a valid JSON Schema" in str(caught.value.details["assertions.0"])
+    details = caught.value.details
+    assert details["assertions.0"] == ["Invalid options for scorer 'json_schema'."]
+    assert "Not a valid JSON Schema" in details["assertions.0.schema"][0]
 
 
 def test_strict_types_no_coercion(actor, dataset):
@@ -99,7 +101,7 @@ def test_a_fixture_with_invalid_cases_names_each_bad_case(actor, tmp_path: Path)
     path.write_text(yaml.safe_dump({"name": "bad", "cases": [CASES[0], {"name": "x", "input": 3}]}))
     with pytest.raises(ValidationFailed) as caught:
         services.dataset_import(actor=actor, data=services.fixture_read(path))
-    assert list(caught.value.details) == ["cases.1"]
+    assert set(caught.value.details) == {"cases.1.input", "cases.1.input_messages"}
     assert not selectors.dataset_list(actor=actor).filter(name="bad").exists()
 
 

@@ -42,11 +42,22 @@ def _decisions(*, thread: str, run_id: str, tool_call_id: str) -> list[dict[str,
     ]
 
 
+async def _answer(comm: Any) -> list[dict[str, Any]]:
+    """The frames answering a `message`: a run to its `run-end`, or an error frame (refused before
+    any run started: another member's thread is "not found")."""
+    frames: list[dict[str, Any]] = []
+    while True:
+        frame = await comm.receive_json_from(timeout=10)
+        if frame.get("type") == "heartbeat":
+            continue
+        frames.append(frame)
+        if frame.get("type") in {"run-end", "error"}:
+            return frames
+
+
 async def _intruder_failures(who: str, comm: Any, *, thread: str, run_id: str) -> list[str]:
     """What an intruder's socket received after its abort, replay and decision frames, and
     what its own message on the owner's thread id answered."""
-    from tests.chat.helpers import frames_until_end
-
     failures = []
     frames = await _until_ack(comm, who.replace(" ", "-"))
     # An error naming the run id the intruder sent is an echo of its own frame, not a leak.
@@ -60,7 +71,7 @@ async def _intruder_failures(who: str, comm: Any, *, thread: str, run_id: str) -
         failures.append(f"{who}: approve, decline and resume were not answered not_found: {frames}")
     # A message on the owner's thread id: the intruder's own thread or "not found", never the history.
     await comm.send_json_to({"type": "message", "threadId": thread, "text": "what did I say?"})
-    mine = await frames_until_end(comm, wait_s=10)
+    mine = await _answer(comm)
     if any(SECRET in str(f) for f in mine):
         failures.append(f"{who}'s message on the owner's thread id leaked {mine}")
     return failures
