@@ -160,8 +160,8 @@ def test_unknown_toolkits_and_tools_are_refused_by_field(db):
             ambient_exclude=["not_ambient"],
         )
     details = refused.value.details
-    assert "Unknown toolkit 'nope'" in details["toolkits.0"]["toolkit"][0]
-    assert "test_nothing" in details["toolkits.1"]["only"][0]
+    assert "Unknown toolkit 'nope'" in details["toolkits.0.toolkit"][0]
+    assert "test_nothing" in details["toolkits.1.only"][0]
     assert "not_ambient" in details["ambientExclude"][0]
     assert not Agent.objects.filter(slug="bad").exists()
 
