@@ -159,8 +159,14 @@ class AgentChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _route(self, frame: ClientFrame) -> None:
         if frame.type == "message":
-            await self._turn_check(frame)
-            await self._join(frame.thread_id)
+            # The check's query and the group's join overlap (a refused turn leaves the socket
+            # in its own user's group for that thread id, which is harmless).
+            outcomes = await asyncio.gather(
+                self._turn_check(frame), self._join(frame.thread_id), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             # Tenant and agent were checked at connect, model and thread just now; a run of an
             # agent removed since then ends with the runtime's own `error` chunk.
             request = chat_request(
