@@ -282,7 +282,8 @@ def memory_close(
     # The turn's messages embedded together (none where no agent of the thread recalls): one task, one call to the embedder.
     if unembedded:
         transaction.on_commit(partial(messages_embed_enqueue, message_ids=unembedded))
-    if session.config.generate_titles and status == "completed":
+    # A stopped answer titles its thread too (the title task does nothing for a titled thread).
+    if session.config.generate_titles and status in ("completed", "aborted"):
         from agents.tasks import thread_title_enqueue
 
         thread_title_enqueue(tenant_id=session.tenant_id, thread_id=session.thread_id)  # after commit

@@ -169,3 +169,25 @@ async def test_an_aborted_stream_keeps_the_partial_answer_in_memory_marked_abort
     assert [(m.role, m.status) for m in stored] == [("user", "complete"), ("assistant", "aborted")]
     assert stored[0].parts == [{"type": "text", "text": "talk"}]
     assert stored[1].parts[0]["text"].startswith("w0 w1")
+
+
+async def test_a_stopped_answer_still_titles_its_thread(openai_server, make_agent, ctx):
+    from agents.runtime import MemoryOptions
+    from memory.models import Thread
+
+    await sync_to_async(make_agent)(memory={"last_messages": 10, "generate_titles": True})
+    openai_server.script(
+        ChatReply(text=" ".join(f"w{i}" for i in range(200)), chunk_delay_s=0.01),
+        ChatReply(text="Counting words at length"),  # the title model's answer
+    )
+    events = stream(
+        "helper", context=ctx, prompt="count", memory=MemoryOptions(thread_id="chat-t", resource_id="me")
+    )
+    deltas = 0
+    async for event in events:
+        deltas += event.type == "text-delta"
+        if deltas == 3:
+            break
+    await events.aclose()
+    thread = await Thread.objects.aget(id="chat-t")
+    assert thread.title == "Counting words at length"
