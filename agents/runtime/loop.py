@@ -96,7 +96,7 @@ def refusal(call: StepCall, decision_status: str, reason: str) -> str:
     )
     if decision_status == "cancelled":
         why = reason or "the run was cancelled"
-    return f"{DECLINED_PREFIX} {call.name!r} ({why}); it was not run. Do not retry it unasked."
+    return f"{DECLINED_PREFIX} {call.name!r} was not run ({why}). Do not retry it unasked."
 
 
 def suspension_event(setup: RunSetup, call: StepCall) -> ev.Event:

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from core.errors import Conflict, PlatformError
 
-# How the refusal of a declined (or expired, or cancelled) tool call begins: what the model is
-# told, and how a stored tool result is known to be a declined call (its part says `denied`).
-DECLINED_PREFIX = "The user declined the call to tool"
+# How the refusal of a declined tool call begins (by the run's owner or an operator, expired, or
+# cancelled): what the model is told, and how a stored tool result is known to be a declined
+# call (its part says `denied`).
+DECLINED_PREFIX = "Declined: the call to tool"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -140,7 +140,9 @@ def test_decline_goes_back_to_the_model_with_the_reason_and_streams(openai_serve
     assert PAYMENTS == []
     refusal = next(m for m in openai_server.chat_requests[-1].messages if m["role"] == "tool")
     assert "too much" in refusal["content"]
-    assert "declined" in refusal["content"]
+    assert json.loads(refusal["content"])["error"].startswith(
+        "Declined: the call to tool 'test_pay' was not run"
+    )
     assert Run.objects.get(id=waiting["runId"]).status == "completed"
 
 
