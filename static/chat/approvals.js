@@ -10,6 +10,7 @@
 import { schemaForm } from "./schema_form.js";
 
 const STATES = ["running", "done", "declined", "failed", "waiting"];
+const ENDED = new Set(["done", "declined", "failed"]);
 const STATE_TEXT = {
   running: "running",
   done: "done",
@@ -45,6 +46,9 @@ function addChip(view, { toolCallId, toolName, title }) {
 /** Put a chip in one of the five states; `detail` becomes its tooltip. */
 export function setChipState(item, state, detail) {
   if (!item) return;
+  // "Checking the time…" while it runs or waits; "Checking the time" once it has ended.
+  item.dataset.label ??= item.textContent;
+  item.textContent = ENDED.has(state) ? item.dataset.label.replace(/(…|\.\.\.)$/, "") : item.dataset.label;
   item.classList.remove(...STATES);
   item.classList.add(state);
   item.dataset.state = state;

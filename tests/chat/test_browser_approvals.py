@@ -59,7 +59,7 @@ def test_approve_after_a_reload_then_decline_once(person, demo_agent, openai_ser
     page.screenshot(path=str(SHOTS / "approval-card.png"), full_page=True)
     card.get_by_role("button", name="Approve").click()
     page.locator(".message.assistant .body strong", has_text="m4").wait_for()
-    page.locator(".message.assistant .tool.done", has_text="Booking the machine…").wait_for()
+    page.locator(".message.assistant .tool.done", has_text="Booking the machine").wait_for()
     assert page.locator(".tool-prompt").count() == 0
     assert page.locator("#notice.error-box").count() == 0
 
@@ -71,7 +71,7 @@ def test_approve_after_a_reload_then_decline_once(person, demo_agent, openai_ser
     card.get_by_label("Reason (optional)").fill("m8 is reserved")
     card.get_by_role("button", name="Decline").click()
     page.locator(".message.assistant .body", has_text="I did not book m8.").wait_for()
-    page.locator(".message.assistant .tool.declined", has_text="Booking the machine…").wait_for()
+    page.locator(".message.assistant .tool.declined", has_text="Booking the machine").wait_for()
     assert page.locator(".tool-prompt").count() == 0
     page.screenshot(path=str(SHOTS / "approval-declined.png"), full_page=True)
     refusal = openai_server.chat_requests[-1].messages[-1]
@@ -146,7 +146,7 @@ def test_a_call_approved_elsewhere_continues_in_the_open_chat(
     page.wait_for_function("!document.getElementById('send').disabled")
     approve_elsewhere("b5")
     page.locator(".message.assistant .body strong", has_text="m5").wait_for()
-    page.locator(".message.assistant .tool.done", has_text="Booking the machine…").wait_for()
+    page.locator(".message.assistant .tool.done", has_text="Booking the machine").wait_for()
     assert page.locator(".tool-prompt").count() == 0
     assert page.locator(".message.assistant").count() == 1
 

@@ -105,8 +105,8 @@ def test_the_demo_chart_is_drawn_in_the_answer_at_its_marker(
     page.wait_for_function(f"({DRAWN_PIXELS})(document.querySelector('.chart-frame')) > 2000")
     # The stored tool calls keep their labels: a toolkit's tool and the ambient one.
     labels = page.locator(".message.assistant .tool").all_inner_texts()
-    assert labels[0].endswith("Fetching the demo sales…")
-    assert labels[1].endswith("Preparing a chart…")
+    assert labels[0].endswith("Fetching the demo sales")  # ended: the label without its "…"
+    assert labels[1].endswith("Preparing a chart")
     reloaded = page.locator(".message.assistant .body").last
     assert _box(reloaded.locator("p", has_text="Revenue is highest in"))["y"] >= _box(redrawn)["y"] + 320
 

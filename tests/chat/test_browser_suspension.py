@@ -68,7 +68,7 @@ def test_a_suspension_form_refuses_bad_data_by_field_then_resumes_the_run(
     prompt.get_by_role("button", name="Continue").click()
     # The bubble stops streaming at the run's end, which comes after its outcome is stored.
     page.locator(".message.assistant .body:not(.streaming) strong", has_text="m2").wait_for()
-    page.locator(".message.assistant .tool.done", has_text="Picking a slot…").wait_for()
+    page.locator(".message.assistant .tool.done", has_text="Picking a slot").wait_for()
     assert page.locator(".tool-prompt").count() == 0
     assert page.locator("#notice.error-box").count() == 0
     gate = _db(lambda: ToolCallGate.objects.get(id=gate.id))
