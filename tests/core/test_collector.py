@@ -32,7 +32,10 @@ def test_tuning_keeps_the_older_generations_thresholds(restored: None) -> None:
 
 def test_zero_leaves_the_interpreters_settings(restored: None) -> None:
     gc.set_threshold(700, 10, 10)
+    young = [[i] for i in range(1000)]  # tracked objects a freeze would move out of collection
     frozen = gc.get_freeze_count()
     collector_tune(0)
     assert gc.get_threshold() == (700, 10, 10)
-    assert gc.get_freeze_count() == frozen
+    # Nothing was frozen (the count may drop as frozen objects are freed meanwhile).
+    assert gc.get_freeze_count() <= frozen
+    assert len(young) == 1000
