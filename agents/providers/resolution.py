@@ -12,7 +12,8 @@ An empty name (no agent model, no `DEFAULT_MODEL`) walks the whole catalogue and
 `tier:<tier>` walks one tier (`agents.providers.tiers`): the first catalogue model a
 configured provider lists is used; a tier with nothing deployed falls back to the rest of
 the catalogue, and a deployment that lists none of the catalogue to the first model it
-lists (to the chain's fallbacks, where it has some). In a fallback list, `tier:<tier>` stands for every deployed model of that tier, in order.
+lists (to the chain's fallbacks, where it has some). In a fallback list, `tier:<tier>`
+stands for every deployed model of that tier, in order.
 
 Resolved chains are cached until a listing they used is refetched, so a run
 resolves with a dictionary lookup, not a network call.
@@ -129,10 +130,11 @@ class _Resolver:
         present = self.present(catalogue_ids) or self.present(FALLBACK_MODEL_IDS)
         if present:
             return replace(present[0], requested=requested)
-        for provider in settings.MODEL_PROVIDERS if alone else ():
-            listed = self.listing(provider)
-            if listed:
-                return replace(resolve(f"{provider}/{listed[0]}"), requested=requested)
+        if alone:
+            for provider in settings.MODEL_PROVIDERS:
+                listed = self.listing(provider)
+                if listed:
+                    return replace(resolve(f"{provider}/{listed[0]}"), requested=requested)
         provider = next(iter(settings.MODEL_PROVIDERS))
         return replace(resolve(f"{provider}/{catalogue_ids[0]}"), requested=requested)
 

@@ -288,10 +288,15 @@ def thread_publisher_register(publisher: ThreadPublisher | None) -> None:
     _thread_publisher = publisher
 
 
+def _publishable(setup: RunSetup) -> bool:
+    """Whether a publisher shows this run's continuation: a run of a user's thread."""
+    return _thread_publisher is not None and bool(setup.thread_id) and setup.context.user_id is not None
+
+
 def _shown_on_thread(
     setup: RunSetup, events: AsyncIterator[ev.Event], *, published: bool
 ) -> AsyncIterator[ev.Event]:
-    if published or _thread_publisher is None or not setup.thread_id or setup.context.user_id is None:
+    if published or _thread_publisher is None or not _publishable(setup):
         return events
     return _thread_publisher(setup, events)
 
@@ -327,7 +332,8 @@ async def run_continue_result(*, decision: Decision) -> RunResult:
     if not decision.ready:
         return await db_to_async(_stored_result)(decision.run_id)
     setup = decision.setup or await db_to_async(_continuation)(decision)
-    shown = _thread_publisher is not None and bool(setup.thread_id)
+    # Streamed where a thread's tabs are shown it, as a chat's own continuation is.
+    shown = _publishable(setup)
     async for _event in _shown_on_thread(setup, run_events(setup, streaming=shown), published=False):
         pass
     if setup.error is not None:

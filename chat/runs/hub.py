@@ -161,22 +161,23 @@ async def run_continue(*, request: ChatRequest, group: str | None) -> Run:
     if previous is not None and previous.task is not None:
         await asyncio.wait({previous.task})
     user_id = request.context.user_id if request.context.user_id is not None else "anonymous"
-    after_seq = await replay_length(user_id=user_id, run_id=request.run_id)
-    await _announce_resumed(group, run_id=request.run_id, thread_id=request.thread_id, after_seq=after_seq)
+    after_seq = await _resumed(group, user_id=user_id, run_id=request.run_id, thread_id=request.thread_id)
     return run_start(request=request, group=group, after_seq=after_seq)
 
 
-async def _announce_resumed(group: str | None, *, run_id: str, thread_id: str, after_seq: int) -> None:
-    """Tell every tab on the thread that the run goes on, numbered on from `after_seq`: a tab
-    that shows the run from the stored thread (a reload) takes the continuation from its first
-    frame. Not a numbered frame: it is not part of the run's replay."""
-    if group is None:
-        return
-    frame = {"type": "run-resumed", "runId": run_id, "threadId": thread_id, "afterSeq": after_seq}
-    try:
-        await get_channel_layer().group_send(group, {"type": "chat.frame", "frame": frame})
-    except Exception:
-        logger.warning("group send failed for run %s", run_id, exc_info=True)
+async def _resumed(group: str | None, *, user_id: int | str, run_id: str, thread_id: str) -> int:
+    """The run's last frame number in the replay buffer, which a continuation numbers on from,
+    after telling every tab on the thread that the run goes on: a tab that shows the run from the
+    stored thread (a reload) takes the continuation from its first frame. The announcement is not
+    a numbered frame: it is not part of the run's replay."""
+    after_seq = await replay_length(user_id=user_id, run_id=run_id)
+    if group is not None:
+        frame = {"type": "run-resumed", "runId": run_id, "threadId": thread_id, "afterSeq": after_seq}
+        try:
+            await get_channel_layer().group_send(group, {"type": "chat.frame", "frame": frame})
+        except Exception:
+            logger.warning("group send failed for run %s", run_id, exc_info=True)
+    return after_seq
 
 
 async def thread_mirror(setup: RunSetup, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
@@ -187,8 +188,7 @@ async def thread_mirror(setup: RunSetup, events: AsyncIterator[Event]) -> AsyncI
     user_id = setup.context.user_id
     run_id = str(setup.run_id)
     group = thread_group(user_id=user_id, thread_id=setup.thread_id)
-    after_seq = await replay_length(user_id=user_id, run_id=run_id)
-    await _announce_resumed(group, run_id=run_id, thread_id=setup.thread_id, after_seq=after_seq)
+    after_seq = await _resumed(group, user_id=user_id, run_id=run_id, thread_id=setup.thread_id)
     run = Run(
         run_id=run_id,
         thread_id=setup.thread_id,
@@ -198,32 +198,20 @@ async def thread_mirror(setup: RunSetup, events: AsyncIterator[Event]) -> AsyncI
         seq=after_seq,
     )
     publisher = asyncio.get_running_loop().create_task(_publish(run))
-    coalescer = Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
+    coalescer = _coalescer(run)
     try:
         async for event in events:
-            chunk = event.to_chunk()
-            run.status = _status_after(chunk, run.status)
-            coalescer.push(chunk)
+            _pushed(run, coalescer, event)
             yield event
     except (GeneratorExit, asyncio.CancelledError):
-        coalescer.flush()
         if run.status == "running":
-            run.status = "aborted"
-            run.emit_chunk(Abort(reason="The client went away.").to_chunk())
+            _stopped(run, coalescer, "The client went away.")
         raise
     except Exception as exc:
-        coalescer.flush()
-        run.status = "failed"
-        run.emit_chunk(Error(error_text=_error_text(exc)).to_chunk())
+        _failed(run, coalescer, exc)
         raise
     finally:
-        coalescer.flush()
-        if run.status == "running":
-            run.status = "failed"
-            run.emit_chunk(Error(error_text="The run ended without finishing.").to_chunk())
-        run.emit(run.frame({"type": "run-end", "status": run.status}))
-        run.emit(_END)
-        await asyncio.shield(publisher)
+        await _ended(run, coalescer, publisher)
 
 
 def run_for(*, run_id: str, actor: Actor) -> Run | None:
@@ -274,8 +262,43 @@ def _error_text(exc: BaseException) -> str:
     return "The agent failed with an internal error. The partial answer was kept."
 
 
+def _coalescer(run: Run) -> Coalescer:
+    return Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
+
+
+def _pushed(run: Run, coalescer: Coalescer, event: Event) -> dict[str, Any]:
+    """The event's chunk, on its way to the run's frames (the run's status follows it)."""
+    chunk = event.to_chunk()
+    run.status = _status_after(chunk, run.status)
+    coalescer.push(chunk)
+    return chunk
+
+
+def _stopped(run: Run, coalescer: Coalescer, reason: str) -> None:
+    coalescer.flush()
+    run.status = "aborted"
+    run.emit_chunk(Abort(reason=reason).to_chunk())
+
+
+def _failed(run: Run, coalescer: Coalescer, exc: BaseException) -> None:
+    coalescer.flush()
+    run.status = "failed"
+    run.emit_chunk(Error(error_text=_error_text(exc)).to_chunk())
+
+
+async def _ended(run: Run, coalescer: Coalescer, publisher: asyncio.Task[None]) -> None:
+    """The run's last frames (a terminal chunk if it had none, then `run-end`), delivered."""
+    coalescer.flush()
+    if run.status == "running":
+        run.status = "failed"
+        run.emit_chunk(Error(error_text="The run ended without finishing.").to_chunk())
+    run.emit(run.frame({"type": "run-end", "status": run.status}))
+    run.emit(_END)
+    await asyncio.shield(publisher)
+
+
 async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -> None:
-    coalescer = Coalescer(emit=run.emit_chunk, window_s=float(getattr(settings, "CHAT_COALESCE_S", 0.004)))
+    coalescer = _coalescer(run)
     events: AsyncIterator[Event] | None = None
     loop = asyncio.get_running_loop()
     yielded_at = loop.time()
@@ -283,9 +306,7 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
     try:
         events = chat_runtime().stream(request)
         async for event in events:
-            chunk = event.to_chunk()
-            run.status = _status_after(chunk, run.status)
-            coalescer.push(chunk)
+            chunk = _pushed(run, coalescer, event)
             if eager_until is None and chunk["type"] == "text-delta":
                 eager_until = loop.time() + _EAGER_UNTIL_TEXT_PLUS_S
             # A provider stream that is already buffered never suspends this loop: yield now and
@@ -297,25 +318,16 @@ async def _pump(run: Run, request: ChatRequest, publisher: asyncio.Task[None]) -
                 await asyncio.sleep(0)
                 yielded_at = loop.time()  # after the turn: a busy loop must not make every event yield
     except asyncio.CancelledError:
-        coalescer.flush()
-        run.status = "aborted"
-        run.emit_chunk(Abort(reason="Stopped by the user.").to_chunk())
+        _stopped(run, coalescer, "Stopped by the user.")
     except Exception as exc:
         logger.exception("chat run %s failed", run.run_id)
-        coalescer.flush()
-        run.status = "failed"
-        run.emit_chunk(Error(error_text=_error_text(exc)).to_chunk())
+        _failed(run, coalescer, exc)
     finally:
         coalescer.flush()
-        if run.status == "running":
-            run.status = "failed"
-            run.emit_chunk(Error(error_text="The run ended without finishing.").to_chunk())
         if events is not None and hasattr(events, "aclose"):
             with contextlib.suppress(Exception):
                 await events.aclose()
-        run.emit(run.frame({"type": "run-end", "status": run.status}))
-        run.emit(_END)
-        await asyncio.shield(publisher)
+        await _ended(run, coalescer, publisher)
         _RUNS.pop(run.run_id, None)
 
 

@@ -10,7 +10,7 @@ as text that is not acceptable JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 MAX_JSON_DEPTH = 100
@@ -24,19 +24,21 @@ class JSONTooDeep(ValueError):
 
 
 def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when `value` has objects or arrays nested more than `limit` levels (counted without recursion)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
+    """True when `value` has objects or arrays nested more than `limit` levels (counted without
+    recursion: a stack of the open containers' iterators, so each leaf costs one type check)."""
+    open_: list[Iterator[Any]] = [iter((value,))]
+    while open_:
+        for item in open_[-1]:
+            if isinstance(item, dict):
+                item = item.values()
+            elif not isinstance(item, list):
+                continue
+            if len(open_) > limit:
+                return True
+            open_.append(iter(item))
+            break
         else:
-            continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children)
+            open_.pop()
     return False
 
 

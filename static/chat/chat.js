@@ -335,8 +335,11 @@ function applyFrame(run, frame) {
 // shown above it, unless this page already shows that message.
 async function showQuestion(run) {
   try {
+    // The newest messages only (pages run oldest first): the question is the last or the one before.
     const path = `/api/memory/threads/${encodeURIComponent(run.threadId)}/messages`;
-    const question = listOf(await api(path)).findLast((m) => m.role === "user");
+    const { count } = await api(`${path}?limit=1`);
+    const newest = await api(`${path}?limit=2&offset=${Math.max(0, count - 2)}`);
+    const question = listOf(newest).findLast((m) => m.role === "user");
     if (!question || state.threadId !== run.threadId) return;
     if ($("messages").querySelector(`li[data-message-id="${CSS.escape(String(question.id))}"]`)) return;
     const view = bubble("user", question.createdAt);
